@@ -1,0 +1,195 @@
+//! Writes the binary index (`kb_core::format`) from a [`Corpus`]. Deterministic: the same
+//! corpus and calibration give the same bytes (entries are ordered by locale and id, terms by the
+//! term dictionary, and every map iterated here is ordered).
+
+use std::collections::BTreeMap;
+
+use kb_core::analysis::{Analyzer, Locale};
+use kb_core::confidence::Calibration;
+use kb_core::format::{write_varint, Container, SectionKind};
+use kb_core::index::{Field, LocaleMeta, Meta, Ranking};
+use kb_core::Index;
+
+use crate::knowledge::{Corpus, SourceEntry};
+use crate::markdown::plain_text;
+
+/// Options that are not part of the knowledge itself.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// The confidence model and thresholds to store (default: the prior).
+    pub calibration: Calibration,
+    /// Ranking parameters (default: [`Ranking::default`]).
+    pub ranking: Ranking,
+}
+
+struct UnitText {
+    entry: u32,
+    field: Field,
+    terms: Vec<String>,
+}
+
+fn idf(entries: f32, df: f32) -> f32 {
+    (1.0 + (entries - df + 0.5) / (df + 0.5)).ln()
+}
+
+/// Builds index bytes.
+///
+/// ```
+/// use kb_compiler::{builder::build, knowledge::{Corpus, SourceEntry}};
+/// use kb_core::{Entry, Index, Query, analysis::Locale};
+///
+/// let corpus = Corpus {
+///     entries: vec![SourceEntry {
+///         entry: Entry::new("track-order", "Track my order", Locale::En, "Open **Orders**."),
+///         questions: vec!["where is my parcel".into(), "track package".into()],
+///     }],
+///     ..Corpus::default()
+/// };
+/// let index = Index::from_bytes(build(&corpus, &Default::default())).unwrap();
+/// let top = index.search(&Query::new("parcel", Locale::En)).hits[0].entry;
+/// assert_eq!(index.entry(top).unwrap().id, "track-order");
+/// ```
+pub fn build(corpus: &Corpus, options: &BuildOptions) -> Vec<u8> {
+    let mut order: Vec<&SourceEntry> = corpus.entries.iter().collect();
+    order.sort_by(|a, b| (a.entry.locale, &a.entry.id).cmp(&(b.entry.locale, &b.entry.id)));
+
+    let analyzers: BTreeMap<Locale, Analyzer> = Locale::ALL
+        .iter()
+        .map(|&l| (l, corpus.analysis.get(&l).map(|a| a.analyzer(l)).unwrap_or_else(|| Analyzer::new(l))))
+        .collect();
+
+    // Analyse every unit of text once.
+    let mut units: Vec<UnitText> = Vec::new();
+    let mut entry_units: Vec<(u32, u32)> = Vec::new();
+    let mut field_len: Vec<[u16; 3]> = Vec::new();
+    for (n, source) in order.iter().enumerate() {
+        let analyzer = &analyzers[&source.entry.locale];
+        let first = units.len() as u32;
+        let mut lens = [0usize; 3];
+        let mut push = |field: Field, text: &str| {
+            let terms = analyzer.terms(text);
+            lens[field as usize] += terms.len();
+            units.push(UnitText { entry: n as u32, field, terms });
+        };
+        push(Field::Title, &source.entry.title);
+        for q in &source.questions {
+            push(Field::Question, q);
+        }
+        push(Field::Body, &plain_text(&source.entry.answer));
+        entry_units.push((first, units.len() as u32 - first));
+        field_len.push(lens.map(|l| l.min(u16::MAX as usize) as u16));
+    }
+
+    // term key → postings (unit, tf); the key is the locale tag byte followed by the term.
+    let mut postings: BTreeMap<Vec<u8>, Vec<(u32, u32)>> = BTreeMap::new();
+    for (u, unit) in units.iter().enumerate() {
+        let tag = order[unit.entry as usize].entry.locale.tag();
+        let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
+        for t in &unit.terms {
+            *counts.entry(t.as_str()).or_default() += 1;
+        }
+        for (t, c) in counts {
+            let mut key = vec![tag];
+            key.extend_from_slice(t.as_bytes());
+            postings.entry(key).or_default().push((u as u32, c));
+        }
+    }
+
+    let mut locale_entries: BTreeMap<Locale, u32> = BTreeMap::new();
+    let mut locale_len: BTreeMap<Locale, [f64; 3]> = BTreeMap::new();
+    for (n, s) in order.iter().enumerate() {
+        *locale_entries.entry(s.entry.locale).or_default() += 1;
+        let sums = locale_len.entry(s.entry.locale).or_default();
+        for f in 0..3 {
+            sums[f] += field_len[n][f] as f64;
+        }
+    }
+
+    // Entry-level document frequencies and the idf-weighted norm of each unit.
+    let mut entry_df: BTreeMap<&[u8], u32> = BTreeMap::new();
+    for (key, list) in &postings {
+        let mut entries: Vec<u32> = list.iter().map(|(u, _)| units[*u as usize].entry).collect();
+        entries.dedup();
+        entry_df.insert(key.as_slice(), entries.len() as u32);
+    }
+    let mut unit_norm = vec![0f32; units.len()];
+    for (key, list) in &postings {
+        let locale = Locale::ALL.into_iter().find(|l| l.tag() == key[0]).unwrap_or(Locale::En);
+        let w = idf(locale_entries[&locale] as f32, entry_df[key.as_slice()] as f32);
+        for (u, _) in list {
+            unit_norm[*u as usize] += w * w;
+        }
+    }
+
+    let mut postings_bytes = Vec::new();
+    let mut terms = fst::MapBuilder::memory();
+    for (key, list) in &postings {
+        let offset = postings_bytes.len() as u64;
+        write_varint(&mut postings_bytes, entry_df[key.as_slice()] as u64);
+        write_varint(&mut postings_bytes, list.len() as u64);
+        let mut prev = 0u32;
+        for &(u, tf) in list {
+            write_varint(&mut postings_bytes, (u - prev) as u64);
+            write_varint(&mut postings_bytes, tf as u64);
+            prev = u;
+        }
+        terms.insert(key, offset).expect("keys come sorted from a BTreeMap");
+    }
+    let terms_bytes = terms.into_inner().expect("writing to memory cannot fail");
+
+    let mut unit_bytes = Vec::with_capacity(units.len() * kb_core::format::UNIT_RECORD_LEN);
+    for (u, unit) in units.iter().enumerate() {
+        let len = unit.terms.len().min(u16::MAX as usize) as u16;
+        Index::encode_unit_record(&mut unit_bytes, unit.entry, len, unit.field, unit_norm[u].sqrt());
+    }
+
+    let mut stored = Vec::new();
+    let mut entry_bytes = Vec::with_capacity(order.len() * kb_core::format::ENTRY_RECORD_LEN);
+    for (n, source) in order.iter().enumerate() {
+        let json = serde_json::to_vec(&source.entry).expect("entries serialise");
+        let at = stored.len() as u32;
+        stored.extend_from_slice(&json);
+        Index::encode_entry_record(
+            &mut entry_bytes,
+            (at, json.len() as u32),
+            source.entry.locale,
+            source.entry.audience,
+            source.entry.featured,
+            entry_units[n],
+            field_len[n],
+        );
+    }
+
+    let locales = Locale::ALL
+        .iter()
+        .map(|&l| {
+            let count = locale_entries.get(&l).copied().unwrap_or(0);
+            let sums = locale_len.get(&l).copied().unwrap_or_default();
+            let analyzer = &analyzers[&l];
+            LocaleMeta {
+                locale: l,
+                stopwords: analyzer.stopwords(),
+                synonyms: analyzer.synonym_pairs(),
+                entries: count,
+                avg_field_len: sums.map(|s| if count > 0 { (s / count as f64) as f32 } else { 0.0 }),
+            }
+        })
+        .collect();
+    let meta = Meta {
+        name: corpus.name.clone(),
+        locales,
+        ranking: options.ranking.clone(),
+        calibration: options.calibration.clone(),
+    };
+    let mut flows = corpus.flows.clone();
+    flows.sort_by(|a, b| (&a.id, a.locale).cmp(&(&b.id, b.locale)));
+    Container::encode(&[
+        (SectionKind::Meta, serde_json::to_vec(&meta).expect("meta serialises")),
+        (SectionKind::Terms, terms_bytes),
+        (SectionKind::Postings, postings_bytes),
+        (SectionKind::Units, unit_bytes),
+        (SectionKind::Entries, entry_bytes),
+        (SectionKind::Stored, stored),
+        (SectionKind::Flows, serde_json::to_vec(&flows).expect("flows serialise")),
+    ])
+}

@@ -1,0 +1,135 @@
+//! Running labelled questions through an index and scoring the answers, with the metrics of
+//! `../shared/datasets/README.md`: top-1, MRR@10, and — under a confidence threshold —
+//! precision, coverage and the share of out-of-scope questions routed away.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use kb_core::analysis::Locale;
+use kb_core::confidence::{Calibration, Features};
+use kb_core::{Index, Query};
+use serde::Serialize;
+
+use crate::dataset::LabeledQuery;
+
+/// What happened to one question.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The expected entry id (`None`: out of scope).
+    pub expected: Option<String>,
+    /// Ids of the top 10 hits.
+    pub ranked: Vec<String>,
+    /// The confidence features.
+    pub features: Features,
+    /// Search time in microseconds.
+    pub micros: f64,
+}
+
+impl Outcome {
+    /// True if the top hit is the expected entry.
+    pub fn correct(&self) -> bool {
+        self.expected.is_some() && self.ranked.first() == self.expected.as_ref()
+    }
+}
+
+/// Runs every query; `progress(done, total)` is called every 500 queries.
+pub fn run(index: &Index, queries: &[(Locale, LabeledQuery)], mut progress: impl FnMut(usize, usize)) -> Vec<Outcome> {
+    let mut out = Vec::with_capacity(queries.len());
+    for (i, (locale, q)) in queries.iter().enumerate() {
+        let query = Query::new(&q.text, *locale).limit(10);
+        let started = Instant::now();
+        let result = index.search(&query);
+        let micros = started.elapsed().as_secs_f64() * 1e6;
+        let ranked = result.hits.iter().take(10).filter_map(|h| index.entry(h.entry).map(|e| e.id)).collect();
+        out.push(Outcome { expected: q.expected.clone(), ranked, features: result.features, micros });
+        if (i + 1) % 500 == 0 {
+            progress(i + 1, queries.len());
+        }
+    }
+    out
+}
+
+/// The scores of a run.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Report {
+    /// Share of in-scope questions whose top hit is right (no threshold).
+    pub top1: f64,
+    /// Mean reciprocal rank of the right entry within the top 10, in-scope questions.
+    pub mrr10: f64,
+    /// The answer threshold applied.
+    pub threshold: f64,
+    /// Right local answers / all local answers.
+    pub precision: f64,
+    /// Right local answers / in-scope questions.
+    pub coverage: f64,
+    /// Out-of-scope questions not answered locally / out-of-scope questions.
+    pub oos_routed: f64,
+    /// Median search latency, µs.
+    pub p50_us: f64,
+    /// 99th-percentile search latency, µs.
+    pub p99_us: f64,
+    /// In-scope questions.
+    pub in_scope: usize,
+    /// Out-of-scope questions.
+    pub out_of_scope: usize,
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Scores outcomes under `calibration`'s answer threshold.
+pub fn report(outcomes: &[Outcome], calibration: &Calibration) -> Report {
+    let in_scope: Vec<&Outcome> = outcomes.iter().filter(|o| o.expected.is_some()).collect();
+    let oos = outcomes.len() - in_scope.len();
+    let top1 = in_scope.iter().filter(|o| o.correct()).count();
+    let mrr: f64 = in_scope
+        .iter()
+        .map(|o| o.ranked.iter().position(|id| Some(id) == o.expected.as_ref()).map_or(0.0, |r| 1.0 / (r + 1) as f64))
+        .sum();
+    let answers = |o: &&Outcome| !o.ranked.is_empty() && calibration.confidence(&o.features).value() >= calibration.answer_threshold;
+    let answered: Vec<&Outcome> = outcomes.iter().filter(answers).collect();
+    let right = answered.iter().filter(|o| o.correct()).count();
+    let oos_answered = answered.iter().filter(|o| o.expected.is_none()).count();
+    let mut times: Vec<f64> = outcomes.iter().map(|o| o.micros).collect();
+    times.sort_by(f64::total_cmp);
+    Report {
+        top1: ratio(top1, in_scope.len()),
+        mrr10: if in_scope.is_empty() { 0.0 } else { mrr / in_scope.len() as f64 },
+        threshold: calibration.answer_threshold as f64,
+        precision: ratio(right, answered.len()),
+        coverage: ratio(right, in_scope.len()),
+        oos_routed: ratio(oos - oos_answered, oos),
+        p50_us: percentile(&times, 0.5),
+        p99_us: percentile(&times, 0.99),
+        in_scope: in_scope.len(),
+        out_of_scope: oos,
+    }
+}
+
+/// Which entries steal each other's questions: (expected, got instead, count), most first.
+/// Out-of-scope questions answered with confidence appear with expected `None`.
+pub fn confusions(outcomes: &[Outcome], calibration: &Calibration) -> Vec<(Option<String>, String, usize)> {
+    let mut counts: BTreeMap<(Option<String>, String), usize> = BTreeMap::new();
+    for o in outcomes {
+        let Some(top) = o.ranked.first() else { continue };
+        let confident = calibration.confidence(&o.features).value() >= calibration.answer_threshold;
+        if (o.expected.is_some() && !o.correct()) || (o.expected.is_none() && confident) {
+            *counts.entry((o.expected.clone(), top.clone())).or_default() += 1;
+        }
+    }
+    let mut v: Vec<_> = counts.into_iter().map(|((e, g), n)| (e, g, n)).collect();
+    v.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1))));
+    v
+}

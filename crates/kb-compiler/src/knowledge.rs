@@ -1,0 +1,409 @@
+//! Loading and validating a `knowledge/` folder (format: `knowledge/FORMAT.md`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use kb_core::analysis::{fold, Analyzer, Locale};
+use kb_core::entry::{Audience, Entry, Link};
+use kb_core::flow::Flow;
+
+use crate::dataset::{read_queries, LabeledQuery};
+use crate::flows::parse_flow;
+use crate::frontmatter::{split, Field, Value};
+use crate::Diagnostic;
+
+/// An entry with the questions it is asked by (questions are indexed, not stored).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceEntry {
+    /// The stored part.
+    pub entry: Entry,
+    /// The ways people ask for it.
+    pub questions: Vec<String>,
+}
+
+/// Stop words and synonym groups of one locale.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LocaleAnalysis {
+    /// Stop words.
+    pub stopwords: Vec<String>,
+    /// Synonym groups; the first member is canonical.
+    pub synonyms: Vec<Vec<String>>,
+}
+
+impl LocaleAnalysis {
+    /// The analyzer these settings describe.
+    pub fn analyzer(&self, locale: Locale) -> Analyzer {
+        let mut a = Analyzer::new(locale);
+        a.add_stopwords(self.stopwords.iter().map(String::as_str));
+        for group in &self.synonyms {
+            a.add_synonym_group(group);
+        }
+        a
+    }
+}
+
+/// Everything the index is built from.
+#[derive(Clone, Debug, Default)]
+pub struct Corpus {
+    /// A name for reports.
+    pub name: String,
+    /// The entries.
+    pub entries: Vec<SourceEntry>,
+    /// Per-locale analysis settings.
+    pub analysis: BTreeMap<Locale, LocaleAnalysis>,
+    /// Guided flows.
+    pub flows: Vec<Flow>,
+}
+
+/// A golden question set split by purpose.
+#[derive(Clone, Debug, Default)]
+pub struct GoldenSet {
+    /// Verification questions (never used for fitting).
+    pub test: Vec<LabeledQuery>,
+    /// Calibration questions.
+    pub dev: Vec<LabeledQuery>,
+}
+
+/// A loaded `knowledge/` folder.
+#[derive(Clone, Debug, Default)]
+pub struct Knowledge {
+    /// Entries, all locales.
+    pub entries: Vec<SourceEntry>,
+    /// Flows, all locales.
+    pub flows: Vec<Flow>,
+    /// Analysis settings per locale.
+    pub analysis: BTreeMap<Locale, LocaleAnalysis>,
+    /// Golden sets per locale.
+    pub golden: BTreeMap<Locale, GoldenSet>,
+}
+
+/// Where each entry came from, for cross-reference diagnostics.
+struct Origin {
+    path: PathBuf,
+    related_line: usize,
+    flow_line: usize,
+}
+
+fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(read) = std::fs::read_dir(dir) else { return out };
+    for e in read.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files(&p, ext));
+        } else if p.extension().is_some_and(|x| x == ext) {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn text<'a>(fields: &'a BTreeMap<String, Field>, key: &str) -> Option<(&'a str, usize)> {
+    match fields.get(key) {
+        Some(Field { value: Value::Text(t), line }) => Some((t.as_str(), *line)),
+        _ => None,
+    }
+}
+
+fn is_valid_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// True for URLs the widget may link to.
+pub fn is_safe_url(url: &str) -> bool {
+    let url = url.trim();
+    let lower = url.to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:"))
+        && !url.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+}
+
+const ENTRY_KEYS: [&str; 11] =
+    ["id", "title", "locale", "audience", "tags", "questions", "links", "related", "featured", "flow", "answer"];
+
+/// Parses one entry file; problems go to `diags`.
+fn parse_entry(path: &Path, doc: &str, diags: &mut Vec<Diagnostic>) -> Option<(SourceEntry, Origin)> {
+    let (fields, body, body_line) = match split(doc) {
+        Ok(parts) => parts,
+        Err(e) => {
+            diags.push(Diagnostic::error(path, e.line, e.message));
+            return None;
+        }
+    };
+    let mut ok = true;
+    let mut required = |key: &str, diags: &mut Vec<Diagnostic>| match text(&fields, key) {
+        Some((t, line)) => Some((t.to_string(), line)),
+        None => {
+            diags.push(Diagnostic::error(path, 1, format!("missing field `{key}`")));
+            ok = false;
+            None
+        }
+    };
+    let id = required("id", diags);
+    let title = required("title", diags);
+    let locale = required("locale", diags);
+    let audience = required("audience", diags);
+    for (key, f) in &fields {
+        if !ENTRY_KEYS.contains(&key.as_str()) {
+            diags.push(Diagnostic::warning(path, f.line, format!("unknown field `{key}` is ignored")));
+        }
+    }
+    if let Some((id, line)) = &id {
+        if !is_valid_id(id) {
+            diags.push(Diagnostic::error(path, *line, format!("invalid id `{id}` (use a-z, 0-9 and -)")));
+            ok = false;
+        }
+    }
+    let locale = locale.and_then(|(l, line)| match l.parse::<Locale>() {
+        Ok(l) => Some(l),
+        Err(e) => {
+            diags.push(Diagnostic::error(path, line, e.to_string()));
+            ok = false;
+            None
+        }
+    });
+    let audience = audience.and_then(|(a, line)| match a.parse::<Audience>() {
+        Ok(a) => Some(a),
+        Err(e) => {
+            diags.push(Diagnostic::error(path, line, e));
+            ok = false;
+            None
+        }
+    });
+    let questions: Vec<(usize, String)> = fields.get("questions").map(|f| f.value.items()).unwrap_or_default();
+    if questions.is_empty() {
+        diags.push(Diagnostic::error(path, fields.get("questions").map_or(1, |f| f.line), "an entry needs `questions`"));
+        ok = false;
+    } else if questions.len() < 3 {
+        diags.push(Diagnostic::warning(
+            path,
+            fields["questions"].line,
+            format!("weak entry: only {} question(s); give at least 3 ways people ask it", questions.len()),
+        ));
+    }
+    let answer = body.trim();
+    if answer.is_empty() {
+        diags.push(Diagnostic::error(path, body_line, "empty answer: write the answer below the front matter"));
+        ok = false;
+    }
+    let mut links = Vec::new();
+    for (line, raw) in fields.get("links").map(|f| f.value.items()).unwrap_or_default() {
+        match raw.split_once('|') {
+            Some((label, url)) if is_safe_url(url) && !label.trim().is_empty() => {
+                links.push(Link { label: label.trim().to_string(), url: url.trim().to_string() })
+            }
+            _ => {
+                diags.push(Diagnostic::error(path, line, format!("link `{raw}` must be `Label | https://…` (http, https or mailto)")));
+                ok = false;
+            }
+        }
+    }
+    let featured = match text(&fields, "featured") {
+        None => false,
+        Some(("true", _)) => true,
+        Some(("false", _)) => false,
+        Some((other, line)) => {
+            diags.push(Diagnostic::error(path, line, format!("`featured` must be true or false, not `{other}`")));
+            ok = false;
+            false
+        }
+    };
+    if !ok {
+        return None;
+    }
+    let (id, _) = id?;
+    let entry = Entry {
+        id,
+        title: title?.0,
+        locale: locale?,
+        audience: audience?,
+        tags: fields.get("tags").map(|f| f.value.items().into_iter().map(|i| i.1).collect()).unwrap_or_default(),
+        answer: answer.to_string(),
+        links,
+        related: fields.get("related").map(|f| f.value.items().into_iter().map(|i| i.1).collect()).unwrap_or_default(),
+        featured,
+        flow: text(&fields, "flow").map(|(f, _)| f.to_string()),
+    };
+    let origin = Origin {
+        path: path.to_path_buf(),
+        related_line: fields.get("related").map_or(1, |f| f.line),
+        flow_line: fields.get("flow").map_or(1, |f| f.line),
+    };
+    let source = SourceEntry { entry, questions: questions.into_iter().map(|q| q.1).collect() };
+    // Keep the question lines for the duplicate check.
+    Some((source, origin))
+}
+
+fn question_lines(doc: &str) -> Vec<(usize, String)> {
+    split(doc).ok().and_then(|(f, _, _)| f.get("questions").map(|q| q.value.items())).unwrap_or_default()
+}
+
+fn parse_analysis(dir: &Path, diags: &mut Vec<Diagnostic>) -> BTreeMap<Locale, LocaleAnalysis> {
+    let mut out = BTreeMap::new();
+    let Ok(read) = std::fs::read_dir(dir) else { return out };
+    let mut dirs: Vec<PathBuf> = read.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    dirs.sort();
+    for d in dirs {
+        let name = d.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        let Ok(locale) = name.parse::<Locale>() else {
+            diags.push(Diagnostic::error(&d, 0, format!("unknown locale folder `{name}` (supported: en, id, es, th, vi)")));
+            continue;
+        };
+        let mut analysis = LocaleAnalysis::default();
+        let stop = d.join("stopwords.txt");
+        if let Ok(s) = std::fs::read_to_string(&stop) {
+            analysis.stopwords = s
+                .lines()
+                .filter(|l| !l.trim_start().starts_with('#'))
+                .flat_map(|l| l.split_whitespace())
+                .map(str::to_string)
+                .collect();
+        }
+        let syn = d.join("synonyms.txt");
+        if let Ok(s) = std::fs::read_to_string(&syn) {
+            for (i, line) in s.lines().enumerate() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let members: Vec<String> =
+                    line.split('=').map(|m| m.trim().to_string()).filter(|m| !m.is_empty()).collect();
+                if members.len() < 2 {
+                    diags.push(Diagnostic::error(&syn, i + 1, "a synonym group needs at least two terms separated by `=`"));
+                } else {
+                    analysis.synonyms.push(members);
+                }
+            }
+        }
+        out.insert(locale, analysis);
+    }
+    out
+}
+
+impl Knowledge {
+    /// Loads and validates a knowledge folder. The knowledge is usable if no diagnostic is an
+    /// error.
+    pub fn load(root: &Path) -> (Knowledge, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        if !root.is_dir() {
+            diags.push(Diagnostic::error(root, 0, "knowledge folder not found"));
+            return (Knowledge::default(), diags);
+        }
+        let analysis = parse_analysis(&root.join("locales"), &mut diags);
+        let mut entries: Vec<SourceEntry> = Vec::new();
+        let mut origins: Vec<Origin> = Vec::new();
+        let mut seen_ids: HashMap<(Locale, String), PathBuf> = HashMap::new();
+        let mut seen_questions: HashMap<(Locale, String), (PathBuf, String)> = HashMap::new();
+        for path in files(&root.join("entries"), "md") {
+            let doc = match std::fs::read_to_string(&path) {
+                Ok(d) => d,
+                Err(e) => {
+                    diags.push(Diagnostic::error(&path, 0, format!("cannot read: {e}")));
+                    continue;
+                }
+            };
+            let Some((source, origin)) = parse_entry(&path, &doc, &mut diags) else { continue };
+            let key = (source.entry.locale, source.entry.id.clone());
+            if let Some(first) = seen_ids.get(&key) {
+                diags.push(Diagnostic::error(&path, 2, format!("duplicate id `{}` (also in {})", key.1, first.display())));
+                continue;
+            }
+            seen_ids.insert(key, path.clone());
+            for (line, q) in question_lines(&doc) {
+                let normal = fold(&q).split_whitespace().collect::<Vec<_>>().join(" ");
+                let qkey = (source.entry.locale, normal);
+                match seen_questions.get(&qkey) {
+                    Some((other, id)) if *id != source.entry.id => diags.push(Diagnostic::error(
+                        &path,
+                        line,
+                        format!("question `{q}` is also asked in entry `{id}` ({})", other.display()),
+                    )),
+                    Some(_) => diags.push(Diagnostic::warning(&path, line, format!("question `{q}` is listed twice"))),
+                    None => {
+                        seen_questions.insert(qkey, (path.clone(), source.entry.id.clone()));
+                    }
+                }
+            }
+            entries.push(source);
+            origins.push(origin);
+        }
+        let mut flows = Vec::new();
+        for path in files(&root.join("flows"), "md") {
+            match std::fs::read_to_string(&path) {
+                Ok(doc) => flows.extend(parse_flow(&path, &doc, &mut diags)),
+                Err(e) => diags.push(Diagnostic::error(&path, 0, format!("cannot read: {e}"))),
+            }
+        }
+        cross_check(&entries, &origins, &flows, &mut diags);
+        crate::flows::check_targets(&flows, &entries, root, &mut diags);
+        let golden = load_golden(&root.join("golden"), &entries, &mut diags);
+        diags.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        (Knowledge { entries, flows, analysis, golden }, diags)
+    }
+
+    /// The corpus to build an index from.
+    pub fn corpus(&self) -> Corpus {
+        Corpus {
+            name: "knowledge".to_string(),
+            entries: self.entries.clone(),
+            analysis: self.analysis.clone(),
+            flows: self.flows.clone(),
+        }
+    }
+
+    /// All development questions, with their locales.
+    pub fn dev_queries(&self) -> Vec<(Locale, LabeledQuery)> {
+        self.golden.iter().flat_map(|(l, g)| g.dev.iter().map(move |q| (*l, q.clone()))).collect()
+    }
+}
+
+fn cross_check(entries: &[SourceEntry], origins: &[Origin], flows: &[Flow], diags: &mut Vec<Diagnostic>) {
+    for (source, origin) in entries.iter().zip(origins) {
+        let e = &source.entry;
+        for r in &e.related {
+            if !entries.iter().any(|o| o.entry.locale == e.locale && &o.entry.id == r) {
+                diags.push(Diagnostic::error(&origin.path, origin.related_line, format!("related entry `{r}` does not exist in locale {}", e.locale)));
+            }
+        }
+        if let Some(flow) = &e.flow {
+            if !flows.iter().any(|f| &f.id == flow && (f.locale == e.locale || f.locale == Locale::En)) {
+                diags.push(Diagnostic::error(&origin.path, origin.flow_line, format!("flow `{flow}` does not exist")));
+            }
+        }
+    }
+}
+
+fn load_golden(dir: &Path, entries: &[SourceEntry], diags: &mut Vec<Diagnostic>) -> BTreeMap<Locale, GoldenSet> {
+    let mut out: BTreeMap<Locale, GoldenSet> = BTreeMap::new();
+    for path in files(dir, "jsonl") {
+        let locale_name = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
+        let Ok(locale) = locale_name.parse::<Locale>() else {
+            diags.push(Diagnostic::error(&path, 0, format!("golden files go in golden/<locale>/, not `{locale_name}`")));
+            continue;
+        };
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let queries = match read_queries(&path) {
+            Ok(q) => q,
+            Err(d) => {
+                diags.extend(d);
+                continue;
+            }
+        };
+        for q in &queries {
+            if let Some(id) = &q.expected {
+                if !entries.iter().any(|e| e.entry.locale == locale && &e.entry.id == id) {
+                    diags.push(Diagnostic::error(&path, q.line, format!("expected entry `{id}` does not exist in locale {locale}")));
+                }
+            }
+        }
+        let set = out.entry(locale).or_default();
+        if name.ends_with(".dev.jsonl") {
+            set.dev.extend(queries);
+        } else if name.ends_with(".test.jsonl") {
+            set.test.extend(queries);
+        } else {
+            diags.push(Diagnostic::warning(&path, 0, "golden file names end in .test.jsonl or .dev.jsonl; ignored"));
+        }
+    }
+    out
+}

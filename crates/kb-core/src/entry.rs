@@ -1,0 +1,142 @@
+//! What an answer entry is once compiled: the stored part of the knowledge that the widget shows.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::Locale;
+
+/// Who an entry is written for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Audience {
+    /// People buying on the marketplace.
+    Buyer,
+    /// People selling on it.
+    Seller,
+    /// Everyone.
+    #[default]
+    All,
+}
+
+impl Audience {
+    /// Whether an entry for `self` may be shown to someone who is `viewer`.
+    ///
+    /// ```
+    /// use kb_core::Audience;
+    /// assert!(Audience::All.serves(Audience::Seller));
+    /// assert!(!Audience::Buyer.serves(Audience::Seller));
+    /// ```
+    pub fn serves(self, viewer: Audience) -> bool {
+        self == Audience::All || viewer == Audience::All || self == viewer
+    }
+
+    /// The lowercase name used in front matter and the embed configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            Audience::Buyer => "buyer",
+            Audience::Seller => "seller",
+            Audience::All => "all",
+        }
+    }
+
+    pub(crate) fn from_byte(b: u8) -> Audience {
+        match b {
+            0 => Audience::Buyer,
+            1 => Audience::Seller,
+            _ => Audience::All,
+        }
+    }
+
+    /// The byte stored in entry records.
+    pub fn to_byte(self) -> u8 {
+        match self {
+            Audience::Buyer => 0,
+            Audience::Seller => 1,
+            Audience::All => 2,
+        }
+    }
+}
+
+impl FromStr for Audience {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "buyer" => Ok(Audience::Buyer),
+            "seller" => Ok(Audience::Seller),
+            "all" => Ok(Audience::All),
+            other => Err(format!("unknown audience `{other}` (expected buyer, seller or all)")),
+        }
+    }
+}
+
+impl fmt::Display for Audience {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A labelled link shown under an answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// The text shown.
+    pub label: String,
+    /// An http(s) or mailto URL (the compiler rejects anything else).
+    pub url: String,
+}
+
+/// One stored answer entry.
+///
+/// ```
+/// use kb_core::{Entry, Audience, analysis::Locale};
+/// let e = Entry::new("track-order", "Track my order", Locale::En, "Open **Orders**.");
+/// assert_eq!(e.audience, Audience::All);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Stable id, shared by the translations of the entry.
+    pub id: String,
+    /// Short title.
+    pub title: String,
+    /// The entry's locale.
+    pub locale: Locale,
+    /// Who it is for.
+    #[serde(default)]
+    pub audience: Audience,
+    /// Free-form tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// The answer, in Markdown.
+    pub answer: String,
+    /// Links shown under the answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<Link>,
+    /// Ids of related entries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<String>,
+    /// Shown as a starter suggestion.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub featured: bool,
+    /// The guided flow this entry offers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<String>,
+}
+
+impl Entry {
+    /// An entry with the required fields and defaults for the rest.
+    pub fn new(id: &str, title: &str, locale: Locale, answer: &str) -> Entry {
+        Entry {
+            id: id.to_string(),
+            title: title.to_string(),
+            locale,
+            audience: Audience::All,
+            tags: Vec::new(),
+            answer: answer.to_string(),
+            links: Vec::new(),
+            related: Vec::new(),
+            featured: false,
+            flow: None,
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! The read side of a compiled knowledge index: [`Index::from_bytes`] checks the container and
+//! then uses its sections in place.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use fst::Map;
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::{Analyzer, Locale};
+use crate::confidence::Calibration;
+use crate::entry::{Audience, Entry};
+use crate::flow::Flow;
+use crate::format::{read_u32, read_varint, Container, FormatError, SectionKind, ENTRY_RECORD_LEN, UNIT_RECORD_LEN};
+
+/// Which part of an entry a unit of text comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Field {
+    /// The entry title.
+    Title = 0,
+    /// One of the ways users ask the question.
+    Question = 1,
+    /// The answer body.
+    Body = 2,
+}
+
+impl Field {
+    /// All fields in storage order.
+    pub const ALL: [Field; 3] = [Field::Title, Field::Question, Field::Body];
+
+    fn from_byte(b: u8) -> Field {
+        match b {
+            0 => Field::Title,
+            1 => Field::Question,
+            _ => Field::Body,
+        }
+    }
+}
+
+/// Ranking parameters, stored in the index so that every reader ranks alike.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ranking {
+    /// BM25 term-frequency saturation.
+    pub k1: f32,
+    /// BM25F weight per field (title, question, body).
+    pub field_weight: [f32; 3],
+    /// BM25F length normalisation per field.
+    pub field_b: [f32; 3],
+    /// Share of the score from the best-matching single question (nearest neighbour); the rest
+    /// comes from entry-level BM25F.
+    pub neighbour_share: f32,
+    /// Weight of a term reached by one typo, relative to an exact match (two typos: squared).
+    pub fuzzy_weight: f32,
+    /// Weight of a term reached by prefix completion.
+    pub prefix_weight: f32,
+}
+
+impl Default for Ranking {
+    fn default() -> Ranking {
+        Ranking {
+            k1: 1.2,
+            field_weight: [2.0, 1.0, 0.25],
+            field_b: [0.3, 0.5, 0.75],
+            neighbour_share: 0.6,
+            fuzzy_weight: 0.7,
+            prefix_weight: 0.85,
+        }
+    }
+}
+
+/// Per-locale analysis settings and statistics.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LocaleMeta {
+    /// The locale.
+    pub locale: Locale,
+    /// Stop words.
+    pub stopwords: Vec<String>,
+    /// Synonym pairs (member terms → canonical terms).
+    pub synonyms: Vec<(Vec<String>, Vec<String>)>,
+    /// Number of entries in this locale.
+    pub entries: u32,
+    /// Average token count per field over this locale's entries.
+    pub avg_field_len: [f32; 3],
+}
+
+/// The index's JSON metadata section.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    /// Name of the knowledge base (free text).
+    pub name: String,
+    /// Per-locale analysis and statistics.
+    pub locales: Vec<LocaleMeta>,
+    /// Ranking parameters.
+    pub ranking: Ranking,
+    /// The confidence model and decision thresholds.
+    pub calibration: Calibration,
+}
+
+/// Shares one buffer between the sections that read it in place.
+#[derive(Clone)]
+pub(crate) struct Slice {
+    bytes: Arc<[u8]>,
+    start: usize,
+    end: usize,
+}
+
+impl AsRef<[u8]> for Slice {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes[self.start..self.end]
+    }
+}
+
+/// A unit record: one indexed text (title, question or body) of an entry.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Unit {
+    pub entry: u32,
+    pub field: Field,
+    /// Euclidean norm of the unit's idf-weighted term vector (for cosine similarity).
+    pub norm: f32,
+}
+
+/// An entry record: where its stored data is, its filters and field lengths.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EntryRecord {
+    stored: (u32, u32),
+    pub locale: u8,
+    pub audience: Audience,
+    pub featured: bool,
+    pub field_len: [u16; 3],
+}
+
+/// A decoded postings list.
+pub(crate) struct Postings {
+    /// How many distinct entries contain the term.
+    pub entry_df: u32,
+    /// (unit, term frequency) pairs, by unit.
+    pub units: Vec<(u32, u32)>,
+}
+
+/// A compiled, read-only knowledge index.
+///
+/// ```no_run
+/// let bytes = std::fs::read("dist/kb.idx").unwrap();
+/// let index = kb_core::Index::from_bytes(bytes).unwrap();
+/// println!("{} entries", index.len());
+/// ```
+pub struct Index {
+    bytes: Arc<[u8]>,
+    pub(crate) meta: Meta,
+    pub(crate) terms: Map<Slice>,
+    postings: std::ops::Range<usize>,
+    units: std::ops::Range<usize>,
+    entries: std::ops::Range<usize>,
+    stored: std::ops::Range<usize>,
+    flows: Vec<Flow>,
+    pub(crate) analyzers: BTreeMap<Locale, Analyzer>,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index").field("bytes", &self.bytes.len()).field("entries", &self.len()).finish()
+    }
+}
+
+fn corrupt(what: &str) -> FormatError {
+    FormatError::Corrupt(what.to_string())
+}
+
+impl Index {
+    /// Reads an index, checking its header, checksum and every section's shape. Never panics on
+    /// damaged or hostile bytes: anything wrong is a [`FormatError`].
+    pub fn from_bytes(bytes: impl Into<Arc<[u8]>>) -> Result<Index, FormatError> {
+        let bytes: Arc<[u8]> = bytes.into();
+        let container = Container::decode(&bytes)?;
+        let range = |kind| container.section(kind).ok_or(FormatError::BadSection("missing"));
+        let meta_range = range(SectionKind::Meta)?;
+        let meta: Meta = serde_json::from_slice(&bytes[meta_range]).map_err(|e| corrupt(&format!("metadata: {e}")))?;
+        let terms_range = range(SectionKind::Terms)?;
+        let terms = Map::new(Slice { bytes: bytes.clone(), start: terms_range.start, end: terms_range.end })
+            .map_err(|e| corrupt(&format!("term dictionary: {e}")))?;
+        let units = range(SectionKind::Units)?;
+        let entries = range(SectionKind::Entries)?;
+        if units.len() % UNIT_RECORD_LEN != 0 || entries.len() % ENTRY_RECORD_LEN != 0 {
+            return Err(corrupt("record table length"));
+        }
+        let flows_range = range(SectionKind::Flows)?;
+        let flows: Vec<Flow> = serde_json::from_slice(&bytes[flows_range]).map_err(|e| corrupt(&format!("flows: {e}")))?;
+        let mut analyzers = BTreeMap::new();
+        for lm in &meta.locales {
+            let mut a = Analyzer::new(lm.locale);
+            a.add_stopwords(lm.stopwords.iter().map(String::as_str));
+            a.set_synonym_pairs(lm.synonyms.clone());
+            analyzers.insert(lm.locale, a);
+        }
+        let index = Index {
+            postings: range(SectionKind::Postings)?,
+            stored: range(SectionKind::Stored)?,
+            units,
+            entries,
+            bytes,
+            meta,
+            terms,
+            flows,
+            analyzers,
+        };
+        index.validate_tables()?;
+        Ok(index)
+    }
+
+    /// Checks every record's cross references once, so that reads later need no checks that
+    /// could fail.
+    fn validate_tables(&self) -> Result<(), FormatError> {
+        let entries = self.len() as u32;
+        for u in 0..self.unit_count() {
+            if self.unit(u).entry >= entries {
+                return Err(corrupt("unit points to a missing entry"));
+            }
+        }
+        for e in 0..entries {
+            let r = self.record(e);
+            let (off, len) = (r.stored.0 as usize, r.stored.1 as usize);
+            if off.checked_add(len).is_none_or(|end| end > self.stored.len()) {
+                return Err(corrupt("entry points outside the stored section"));
+            }
+            if r.locale as usize >= Locale::ALL.len() {
+                return Err(corrupt("entry has an unknown locale"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of entries (all locales).
+    pub fn len(&self) -> usize {
+        self.entries.len() / ENTRY_RECORD_LEN
+    }
+
+    /// True if the index holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The index metadata.
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// The calibration in force (thresholds may be overridden per deployment by the caller).
+    pub fn calibration(&self) -> &Calibration {
+        &self.meta.calibration
+    }
+
+    /// Locales that have entries.
+    pub fn locales(&self) -> Vec<Locale> {
+        self.meta.locales.iter().filter(|l| l.entries > 0).map(|l| l.locale).collect()
+    }
+
+    /// The guided flows.
+    pub fn flows(&self) -> &[Flow] {
+        &self.flows
+    }
+
+    /// The flow with this id in `locale`, or in English if it has no translation.
+    pub fn flow(&self, id: &str, locale: Locale) -> Option<&Flow> {
+        let find = |l| self.flows.iter().find(|f| f.id == id && f.locale == l);
+        find(locale).or_else(|| find(Locale::En))
+    }
+
+    /// Decodes the stored entry number `n`, or `None` if it is out of range or damaged.
+    pub fn entry(&self, n: u32) -> Option<Entry> {
+        if n as usize >= self.len() {
+            return None;
+        }
+        let r = self.record(n);
+        let start = self.stored.start + r.stored.0 as usize;
+        serde_json::from_slice(&self.bytes[start..start + r.stored.1 as usize]).ok()
+    }
+
+    /// The number of the entry with this id in `locale`.
+    pub fn find(&self, id: &str, locale: Locale) -> Option<u32> {
+        (0..self.len() as u32)
+            .filter(|&n| self.record(n).locale == locale as u8)
+            .find(|&n| self.entry(n).is_some_and(|e| e.id == id))
+    }
+
+    /// Featured entries of `locale` that `audience` may see, for starter suggestions.
+    pub fn featured(&self, locale: Locale, audience: Audience) -> Vec<u32> {
+        (0..self.len() as u32)
+            .filter(|&n| {
+                let r = self.record(n);
+                r.featured && r.locale == locale as u8 && r.audience.serves(audience)
+            })
+            .collect()
+    }
+
+    pub(crate) fn analyzer(&self, locale: Locale) -> Analyzer {
+        self.analyzers.get(&locale).cloned().unwrap_or_else(|| Analyzer::new(locale))
+    }
+
+    pub(crate) fn locale_meta(&self, locale: Locale) -> Option<&LocaleMeta> {
+        self.meta.locales.iter().find(|l| l.locale == locale)
+    }
+
+    pub(crate) fn unit_count(&self) -> u32 {
+        (self.units.len() / UNIT_RECORD_LEN) as u32
+    }
+
+    pub(crate) fn unit(&self, n: u32) -> Unit {
+        let at = self.units.start + n as usize * UNIT_RECORD_LEN;
+        let b = &self.bytes[at..at + UNIT_RECORD_LEN];
+        Unit {
+            entry: read_u32(b, 0),
+            field: Field::from_byte(b[6]),
+            norm: f32::from_le_bytes([b[8], b[9], b[10], b[11]]),
+        }
+    }
+
+    pub(crate) fn record(&self, n: u32) -> EntryRecord {
+        let at = self.entries.start + n as usize * ENTRY_RECORD_LEN;
+        let b = &self.bytes[at..at + ENTRY_RECORD_LEN];
+        let u16_at = |i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+        EntryRecord {
+            stored: (read_u32(b, 0), read_u32(b, 4)),
+            locale: b[8],
+            audience: Audience::from_byte(b[9]),
+            featured: b[10] & 1 == 1,
+            field_len: [u16_at(20), u16_at(22), u16_at(24)],
+        }
+    }
+
+    /// The postings list at `offset` in the postings section; `None` if damaged.
+    pub(crate) fn postings(&self, offset: u64) -> Option<Postings> {
+        let data = &self.bytes[self.postings.clone()];
+        let mut pos = usize::try_from(offset).ok()?;
+        let entry_df = read_varint(data, &mut pos)? as u32;
+        let n = read_varint(data, &mut pos)? as usize;
+        let units_total = self.unit_count();
+        let mut units = Vec::with_capacity(n.min(data.len()));
+        let mut unit = 0u64;
+        for _ in 0..n {
+            unit += read_varint(data, &mut pos)?;
+            let tf = read_varint(data, &mut pos)? as u32;
+            if unit >= units_total as u64 {
+                return None;
+            }
+            units.push((unit as u32, tf));
+        }
+        Some(Postings { entry_df, units })
+    }
+
+    /// Encodes an entry record (used by the compiler, kept beside the decoder so they agree).
+    #[allow(clippy::too_many_arguments)]
+    pub fn encode_entry_record(
+        out: &mut Vec<u8>,
+        stored: (u32, u32),
+        locale: Locale,
+        audience: Audience,
+        featured: bool,
+        units: (u32, u32),
+        field_len: [u16; 3],
+    ) {
+        out.extend_from_slice(&stored.0.to_le_bytes());
+        out.extend_from_slice(&stored.1.to_le_bytes());
+        out.extend_from_slice(&[locale as u8, audience.to_byte(), u8::from(featured), 0]);
+        out.extend_from_slice(&units.0.to_le_bytes());
+        out.extend_from_slice(&units.1.to_le_bytes());
+        for l in field_len {
+            out.extend_from_slice(&l.to_le_bytes());
+        }
+        out.extend_from_slice(&[0, 0]);
+    }
+
+    /// Encodes a unit record (used by the compiler, kept beside the decoder so they agree).
+    pub fn encode_unit_record(out: &mut Vec<u8>, entry: u32, len: u16, field: Field, norm: f32) {
+        out.extend_from_slice(&entry.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&[field as u8, 0]);
+        out.extend_from_slice(&norm.to_le_bytes());
+    }
+}

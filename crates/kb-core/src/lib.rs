@@ -1,0 +1,30 @@
+//! The retrieval core of the marketplace assistant: it owns text analysis, the compiled index
+//! format (reading it), ranked search with typo tolerance and prefix completion, the calibrated
+//! confidence that decides between answering, clarifying and falling back to an LLM, and the
+//! guided-flow runtime. It is pure Rust with no web dependencies, so the same code runs natively
+//! (the `kb` CLI, tests, benchmarks) and in WebAssembly (the widget). Writing an index is the
+//! knowledge compiler's job (`kb-compiler`); this crate only reads one.
+//!
+//! ```no_run
+//! use kb_core::{Index, Query, analysis::Locale};
+//!
+//! let index = Index::from_bytes(std::fs::read("kb.idx").unwrap()).unwrap();
+//! let result = index.search(&Query::new("wher is my parcel??", Locale::En));
+//! println!("{:?} {:?}", result.decision, result.confidence);
+//! ```
+
+pub mod analysis;
+pub mod confidence;
+pub mod entry;
+pub mod flow;
+pub mod format;
+pub mod fuzzy;
+pub mod index;
+pub mod pattern;
+pub mod search;
+
+pub use confidence::{Calibration, Confidence, Decision};
+pub use entry::{Audience, Entry, Link};
+pub use format::FormatError;
+pub use index::Index;
+pub use search::{Hit, Query, SearchResult};

@@ -1,0 +1,395 @@
+//! Ranked search: field-aware BM25F over whole entries blended with a nearest-neighbour match
+//! against the single closest question variant, with typo tolerance and prefix completion, and
+//! the features the confidence model reads.
+
+use std::collections::HashMap;
+
+use fst::{IntoStreamer, Streamer};
+use serde::Serialize;
+
+use crate::analysis::Locale;
+use crate::confidence::{Confidence, Decision, Features};
+use crate::entry::Audience;
+use crate::fuzzy::{allowed_distance, distance, Levenshtein, MAX_FUZZY_LEN};
+use crate::index::{Field, Index};
+
+/// How many dictionary terms one typo-tolerant or prefix term may expand to.
+const MAX_EXPANSIONS: usize = 6;
+
+/// A question put to the index.
+///
+/// ```
+/// use kb_core::{Query, Audience, analysis::Locale};
+/// let q = Query::new("wher is my parcel", Locale::En).audience(Audience::Buyer).limit(3);
+/// assert_eq!(q.limit, 3);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Query<'a> {
+    /// What the user typed.
+    pub text: &'a str,
+    /// The locale to search in.
+    pub locale: Locale,
+    /// Who is asking: entries for the other side are left out.
+    pub audience: Audience,
+    /// How many hits to return.
+    pub limit: usize,
+    /// The text is still being typed: its last word is a prefix.
+    pub as_you_type: bool,
+}
+
+impl<'a> Query<'a> {
+    /// A query for everyone, returning up to 5 hits.
+    pub fn new(text: &'a str, locale: Locale) -> Query<'a> {
+        Query { text, locale, audience: Audience::All, limit: 5, as_you_type: false }
+    }
+
+    /// Restricts the hits to entries `audience` may see.
+    pub fn audience(mut self, audience: Audience) -> Self {
+        self.audience = audience;
+        self
+    }
+
+    /// Sets the number of hits.
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// Treats the last word as a prefix (for suggestions while typing).
+    pub fn as_you_type(mut self) -> Self {
+        self.as_you_type = true;
+        self
+    }
+}
+
+/// How a query word reached an index term.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum MatchKind {
+    /// The same term.
+    Exact,
+    /// Within this many edits.
+    Fuzzy(u8),
+    /// The query word is a prefix of the term.
+    Prefix,
+}
+
+/// One query term matched in an entry (the "why" of a hit).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TermMatch {
+    /// The analysed query term.
+    pub query_term: String,
+    /// The index term it matched.
+    pub index_term: String,
+    /// How.
+    pub kind: MatchKind,
+}
+
+/// One ranked entry.
+#[derive(Clone, Debug, Serialize)]
+pub struct Hit {
+    /// Entry number, for [`Index::entry`].
+    pub entry: u32,
+    /// The blended score in [0, 1].
+    pub score: f32,
+    /// Cosine similarity to the closest title or question.
+    pub neighbour: f32,
+    /// Entry-level BM25F, normalised by the query's maximum.
+    pub bm25f: f32,
+    /// Share of the query's weight this entry matched.
+    pub coverage: f32,
+    /// Share of the matched weight that came from typo or prefix matches.
+    pub fuzzy_share: f32,
+    /// The matched terms.
+    pub matched: Vec<TermMatch>,
+}
+
+/// The outcome of a search.
+#[derive(Clone, Debug, Serialize)]
+pub struct SearchResult {
+    /// Ranked hits, best first.
+    pub hits: Vec<Hit>,
+    /// The features the confidence was computed from.
+    pub features: Features,
+    /// Calibrated confidence that the first hit is right.
+    pub confidence: Confidence,
+    /// What to do, under the index's thresholds.
+    pub decision: Decision,
+    /// Query terms found nowhere in the index, not even with a typo.
+    pub unknown_terms: Vec<String>,
+}
+
+struct Alternative {
+    term: String,
+    kind: MatchKind,
+    weight: f32,
+    offset: u64,
+}
+
+struct TermGroup {
+    term: String,
+    alternatives: Vec<Alternative>,
+}
+
+#[derive(Default)]
+struct EntryScore {
+    bm25f: f32,
+    matched_weight: f32,
+    fuzzy_weight: f32,
+    /// (group, alternative) pairs that counted.
+    matched: Vec<(usize, usize)>,
+}
+
+fn idf(entries: f32, df: f32) -> f32 {
+    (1.0 + (entries - df + 0.5) / (df + 0.5)).ln()
+}
+
+fn key(tag: u8, term: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(term.len() + 1);
+    k.push(tag);
+    k.extend_from_slice(term.as_bytes());
+    k
+}
+
+impl Index {
+    /// Runs a query.
+    ///
+    /// ```
+    /// # fn demo(index: &kb_core::Index) {
+    /// use kb_core::{Query, analysis::Locale};
+    /// let result = index.search(&Query::new("wher is my parcel??", Locale::En));
+    /// if let Some(top) = result.hits.first() {
+    ///     println!("{:?} at {:.2}", index.entry(top.entry).map(|e| e.id), result.confidence.value());
+    /// }
+    /// # }
+    /// ```
+    pub fn search(&self, query: &Query<'_>) -> SearchResult {
+        let groups = self.expand(query);
+        let scored = self.score(query, &groups);
+        let unknown_terms: Vec<String> =
+            groups.iter().filter(|g| g.alternatives.is_empty()).map(|g| g.term.clone()).collect();
+        let features = features(&scored, &groups, unknown_terms.len());
+        let confidence = if scored.is_empty() { Confidence::new(0.0) } else { self.meta.calibration.confidence(&features) };
+        SearchResult {
+            decision: self.meta.calibration.decide(confidence),
+            hits: scored,
+            features,
+            confidence,
+            unknown_terms,
+        }
+    }
+
+    /// Entries for a partly typed question, best first (the last word counts as a prefix).
+    ///
+    /// ```
+    /// # fn demo(index: &kb_core::Index) {
+    /// use kb_core::{analysis::Locale, Audience};
+    /// for n in index.suggest("refu", Locale::En, Audience::Buyer, 3) {
+    ///     println!("{}", index.entry(n).unwrap().title);
+    /// }
+    /// # }
+    /// ```
+    pub fn suggest(&self, text: &str, locale: Locale, audience: Audience, limit: usize) -> Vec<u32> {
+        let query = Query::new(text, locale).audience(audience).limit(limit).as_you_type();
+        self.search(&query).hits.into_iter().filter(|h| h.coverage >= 0.5).map(|h| h.entry).collect()
+    }
+
+    fn expand(&self, query: &Query<'_>) -> Vec<TermGroup> {
+        let analyzer = self.analyzer(query.locale);
+        let (terms, prefix) =
+            if query.as_you_type { analyzer.terms_with_prefix(query.text) } else { (analyzer.terms(query.text), None) };
+        let tag = query.locale.tag();
+        let mut groups: Vec<TermGroup> = Vec::new();
+        for term in terms {
+            if groups.iter().any(|g| g.term == term) {
+                continue;
+            }
+            let alternatives = match self.terms.get(key(tag, &term)) {
+                Some(offset) => vec![Alternative { term: term.clone(), kind: MatchKind::Exact, weight: 1.0, offset }],
+                None => self.fuzzy(tag, &term),
+            };
+            groups.push(TermGroup { term, alternatives });
+        }
+        if let Some(prefix) = prefix {
+            let alternatives = self.completions(tag, &prefix);
+            groups.push(TermGroup { term: prefix, alternatives });
+        }
+        groups
+    }
+
+    fn fuzzy(&self, tag: u8, term: &str) -> Vec<Alternative> {
+        let max = allowed_distance(term.chars().count());
+        if max == 0 || term.len() > MAX_FUZZY_LEN {
+            return Vec::new();
+        }
+        let mut stream = self.terms.search(Levenshtein::new(tag, term, max)).into_stream();
+        let mut found = Vec::new();
+        while let Some((k, offset)) = stream.next() {
+            let Ok(candidate) = std::str::from_utf8(&k[1..]) else { continue };
+            let d = distance(term, candidate).max(1) as u8;
+            found.push((d, candidate.to_string(), offset));
+        }
+        found.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        let best = found.first().map(|f| f.0).unwrap_or(0);
+        found
+            .into_iter()
+            .filter(|f| f.0 == best)
+            .take(MAX_EXPANSIONS)
+            .map(|(d, term, offset)| Alternative {
+                term,
+                kind: MatchKind::Fuzzy(d),
+                weight: self.meta.ranking.fuzzy_weight.powi(d as i32),
+                offset,
+            })
+            .collect()
+    }
+
+    fn completions(&self, tag: u8, prefix: &str) -> Vec<Alternative> {
+        // Tags are ASCII letters, so tag + prefix is valid UTF-8.
+        let tagged = format!("{}{prefix}", tag as char);
+        let automaton = fst::automaton::Str::new(&tagged);
+        let mut stream = self.terms.search(fst::Automaton::starts_with(automaton)).into_stream();
+        let mut found = Vec::new();
+        while let Some((k, offset)) = stream.next() {
+            let Ok(term) = std::str::from_utf8(&k[1..]) else { continue };
+            let df = self.postings(offset).map_or(0, |p| p.entry_df);
+            found.push((df, term.to_string(), offset));
+        }
+        found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        found
+            .into_iter()
+            .take(MAX_EXPANSIONS)
+            .map(|(_, term, offset)| {
+                let exact = term == prefix;
+                Alternative {
+                    term,
+                    kind: if exact { MatchKind::Exact } else { MatchKind::Prefix },
+                    weight: if exact { 1.0 } else { self.meta.ranking.prefix_weight },
+                    offset,
+                }
+            })
+            .collect()
+    }
+
+    fn score(&self, query: &Query<'_>, groups: &[TermGroup]) -> Vec<Hit> {
+        let Some(locale) = self.locale_meta(query.locale) else { return Vec::new() };
+        let ranking = &self.meta.ranking;
+        let entries = locale.entries as f32;
+        let mut by_entry: HashMap<u32, EntryScore> = HashMap::new();
+        let mut unit_dot: HashMap<u32, f32> = HashMap::new();
+        let mut query_weight = 0.0f32;
+        let mut query_norm = 0.0f32;
+
+        for (g, group) in groups.iter().enumerate() {
+            let mut best_entry: HashMap<u32, (f32, usize, f32)> = HashMap::new();
+            let mut best_unit: HashMap<u32, f32> = HashMap::new();
+            let mut group_weight = 0.0f32;
+            for (a, alt) in group.alternatives.iter().enumerate() {
+                let Some(postings) = self.postings(alt.offset) else { continue };
+                let w_idf = idf(entries, postings.entry_df as f32);
+                let weight = alt.weight * w_idf;
+                group_weight = group_weight.max(weight);
+                let mut tf: HashMap<u32, [f32; 3]> = HashMap::new();
+                for &(u, count) in &postings.units {
+                    let unit = self.unit(u);
+                    let f = unit.field as usize;
+                    tf.entry(unit.entry).or_default()[f] += count as f32;
+                    if unit.field != Field::Body && unit.norm > 0.0 {
+                        let d = weight * w_idf / unit.norm;
+                        let slot = best_unit.entry(u).or_default();
+                        *slot = slot.max(d);
+                    }
+                }
+                for (e, tfs) in tf {
+                    let record = self.record(e);
+                    if !record.audience.serves(query.audience) {
+                        continue;
+                    }
+                    let mut pseudo = 0.0;
+                    for f in 0..3 {
+                        if tfs[f] > 0.0 {
+                            let avg = locale.avg_field_len[f].max(1.0);
+                            let norm = 1.0 - ranking.field_b[f] + ranking.field_b[f] * record.field_len[f] as f32 / avg;
+                            pseudo += ranking.field_weight[f] * tfs[f] / norm;
+                        }
+                    }
+                    let c = weight * pseudo / (ranking.k1 + pseudo);
+                    let slot = best_entry.entry(e).or_insert((0.0, a, weight));
+                    if c > slot.0 {
+                        *slot = (c, a, weight);
+                    }
+                }
+            }
+            query_weight += group_weight;
+            query_norm += group_weight * group_weight;
+            for (e, (c, a, w)) in best_entry {
+                let s = by_entry.entry(e).or_default();
+                s.bm25f += c;
+                s.matched_weight += w;
+                if group.alternatives[a].kind != MatchKind::Exact {
+                    s.fuzzy_weight += w;
+                }
+                s.matched.push((g, a));
+            }
+            for (u, d) in best_unit {
+                *unit_dot.entry(u).or_default() += d;
+            }
+        }
+        if query_weight <= 0.0 {
+            return Vec::new();
+        }
+        let query_norm = query_norm.sqrt();
+        let mut neighbour: HashMap<u32, f32> = HashMap::new();
+        for (u, dot) in unit_dot {
+            let e = self.unit(u).entry;
+            let cos = (dot / query_norm).min(1.0);
+            let slot = neighbour.entry(e).or_default();
+            *slot = slot.max(cos);
+        }
+        let share = ranking.neighbour_share;
+        let mut hits: Vec<Hit> = by_entry
+            .into_iter()
+            .map(|(e, s)| {
+                let nn = neighbour.get(&e).copied().unwrap_or(0.0);
+                let bm = s.bm25f / query_weight;
+                Hit {
+                    entry: e,
+                    score: share * nn + (1.0 - share) * bm,
+                    neighbour: nn,
+                    bm25f: bm,
+                    coverage: (s.matched_weight / query_weight).min(1.0),
+                    fuzzy_share: if s.matched_weight > 0.0 { s.fuzzy_weight / s.matched_weight } else { 0.0 },
+                    matched: s
+                        .matched
+                        .iter()
+                        .map(|&(g, a)| TermMatch {
+                            query_term: groups[g].term.clone(),
+                            index_term: groups[g].alternatives[a].term.clone(),
+                            kind: groups[g].alternatives[a].kind,
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
+        hits.truncate(query.limit.max(2));
+        hits
+    }
+}
+
+/// The confidence model's inputs for a ranked list.
+fn features(hits: &[Hit], groups: &[TermGroup], unknown: usize) -> Features {
+    let Some(top) = hits.first() else {
+        return Features::new([0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]);
+    };
+    let second = hits.get(1).map_or(0.0, |h| h.score);
+    let n = groups.len().max(1) as f32;
+    Features::new([
+        top.score,
+        top.score - second,
+        top.coverage,
+        top.fuzzy_share,
+        top.neighbour,
+        unknown as f32 / n,
+        1.0 / n,
+    ])
+}

