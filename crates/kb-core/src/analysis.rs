@@ -153,8 +153,8 @@ fn is_unspaced(c: char) -> bool {
 /// Splits folded text into raw words; runs of unspaced scripts become character bigrams.
 ///
 /// ```
-/// use kb_core::analysis::segment;
-/// assert_eq!(segment("wheres my pkg?? #MP123"), vec!["wheres", "my", "pkg", "mp123"]);
+/// use kb_core::analysis::{fold, segment};
+/// assert_eq!(segment(&fold("wheres my pkg?? #MP123")), vec!["wheres", "my", "pkg", "mp123"]);
 /// assert_eq!(segment("พัสดุ"), vec!["พั", "ัส", "สด", "ดุ"]);
 /// ```
 pub fn segment(folded: &str) -> Vec<String> {

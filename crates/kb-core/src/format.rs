@@ -51,6 +51,7 @@ pub enum SectionKind {
 }
 
 impl SectionKind {
+    #[cfg(test)]
     const ALL: [SectionKind; 7] = [
         SectionKind::Meta,
         SectionKind::Terms,
@@ -170,11 +171,6 @@ impl Container {
                 return Err(FormatError::BadSection("points outside the file"));
             }
             sections.push((kind, offset..end));
-        }
-        for required in SectionKind::ALL {
-            if !sections.iter().any(|(k, _)| *k == required as u32) {
-                return Err(FormatError::BadSection("a required section is missing"));
-            }
         }
         Ok(Container { sections })
     }

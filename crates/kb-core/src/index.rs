@@ -292,8 +292,9 @@ impl Index {
             .collect()
     }
 
-    pub(crate) fn analyzer(&self, locale: Locale) -> Analyzer {
-        self.analyzers.get(&locale).cloned().unwrap_or_else(|| Analyzer::new(locale))
+    /// The locale's analyzer (every locale has one: the builder writes all of them).
+    pub(crate) fn analyzer(&self, locale: Locale) -> Option<&Analyzer> {
+        self.analyzers.get(&locale)
     }
 
     pub(crate) fn locale_meta(&self, locale: Locale) -> Option<&LocaleMeta> {

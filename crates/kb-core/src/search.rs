@@ -2,7 +2,6 @@
 //! against the single closest question variant, with typo tolerance and prefix completion, and
 //! the features the confidence model reads.
 
-use std::collections::HashMap;
 
 use fst::{IntoStreamer, Streamer};
 use serde::Serialize;
@@ -14,7 +13,9 @@ use crate::fuzzy::{allowed_distance, distance, Levenshtein, MAX_FUZZY_LEN};
 use crate::index::{Field, Index};
 
 /// How many dictionary terms one typo-tolerant or prefix term may expand to.
-const MAX_EXPANSIONS: usize = 6;
+const MAX_EXPANSIONS: usize = 4;
+/// Distinct query terms that count (longer messages rarely add meaning after this many).
+const MAX_GROUPS: usize = 32;
 
 /// A question put to the index.
 ///
@@ -130,13 +131,15 @@ struct TermGroup {
     alternatives: Vec<Alternative>,
 }
 
-#[derive(Default)]
+#[derive(Clone, Copy, Default)]
 struct EntryScore {
     bm25f: f32,
     matched_weight: f32,
     fuzzy_weight: f32,
-    /// (group, alternative) pairs that counted.
-    matched: Vec<(usize, usize)>,
+    /// Bit g: query term group g matched.
+    groups: u32,
+    /// Two bits per group: which alternative matched (for the "why" of a hit).
+    alternatives: u64,
 }
 
 fn idf(entries: f32, df: f32) -> f32 {
@@ -194,7 +197,7 @@ impl Index {
     }
 
     fn expand(&self, query: &Query<'_>) -> Vec<TermGroup> {
-        let analyzer = self.analyzer(query.locale);
+        let Some(analyzer) = self.analyzer(query.locale) else { return Vec::new() };
         let (terms, prefix) =
             if query.as_you_type { analyzer.terms_with_prefix(query.text) } else { (analyzer.terms(query.text), None) };
         let tag = query.locale.tag();
@@ -274,35 +277,33 @@ impl Index {
         let Some(locale) = self.locale_meta(query.locale) else { return Vec::new() };
         let ranking = &self.meta.ranking;
         let entries = locale.entries as f32;
-        let mut by_entry: HashMap<u32, EntryScore> = HashMap::new();
-        let mut unit_dot: HashMap<u32, f32> = HashMap::new();
+        // Dense accumulators: one slot per entry and per unit, touched lists to visit them.
+        let mut acc: Vec<EntryScore> = vec![EntryScore::default(); self.len()];
+        let mut touched: Vec<u32> = Vec::new();
+        let mut unit_dot: Vec<f32> = vec![0.0; self.unit_count() as usize];
+        let mut touched_units: Vec<u32> = Vec::new();
         let mut query_weight = 0.0f32;
         let mut query_norm = 0.0f32;
+        // Per group: (entry, contribution, alternative, matched weight) and (unit, dot) staging.
+        let mut staged: Vec<(u32, f32, usize, f32)> = Vec::new();
+        let mut staged_units: Vec<(u32, f32)> = Vec::new();
 
-        for (g, group) in groups.iter().enumerate() {
-            let mut best_entry: HashMap<u32, (f32, usize, f32)> = HashMap::new();
-            let mut best_unit: HashMap<u32, f32> = HashMap::new();
+        for (g, group) in groups.iter().enumerate().take(MAX_GROUPS) {
+            staged.clear();
+            staged_units.clear();
             let mut group_weight = 0.0f32;
             for (a, alt) in group.alternatives.iter().enumerate() {
                 let Some(postings) = self.postings(alt.offset) else { continue };
                 let w_idf = idf(entries, postings.entry_df as f32);
                 let weight = alt.weight * w_idf;
                 group_weight = group_weight.max(weight);
-                let mut tf: HashMap<u32, [f32; 3]> = HashMap::new();
-                for &(u, count) in &postings.units {
-                    let unit = self.unit(u);
-                    let f = unit.field as usize;
-                    tf.entry(unit.entry).or_default()[f] += count as f32;
-                    if unit.field != Field::Body && unit.norm > 0.0 {
-                        let d = weight * w_idf / unit.norm;
-                        let slot = best_unit.entry(u).or_default();
-                        *slot = slot.max(d);
-                    }
-                }
-                for (e, tfs) in tf {
+                // An entry's units are stored together and postings are sorted by unit, so the
+                // per-entry term frequencies are runs.
+                let mut run: Option<(u32, [f32; 3])> = None;
+                let flush = |e: u32, tfs: [f32; 3], staged: &mut Vec<(u32, f32, usize, f32)>| {
                     let record = self.record(e);
                     if !record.audience.serves(query.audience) {
-                        continue;
+                        return;
                     }
                     let mut pseudo = 0.0;
                     for f in 0..3 {
@@ -312,67 +313,99 @@ impl Index {
                             pseudo += ranking.field_weight[f] * tfs[f] / norm;
                         }
                     }
-                    let c = weight * pseudo / (ranking.k1 + pseudo);
-                    let slot = best_entry.entry(e).or_insert((0.0, a, weight));
-                    if c > slot.0 {
-                        *slot = (c, a, weight);
+                    staged.push((e, weight * pseudo / (ranking.k1 + pseudo), a, weight));
+                };
+                for &(u, count) in &postings.units {
+                    let unit = self.unit(u);
+                    match &mut run {
+                        Some((e, tfs)) if *e == unit.entry => tfs[unit.field as usize] += count as f32,
+                        _ => {
+                            if let Some((e, tfs)) = run.take() {
+                                flush(e, tfs, &mut staged);
+                            }
+                            let mut tfs = [0.0; 3];
+                            tfs[unit.field as usize] = count as f32;
+                            run = Some((unit.entry, tfs));
+                        }
                     }
+                    if unit.field != Field::Body && unit.norm > 0.0 {
+                        staged_units.push((u, weight * w_idf / unit.norm));
+                    }
+                }
+                if let Some((e, tfs)) = run {
+                    flush(e, tfs, &mut staged);
                 }
             }
             query_weight += group_weight;
             query_norm += group_weight * group_weight;
-            for (e, (c, a, w)) in best_entry {
-                let s = by_entry.entry(e).or_default();
+            if group.alternatives.len() > 1 {
+                // Several spellings of one query term count once per entry: keep the best.
+                staged.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(y.1.total_cmp(&x.1)));
+                staged.dedup_by_key(|x| x.0);
+                staged_units.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(y.1.total_cmp(&x.1)));
+                staged_units.dedup_by_key(|x| x.0);
+            }
+            for &(e, c, a, w) in &staged {
+                let s = &mut acc[e as usize];
+                if s.groups == 0 {
+                    touched.push(e);
+                }
                 s.bm25f += c;
                 s.matched_weight += w;
                 if group.alternatives[a].kind != MatchKind::Exact {
                     s.fuzzy_weight += w;
                 }
-                s.matched.push((g, a));
+                s.groups |= 1 << g;
+                s.alternatives |= (a as u64 & 3) << (2 * g);
             }
-            for (u, d) in best_unit {
-                *unit_dot.entry(u).or_default() += d;
+            for &(u, d) in &staged_units {
+                if unit_dot[u as usize] == 0.0 {
+                    touched_units.push(u);
+                }
+                unit_dot[u as usize] += d;
             }
         }
         if query_weight <= 0.0 {
             return Vec::new();
         }
         let query_norm = query_norm.sqrt();
-        let mut neighbour: HashMap<u32, f32> = HashMap::new();
-        for (u, dot) in unit_dot {
-            let e = self.unit(u).entry;
-            let cos = (dot / query_norm).min(1.0);
-            let slot = neighbour.entry(e).or_default();
-            *slot = slot.max(cos);
+        let mut neighbour: Vec<f32> = vec![0.0; self.len()];
+        for u in touched_units {
+            let e = self.unit(u).entry as usize;
+            neighbour[e] = neighbour[e].max((unit_dot[u as usize] / query_norm).min(1.0));
         }
         let share = ranking.neighbour_share;
-        let mut hits: Vec<Hit> = by_entry
+        let mut ranked: Vec<(f32, u32)> = touched
+            .iter()
+            .map(|&e| {
+                let bm = acc[e as usize].bm25f / query_weight;
+                (share * neighbour[e as usize] + (1.0 - share) * bm, e)
+            })
+            .collect();
+        ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        // Two hits at least: the confidence model reads the margin to the second.
+        ranked.truncate(query.limit.max(2));
+        ranked
             .into_iter()
-            .map(|(e, s)| {
-                let nn = neighbour.get(&e).copied().unwrap_or(0.0);
-                let bm = s.bm25f / query_weight;
+            .map(|(score, e)| {
+                let s = &acc[e as usize];
                 Hit {
                     entry: e,
-                    score: share * nn + (1.0 - share) * bm,
-                    neighbour: nn,
-                    bm25f: bm,
+                    score,
+                    neighbour: neighbour[e as usize],
+                    bm25f: s.bm25f / query_weight,
                     coverage: (s.matched_weight / query_weight).min(1.0),
                     fuzzy_share: if s.matched_weight > 0.0 { s.fuzzy_weight / s.matched_weight } else { 0.0 },
-                    matched: s
-                        .matched
-                        .iter()
-                        .map(|&(g, a)| TermMatch {
-                            query_term: groups[g].term.clone(),
-                            index_term: groups[g].alternatives[a].term.clone(),
-                            kind: groups[g].alternatives[a].kind,
+                    matched: (0..groups.len().min(MAX_GROUPS))
+                        .filter(|g| s.groups & (1 << g) != 0)
+                        .map(|g| {
+                            let alt = &groups[g].alternatives[((s.alternatives >> (2 * g)) & 3) as usize];
+                            TermMatch { query_term: groups[g].term.clone(), index_term: alt.term.clone(), kind: alt.kind }
                         })
                         .collect(),
                 }
             })
-            .collect();
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
-        hits.truncate(query.limit.max(2));
-        hits
+            .collect()
     }
 }
 

@@ -377,7 +377,9 @@ impl StreamDecoder {
     }
 
     /// Ends the stream. Reports [`DecodeError::Truncated`] when neither `[DONE]` nor a finish
-    /// reason arrived (and the decoder had not stopped).
+    /// reason arrived (and the decoder had not stopped); a final event cut off in the middle
+    /// (a dropped connection) is folded into that error rather than reported as a
+    /// [`DecodeError::Chunk`]. Call it on a clean end of the body, not after a network error.
     ///
     /// ```
     /// use llm_fallback::chunk::{DecodeError, StreamDecoder, StreamEvent};
@@ -394,6 +396,8 @@ impl StreamDecoder {
         let events = self.parser.finish();
         let mut out = self.decode(events);
         if !self.is_stopped() && !self.finished {
+            // a final event cut off mid-JSON is the truncation itself, not a separate error
+            out.retain(|e| !matches!(e, Err(DecodeError::Chunk(_))));
             out.push(Err(DecodeError::Truncated));
         }
         out
@@ -605,6 +609,19 @@ mod tests {
             vec![Ok(StreamEvent::Error("model overloaded".into())), Ok(StreamEvent::Error("boom".into()))]
         );
         assert_eq!(d.finish(), vec![Err(DecodeError::Truncated)]);
+    }
+
+    #[test]
+    fn decoder_cut_off_mid_event_reports_only_truncated() {
+        let mut d = StreamDecoder::new();
+        let mut out = d.push(format!("{}data: {{\"choices\":[{{\"delta\":{{\"content\":\"If it", delta("a")).as_bytes());
+        out.extend(d.finish());
+        assert_eq!(out, vec![Ok(StreamEvent::Delta("a".into())), Err(DecodeError::Truncated)]);
+        // but a complete final event without its blank line is still delivered
+        let mut d = StreamDecoder::new();
+        let mut out = d.push(b"data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\ndata: [DONE]");
+        out.extend(d.finish());
+        assert_eq!(out, vec![Ok(StreamEvent::Delta("x".into())), Ok(StreamEvent::Done)]);
     }
 
     #[test]

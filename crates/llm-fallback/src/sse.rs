@@ -353,16 +353,13 @@ impl SseParser {
                 self.data.push('\n');
             }
             "event" => self.event_type = value.to_string(),
-            "id" => {
-                if !value.contains('\0') {
-                    self.last_event_id = (!value.is_empty()).then(|| value.to_string());
-                }
+            "id" if !value.contains('\0') => {
+                self.last_event_id = (!value.is_empty()).then(|| value.to_string());
             }
-            "retry" => {
-                if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-                    if let Ok(ms) = value.parse::<u64>() {
-                        self.retry = Some(ms);
-                    }
+            "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                // digits only; a value too large for u64 is ignored
+                if let Ok(ms) = value.parse::<u64>() {
+                    self.retry = Some(ms);
                 }
             }
             _ => {}
