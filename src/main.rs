@@ -1,1 +1,129 @@
+//! The chat widget: a Leptos (client-side rendered) UI that `embed.js` mounts into a Shadow DOM
+//! root on the host page. It owns what buyers and sellers see and do — the launcher, the chat
+//! panel, answers from the bundled index, "did you mean" choices, guided flows and the streamed
+//! LLM fallback — and reads, never writes, the compiled knowledge pack.
+
+mod chat;
+mod config;
+mod conversation;
+mod fallback;
+mod i18n;
+mod render;
+mod ui;
+
+use std::sync::Arc;
+
+use kb_core::flow::Context;
+use kb_core::Index;
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::chat::Chat;
+use crate::config::Config;
+
+/// The handle `embed.js` drives the widget through (its public JS API calls land here).
+#[wasm_bindgen]
+pub struct Widget {
+    chat: Chat,
+}
+
+#[wasm_bindgen]
+impl Widget {
+    pub fn open(&self) {
+        self.chat.set_open(true);
+    }
+
+    pub fn close(&self) {
+        self.chat.set_open(false);
+    }
+
+    pub fn toggle(&self) {
+        self.chat.set_open(!self.chat.open.get_untracked());
+    }
+
+    /// Opens the panel and asks `text` as if typed.
+    pub fn ask(&self, text: &str) {
+        self.chat.set_open(true);
+        self.chat.ask(text);
+    }
+
+    /// Starts a guided flow by id.
+    #[wasm_bindgen(js_name = startFlow)]
+    pub fn start_flow(&self, id: &str) {
+        self.chat.set_open(true);
+        self.chat.start_flow(id);
+    }
+
+    /// Merges page context (JSON object of strings: audience, locale, order_id, order_status, …).
+    #[wasm_bindgen(js_name = setContext)]
+    pub fn set_context(&self, json: &str) -> Result<(), JsValue> {
+        let value: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(json).map_err(|e| JsValue::from_str(&format!("setContext: {e}")))?;
+        self.chat.context.update(|ctx| merge_context(ctx, value));
+        Ok(())
+    }
+}
+
+fn merge_context(ctx: &mut Context, value: serde_json::Map<String, serde_json::Value>) {
+    for (k, v) in value {
+        // Hosts pass camelCase (`orderId`); flows use snake_case (`order_id`).
+        let key: String = k.chars().flat_map(|c| if c.is_ascii_uppercase() { vec!['_', c.to_ascii_lowercase()] } else { vec![c] }).collect();
+        match v {
+            serde_json::Value::Null => {
+                ctx.remove(&key);
+            }
+            serde_json::Value::String(s) => {
+                ctx.insert(key, s);
+            }
+            other => {
+                ctx.insert(key, other.to_string());
+            }
+        }
+    }
+}
+
+/// Mounts the widget into `root` (a shadow root made by `embed.js`). `config` is the JSON of the
+/// script tag's data attributes; `emit(name, detailJson)` delivers events to the host page.
+#[wasm_bindgen]
+pub fn mount(root: web_sys::ShadowRoot, config: &str, emit: js_sys::Function) -> Result<Widget, JsValue> {
+    // A bug should say what it is in the console, not just "unreachable".
+    std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&format!("market-assist: {info}").into())));
+    // Effects created below (persistence, deferred answers) need the executor before mount_to.
+    let _ = any_spawner::Executor::init_wasm_bindgen();
+    let mut config: Config = serde_json::from_str(config).map_err(|e| JsValue::from_str(&format!("market-assist config: {e}")))?;
+    let raw = std::mem::take(&mut config.context);
+    merge_context(&mut config.context, raw.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect());
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let container = document.create_element("div")?;
+    root.append_child(&container)?;
+    let chat = Chat::new(config, emit);
+    chat.persist();
+    load_pack(chat);
+    leptos::mount::mount_to(container.unchecked_into(), move || view! { <ui::App chat/> }).forget();
+    Ok(Widget { chat })
+}
+
+fn load_pack(chat: Chat) {
+    let url = chat.config.with_value(|c| c.pack.clone());
+    leptos::task::spawn_local(async move {
+        let loaded = async {
+            let response = gloo_net::http::Request::get(&url).send().await.map_err(|e| e.to_string())?;
+            if !response.ok() {
+                return Err(format!("HTTP {}", response.status()));
+            }
+            let bytes = response.binary().await.map_err(|e| e.to_string())?;
+            Index::from_bytes(bytes).map_err(|e| e.to_string())
+        }
+        .await;
+        match loaded {
+            Ok(index) => chat.index.set(Some(Arc::new(index))),
+            Err(e) => {
+                web_sys::console::error_1(&format!("market-assist: knowledge pack {url}: {e}").into());
+                chat.load_failed.set(true);
+            }
+        }
+    });
+}
+
 fn main() {}

@@ -22,7 +22,7 @@ USAGE:
   kb build  [--knowledge DIR] [--out FILE]        lint, calibrate on golden/*/*.dev.jsonl, write the index
   kb lint   [--knowledge DIR]                     report problems as file:line: message
   kb search QUESTION [--index FILE | --knowledge DIR] [--locale L] [--audience A] [--limit N] [--json]
-  kb eval   --kb DIR/kb.jsonl --queries DIR/test.jsonl [--calibrate DIR/dev.jsonl] [--json]
+  kb eval   --kb DIR/kb.jsonl --queries DIR/test.jsonl [--calibrate DIR/dev.jsonl] [--out FILE] [--json]
   kb eval   [--knowledge DIR] [--min-top1 X] [--min-oos-routed X] [--json]
                                                    score the golden test sets (fails below the minimums)
 
@@ -264,7 +264,7 @@ fn cmd_search(args: &Args) -> Outcome2 {
 }
 
 fn cmd_eval(args: &Args) -> Outcome2 {
-    args.check(&["kb", "queries", "calibrate", "json", "knowledge", "min-top1", "min-oos-routed"])?;
+    args.check(&["kb", "queries", "calibrate", "out", "json", "knowledge", "min-top1", "min-oos-routed"])?;
     if args.get("kb").is_some() || args.get("queries").is_some() {
         return eval_dataset(args);
     }
@@ -293,6 +293,9 @@ fn eval_dataset(args: &Args) -> Outcome2 {
     };
     eprintln!("kb: {} entries, {} test questions, {} calibration questions", corpus.entries.len(), tests.len(), dev.len());
     let (bytes, _) = build_calibrated(&corpus, &dev)?;
+    if let Some(out) = args.get("out") {
+        std::fs::write(out, &bytes).map_err(|e| Failure::Failed(format!("cannot write {out}: {e}")))?;
+    }
     let index = Index::from_bytes(bytes.clone()).map_err(|e| Failure::Failed(e.to_string()))?;
     let outcomes = run(&index, &tests, progress("evaluating"));
     eprintln!();

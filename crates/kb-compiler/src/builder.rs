@@ -11,7 +11,7 @@ use kb_core::index::{Field, LocaleMeta, Meta, Ranking};
 use kb_core::Index;
 
 use crate::knowledge::{Corpus, SourceEntry};
-use crate::markdown::plain_text;
+use kb_core::markdown::plain_text;
 
 /// Options that are not part of the knowledge itself.
 #[derive(Clone, Debug, Default)]
@@ -26,10 +26,6 @@ struct UnitText {
     entry: u32,
     field: Field,
     terms: Vec<String>,
-}
-
-fn idf(entries: f32, df: f32) -> f32 {
-    (1.0 + (entries - df + 0.5) / (df + 0.5)).ln()
 }
 
 /// Builds index bytes.
@@ -105,22 +101,13 @@ pub fn build(corpus: &Corpus, options: &BuildOptions) -> Vec<u8> {
         }
     }
 
-    // Entry-level document frequencies and the idf-weighted norm of each unit.
+    // Entry-level document frequencies.
     let mut entry_df: BTreeMap<&[u8], u32> = BTreeMap::new();
     for (key, list) in &postings {
         let mut entries: Vec<u32> = list.iter().map(|(u, _)| units[*u as usize].entry).collect();
         entries.dedup();
         entry_df.insert(key.as_slice(), entries.len() as u32);
     }
-    let mut unit_norm = vec![0f32; units.len()];
-    for (key, list) in &postings {
-        let locale = Locale::ALL.into_iter().find(|l| l.tag() == key[0]).unwrap_or(Locale::En);
-        let w = idf(locale_entries[&locale] as f32, entry_df[key.as_slice()] as f32);
-        for (u, _) in list {
-            unit_norm[*u as usize] += w * w;
-        }
-    }
-
     let mut postings_bytes = Vec::new();
     let mut terms = fst::MapBuilder::memory();
     for (key, list) in &postings {
@@ -138,9 +125,9 @@ pub fn build(corpus: &Corpus, options: &BuildOptions) -> Vec<u8> {
     let terms_bytes = terms.into_inner().expect("writing to memory cannot fail");
 
     let mut unit_bytes = Vec::with_capacity(units.len() * kb_core::format::UNIT_RECORD_LEN);
-    for (u, unit) in units.iter().enumerate() {
+    for unit in &units {
         let len = unit.terms.len().min(u16::MAX as usize) as u16;
-        Index::encode_unit_record(&mut unit_bytes, unit.entry, len, unit.field, unit_norm[u].sqrt());
+        Index::encode_unit_record(&mut unit_bytes, unit.entry, len, unit.field);
     }
 
     let mut stored = Vec::new();
@@ -192,4 +179,38 @@ pub fn build(corpus: &Corpus, options: &BuildOptions) -> Vec<u8> {
         (SectionKind::Stored, stored),
         (SectionKind::Flows, serde_json::to_vec(&flows).expect("flows serialise")),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kb_core::{Entry, Query};
+
+    fn corpus() -> Corpus {
+        let entry = |id: &str, questions: &[&str]| SourceEntry {
+            entry: Entry::new(id, id, Locale::En, "Answer."),
+            questions: questions.iter().map(|q| q.to_string()).collect(),
+        };
+        Corpus {
+            entries: vec![
+                entry("order-help", &["cancel my order", "order refund please", "stop the order"]),
+                entry("subscription", &["cancel subscription", "end my plan"]),
+                entry("refund-status", &["refund status", "where is my money"]),
+            ],
+            ..Corpus::default()
+        }
+    }
+
+    #[test]
+    fn words_spread_over_variants_pool_in_one_entry() {
+        let index = Index::from_bytes(build(&corpus(), &BuildOptions::default())).unwrap();
+        let result = index.search(&Query::new("cancel refund", Locale::En));
+        assert_eq!(index.entry(result.hits[0].entry).unwrap().id, "order-help");
+        assert!(result.hits[0].score > result.hits[1].score);
+    }
+
+    #[test]
+    fn bytes_are_deterministic() {
+        assert_eq!(build(&corpus(), &BuildOptions::default()), build(&corpus(), &BuildOptions::default()));
+    }
 }

@@ -35,26 +35,7 @@ pub fn fit(outcomes: &[Outcome], targets: Targets) -> Calibration {
     if data.len() < 10 || positives == 0 || positives == data.len() {
         return Calibration::default();
     }
-    // Batch gradient descent with a little L2: few features, few thousand rows, converges fast.
-    let mut w = [0f32; FEATURE_COUNT];
-    let mut b = 0f32;
-    let (rate, l2, n) = (0.5f32, 1e-3f32, data.len() as f32);
-    for _ in 0..3000 {
-        let mut gw = [0f32; FEATURE_COUNT];
-        let mut gb = 0f32;
-        for (x, y) in &data {
-            let p = sigmoid(b + w.iter().zip(x.iter()).map(|(a, b)| a * b).sum::<f32>());
-            let err = p - y;
-            for k in 0..FEATURE_COUNT {
-                gw[k] += err * x[k];
-            }
-            gb += err;
-        }
-        for k in 0..FEATURE_COUNT {
-            w[k] -= rate * (gw[k] / n + l2 * w[k]);
-        }
-        b -= rate * gb / n;
-    }
+    let (w, b) = logistic(&data);
     let mut calibration = Calibration { weights: w, bias: b, answer_threshold: 0.5, clarify_threshold: 0.25, source: format!("fitted on {} development questions", data.len()) };
 
     // Sweep thresholds from the most confident down; keep the lowest that holds precision.
@@ -88,4 +69,83 @@ pub fn fit(outcomes: &[Outcome], targets: Targets) -> Calibration {
     calibration.answer_threshold = answer_threshold;
     calibration.clarify_threshold = clarify_threshold.min(answer_threshold);
     calibration
+}
+
+/// Logistic regression by batch gradient descent with a little L2. Features are standardised
+/// first because their scales differ by an order of magnitude (shares in [0, 1] against a
+/// brevity of 1/32), which otherwise leaves the small ones unfitted; the weights are mapped back
+/// to raw features so the stored model needs no scaler.
+fn logistic(data: &[(&[f32; FEATURE_COUNT], f32)]) -> ([f32; FEATURE_COUNT], f32) {
+    let n = data.len() as f32;
+    let mut mean = [0f32; FEATURE_COUNT];
+    let mut scale = [0f32; FEATURE_COUNT];
+    for (x, _) in data {
+        for k in 0..FEATURE_COUNT {
+            mean[k] += x[k] / n;
+        }
+    }
+    for (x, _) in data {
+        for k in 0..FEATURE_COUNT {
+            scale[k] += (x[k] - mean[k]).powi(2) / n;
+        }
+    }
+    // A constant feature carries nothing; a unit scale keeps its weight at zero harmlessly.
+    let scale = scale.map(|v| if v > 1e-12 { v.sqrt() } else { 1.0 });
+    let z: Vec<([f32; FEATURE_COUNT], f32)> = data
+        .iter()
+        .map(|(x, y)| (std::array::from_fn(|k| (x[k] - mean[k]) / scale[k]), *y))
+        .collect();
+    let mut w = [0f32; FEATURE_COUNT];
+    let mut b = 0f32;
+    let (rate, l2) = (0.5f32, 1e-3f32);
+    for _ in 0..2000 {
+        let mut gw = [0f32; FEATURE_COUNT];
+        let mut gb = 0f32;
+        for (x, y) in &z {
+            let err = sigmoid(b + w.iter().zip(x.iter()).map(|(a, b)| a * b).sum::<f32>()) - y;
+            for k in 0..FEATURE_COUNT {
+                gw[k] += err * x[k];
+            }
+            gb += err;
+        }
+        for k in 0..FEATURE_COUNT {
+            w[k] -= rate * (gw[k] / n + l2 * w[k]);
+        }
+        b -= rate * gb / n;
+    }
+    let raw: [f32; FEATURE_COUNT] = std::array::from_fn(|k| w[k] / scale[k]);
+    let bias = b - (0..FEATURE_COUNT).map(|k| raw[k] * mean[k]).sum::<f32>();
+    (raw, bias)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probability(w: &[f32; FEATURE_COUNT], b: f32, x: &[f32; FEATURE_COUNT]) -> f32 {
+        sigmoid(b + w.iter().zip(x).map(|(a, b)| a * b).sum::<f32>())
+    }
+
+    #[test]
+    fn small_scale_features_are_fitted() {
+        // Feature 6 alone separates the classes but spans only 0.01, like brevity on long
+        // questions; unstandardised gradient descent leaves its weight near zero.
+        let rows: Vec<[f32; FEATURE_COUNT]> = (0..200)
+            .map(|i| std::array::from_fn(|k| match k {
+                0 => (i % 7) as f32 / 7.0,
+                6 if i % 2 == 0 => 0.01,
+                _ => 0.0,
+            }))
+            .collect();
+        let data: Vec<(&[f32; FEATURE_COUNT], f32)> =
+            rows.iter().enumerate().map(|(i, x)| (x, if i % 2 == 0 { 1.0 } else { 0.0 })).collect();
+        let (w, b) = logistic(&data);
+        assert!(probability(&w, b, &rows[0]) > 0.9, "positive row: {}", probability(&w, b, &rows[0]));
+        assert!(probability(&w, b, &rows[1]) < 0.1, "negative row: {}", probability(&w, b, &rows[1]));
+    }
+
+    #[test]
+    fn too_few_outcomes_keep_the_prior() {
+        assert_eq!(fit(&[], Targets::default()), Calibration::default());
+    }
 }

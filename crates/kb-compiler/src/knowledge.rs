@@ -110,13 +110,7 @@ fn is_valid_id(id: &str) -> bool {
     !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-/// True for URLs the widget may link to.
-pub fn is_safe_url(url: &str) -> bool {
-    let url = url.trim();
-    let lower = url.to_ascii_lowercase();
-    (lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:"))
-        && !url.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>')
-}
+pub use kb_core::markdown::is_safe_url;
 
 const ENTRY_KEYS: [&str; 11] =
     ["id", "title", "locale", "audience", "tags", "questions", "links", "related", "featured", "flow", "answer"];

@@ -20,7 +20,6 @@ pub mod eval;
 pub mod flows;
 pub mod frontmatter;
 pub mod knowledge;
-pub mod markdown;
 
 use std::fmt;
 use std::path::PathBuf;

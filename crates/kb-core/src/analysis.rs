@@ -113,31 +113,74 @@ pub fn fold(text: &str) -> String {
             out.push(c.to_ascii_lowercase());
             continue;
         }
+        // Combining accents typed after a Latin letter (decomposed input) are dropped too.
+        if is_combining_accent(c) && out.chars().last().is_some_and(|p| p.is_ascii_alphabetic()) {
+            continue;
+        }
         for lower in c.to_lowercase() {
-            if lower == 'đ' {
-                out.push('d');
-                continue;
-            }
-            if lower == 'ß' {
-                out.push_str("ss");
-                continue;
-            }
-            let mut base = None;
-            let mut marks_only = true;
-            unicode_normalization::char::decompose_canonical(lower, |d| {
-                if base.is_none() {
-                    base = Some(d);
-                } else if !unicode_normalization::char::is_combining_mark(d) {
-                    marks_only = false;
-                }
-            });
-            match base {
-                Some(b) if b.is_ascii_alphabetic() && marks_only => out.push(b),
-                _ => out.push(lower),
+            match lower {
+                'đ' => out.push('d'),
+                'ß' => out.push_str("ss"),
+                _ => match LATIN_FOLD.binary_search_by_key(&lower, |&(c, _)| c) {
+                    Ok(i) => out.push(LATIN_FOLD[i].1 as char),
+                    Err(_) => out.push(lower),
+                },
             }
         }
     }
     out
+}
+
+/// Lowercase Latin letters with diacritics and their base letter, sorted (generated from the
+/// Unicode canonical decompositions of U+00C0–U+024F and U+1E00–U+1EFF). A table this size
+/// replaces the full normalisation tables, which would triple the widget's download.
+const LATIN_FOLD: [(char, u8); 246] = [
+    ('\u{00e0}', b'a'), ('\u{00e1}', b'a'), ('\u{00e2}', b'a'), ('\u{00e3}', b'a'), ('\u{00e4}', b'a'), ('\u{00e5}', b'a'),
+    ('\u{00e7}', b'c'), ('\u{00e8}', b'e'), ('\u{00e9}', b'e'), ('\u{00ea}', b'e'), ('\u{00eb}', b'e'), ('\u{00ec}', b'i'),
+    ('\u{00ed}', b'i'), ('\u{00ee}', b'i'), ('\u{00ef}', b'i'), ('\u{00f1}', b'n'), ('\u{00f2}', b'o'), ('\u{00f3}', b'o'),
+    ('\u{00f4}', b'o'), ('\u{00f5}', b'o'), ('\u{00f6}', b'o'), ('\u{00f9}', b'u'), ('\u{00fa}', b'u'), ('\u{00fb}', b'u'),
+    ('\u{00fc}', b'u'), ('\u{00fd}', b'y'), ('\u{00ff}', b'y'), ('\u{0101}', b'a'), ('\u{0103}', b'a'), ('\u{0105}', b'a'),
+    ('\u{0107}', b'c'), ('\u{0109}', b'c'), ('\u{010b}', b'c'), ('\u{010d}', b'c'), ('\u{010f}', b'd'), ('\u{0113}', b'e'),
+    ('\u{0115}', b'e'), ('\u{0117}', b'e'), ('\u{0119}', b'e'), ('\u{011b}', b'e'), ('\u{011d}', b'g'), ('\u{011f}', b'g'),
+    ('\u{0121}', b'g'), ('\u{0123}', b'g'), ('\u{0125}', b'h'), ('\u{0129}', b'i'), ('\u{012b}', b'i'), ('\u{012d}', b'i'),
+    ('\u{012f}', b'i'), ('\u{0135}', b'j'), ('\u{0137}', b'k'), ('\u{013a}', b'l'), ('\u{013c}', b'l'), ('\u{013e}', b'l'),
+    ('\u{0144}', b'n'), ('\u{0146}', b'n'), ('\u{0148}', b'n'), ('\u{014d}', b'o'), ('\u{014f}', b'o'), ('\u{0151}', b'o'),
+    ('\u{0155}', b'r'), ('\u{0157}', b'r'), ('\u{0159}', b'r'), ('\u{015b}', b's'), ('\u{015d}', b's'), ('\u{015f}', b's'),
+    ('\u{0161}', b's'), ('\u{0163}', b't'), ('\u{0165}', b't'), ('\u{0169}', b'u'), ('\u{016b}', b'u'), ('\u{016d}', b'u'),
+    ('\u{016f}', b'u'), ('\u{0171}', b'u'), ('\u{0173}', b'u'), ('\u{0175}', b'w'), ('\u{0177}', b'y'), ('\u{017a}', b'z'),
+    ('\u{017c}', b'z'), ('\u{017e}', b'z'), ('\u{01a1}', b'o'), ('\u{01b0}', b'u'), ('\u{01ce}', b'a'), ('\u{01d0}', b'i'),
+    ('\u{01d2}', b'o'), ('\u{01d4}', b'u'), ('\u{01d6}', b'u'), ('\u{01d8}', b'u'), ('\u{01da}', b'u'), ('\u{01dc}', b'u'),
+    ('\u{01df}', b'a'), ('\u{01e1}', b'a'), ('\u{01e7}', b'g'), ('\u{01e9}', b'k'), ('\u{01eb}', b'o'), ('\u{01ed}', b'o'),
+    ('\u{01f0}', b'j'), ('\u{01f5}', b'g'), ('\u{01f9}', b'n'), ('\u{01fb}', b'a'), ('\u{0201}', b'a'), ('\u{0203}', b'a'),
+    ('\u{0205}', b'e'), ('\u{0207}', b'e'), ('\u{0209}', b'i'), ('\u{020b}', b'i'), ('\u{020d}', b'o'), ('\u{020f}', b'o'),
+    ('\u{0211}', b'r'), ('\u{0213}', b'r'), ('\u{0215}', b'u'), ('\u{0217}', b'u'), ('\u{0219}', b's'), ('\u{021b}', b't'),
+    ('\u{021f}', b'h'), ('\u{0227}', b'a'), ('\u{0229}', b'e'), ('\u{022b}', b'o'), ('\u{022d}', b'o'), ('\u{022f}', b'o'),
+    ('\u{0231}', b'o'), ('\u{0233}', b'y'), ('\u{1e01}', b'a'), ('\u{1e03}', b'b'), ('\u{1e05}', b'b'), ('\u{1e07}', b'b'),
+    ('\u{1e09}', b'c'), ('\u{1e0b}', b'd'), ('\u{1e0d}', b'd'), ('\u{1e0f}', b'd'), ('\u{1e11}', b'd'), ('\u{1e13}', b'd'),
+    ('\u{1e15}', b'e'), ('\u{1e17}', b'e'), ('\u{1e19}', b'e'), ('\u{1e1b}', b'e'), ('\u{1e1d}', b'e'), ('\u{1e1f}', b'f'),
+    ('\u{1e21}', b'g'), ('\u{1e23}', b'h'), ('\u{1e25}', b'h'), ('\u{1e27}', b'h'), ('\u{1e29}', b'h'), ('\u{1e2b}', b'h'),
+    ('\u{1e2d}', b'i'), ('\u{1e2f}', b'i'), ('\u{1e31}', b'k'), ('\u{1e33}', b'k'), ('\u{1e35}', b'k'), ('\u{1e37}', b'l'),
+    ('\u{1e39}', b'l'), ('\u{1e3b}', b'l'), ('\u{1e3d}', b'l'), ('\u{1e3f}', b'm'), ('\u{1e41}', b'm'), ('\u{1e43}', b'm'),
+    ('\u{1e45}', b'n'), ('\u{1e47}', b'n'), ('\u{1e49}', b'n'), ('\u{1e4b}', b'n'), ('\u{1e4d}', b'o'), ('\u{1e4f}', b'o'),
+    ('\u{1e51}', b'o'), ('\u{1e53}', b'o'), ('\u{1e55}', b'p'), ('\u{1e57}', b'p'), ('\u{1e59}', b'r'), ('\u{1e5b}', b'r'),
+    ('\u{1e5d}', b'r'), ('\u{1e5f}', b'r'), ('\u{1e61}', b's'), ('\u{1e63}', b's'), ('\u{1e65}', b's'), ('\u{1e67}', b's'),
+    ('\u{1e69}', b's'), ('\u{1e6b}', b't'), ('\u{1e6d}', b't'), ('\u{1e6f}', b't'), ('\u{1e71}', b't'), ('\u{1e73}', b'u'),
+    ('\u{1e75}', b'u'), ('\u{1e77}', b'u'), ('\u{1e79}', b'u'), ('\u{1e7b}', b'u'), ('\u{1e7d}', b'v'), ('\u{1e7f}', b'v'),
+    ('\u{1e81}', b'w'), ('\u{1e83}', b'w'), ('\u{1e85}', b'w'), ('\u{1e87}', b'w'), ('\u{1e89}', b'w'), ('\u{1e8b}', b'x'),
+    ('\u{1e8d}', b'x'), ('\u{1e8f}', b'y'), ('\u{1e91}', b'z'), ('\u{1e93}', b'z'), ('\u{1e95}', b'z'), ('\u{1e96}', b'h'),
+    ('\u{1e97}', b't'), ('\u{1e98}', b'w'), ('\u{1e99}', b'y'), ('\u{1ea1}', b'a'), ('\u{1ea3}', b'a'), ('\u{1ea5}', b'a'),
+    ('\u{1ea7}', b'a'), ('\u{1ea9}', b'a'), ('\u{1eab}', b'a'), ('\u{1ead}', b'a'), ('\u{1eaf}', b'a'), ('\u{1eb1}', b'a'),
+    ('\u{1eb3}', b'a'), ('\u{1eb5}', b'a'), ('\u{1eb7}', b'a'), ('\u{1eb9}', b'e'), ('\u{1ebb}', b'e'), ('\u{1ebd}', b'e'),
+    ('\u{1ebf}', b'e'), ('\u{1ec1}', b'e'), ('\u{1ec3}', b'e'), ('\u{1ec5}', b'e'), ('\u{1ec7}', b'e'), ('\u{1ec9}', b'i'),
+    ('\u{1ecb}', b'i'), ('\u{1ecd}', b'o'), ('\u{1ecf}', b'o'), ('\u{1ed1}', b'o'), ('\u{1ed3}', b'o'), ('\u{1ed5}', b'o'),
+    ('\u{1ed7}', b'o'), ('\u{1ed9}', b'o'), ('\u{1edb}', b'o'), ('\u{1edd}', b'o'), ('\u{1edf}', b'o'), ('\u{1ee1}', b'o'),
+    ('\u{1ee3}', b'o'), ('\u{1ee5}', b'u'), ('\u{1ee7}', b'u'), ('\u{1ee9}', b'u'), ('\u{1eeb}', b'u'), ('\u{1eed}', b'u'),
+    ('\u{1eef}', b'u'), ('\u{1ef1}', b'u'), ('\u{1ef3}', b'y'), ('\u{1ef5}', b'y'), ('\u{1ef7}', b'y'), ('\u{1ef9}', b'y'),
+];
+
+/// Combining diacritical marks (U+0300–U+036F).
+fn is_combining_accent(c: char) -> bool {
+    ('\u{300}'..='\u{36f}').contains(&c)
 }
 
 /// True for characters of scripts written without spaces between words.
@@ -175,7 +218,7 @@ pub fn segment(folded: &str) -> Vec<String> {
                 words.push(std::mem::take(&mut word));
             }
             run.push(c);
-        } else if c.is_alphanumeric() || (is_mark(c) && !word.is_empty()) {
+        } else if c.is_alphanumeric() || (is_combining_accent(c) && !word.is_empty()) {
             flush_run(&mut run, &mut words);
             word.push(c);
         } else if c == '\'' || c == '’' {
@@ -192,10 +235,6 @@ pub fn segment(folded: &str) -> Vec<String> {
         words.push(word);
     }
     words
-}
-
-fn is_mark(c: char) -> bool {
-    unicode_normalization::char::is_combining_mark(c)
 }
 
 /// One locale's analysis pipeline: stemming, stop words and synonyms.
@@ -276,8 +315,8 @@ impl Analyzer {
             return word.to_string();
         }
         match self.locale {
-            Locale::En => stemmer(rust_stemmers::Algorithm::English).stem(word).into_owned(),
-            Locale::Es => stemmer(rust_stemmers::Algorithm::Spanish).stem(word).into_owned(),
+            Locale::En => rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English).stem(word).into_owned(),
+            Locale::Es => rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::Spanish).stem(word).into_owned(),
             Locale::Id => indonesian::stem(word),
             Locale::Th | Locale::Vi => word.to_string(),
         }
@@ -327,10 +366,6 @@ impl Analyzer {
         let cut = folded.rfind(last.as_str()).unwrap_or(folded.len());
         (self.terms(&folded[..cut]), Some(last))
     }
-}
-
-fn stemmer(algorithm: rust_stemmers::Algorithm) -> rust_stemmers::Stemmer {
-    rust_stemmers::Stemmer::create(algorithm)
 }
 
 #[cfg(test)]

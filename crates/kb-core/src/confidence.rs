@@ -9,8 +9,8 @@
 //! use kb_core::confidence::{Calibration, Decision, Features};
 //!
 //! let calibration = Calibration::default();
-//! let sure = Features::new([0.9, 0.5, 1.0, 0.0, 0.9, 0.0, 0.25]);
-//! let lost = Features::new([0.1, 0.0, 0.2, 0.0, 0.1, 0.8, 0.25]);
+//! let sure = Features::new([0.9, 0.5, 1.0, 0.0, 0.9, 0.0, 0.25, 0.4, 1.0, 1.0]);
+//! let lost = Features::new([0.1, 0.0, 0.2, 0.0, 0.1, 0.8, 0.25, 0.0, 0.0, 0.2]);
 //! assert!(calibration.confidence(&sure).value() > calibration.confidence(&lost).value());
 //! assert_eq!(calibration.decide(calibration.confidence(&lost)), Decision::Fallback);
 //! ```
@@ -18,11 +18,22 @@
 use serde::{Deserialize, Serialize};
 
 /// Number of ranking features the model reads.
-pub const FEATURE_COUNT: usize = 7;
+pub const FEATURE_COUNT: usize = 10;
 
 /// Names of the features, in order (for `kb search` explanations and reports).
 pub const FEATURE_NAMES: [&str; FEATURE_COUNT] =
-    ["top_score", "margin", "coverage", "fuzzy_share", "best_question", "unknown_share", "brevity"];
+    [
+    "top_score",
+    "margin",
+    "coverage",
+    "fuzzy_share",
+    "best_question",
+    "unknown_share",
+    "brevity",
+    "question_margin",
+    "bm25f_agrees",
+    "question_vote",
+];
 
 /// Ranking features of one query's result list.
 #[derive(Clone, Copy, Debug, PartialEq, Default, Serialize, Deserialize)]
@@ -81,7 +92,7 @@ impl Default for Calibration {
     /// A reasonable prior used until `kb` fits one on a development set.
     fn default() -> Calibration {
         Calibration {
-            weights: [6.0, 4.0, 3.0, -1.5, 3.0, -3.0, -1.0],
+            weights: [6.0, 4.0, 3.0, -1.5, 3.0, -3.0, -1.0, 2.0, 0.5, 1.0],
             bias: -7.0,
             answer_threshold: 0.5,
             clarify_threshold: 0.25,

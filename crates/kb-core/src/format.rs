@@ -215,8 +215,8 @@ pub fn read_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
     None
 }
 
-/// Size in bytes of one unit record: entry u32, token count u16, field u8, reserved u8, norm f32.
-pub const UNIT_RECORD_LEN: usize = 12;
+/// Size in bytes of one unit record: entry u32, token count u16, field u8, reserved u8.
+pub const UNIT_RECORD_LEN: usize = 8;
 /// Size in bytes of one entry record: stored offset u32, stored length u32, locale u8,
 /// audience u8, flags u8, reserved u8, first unit u32, unit count u32, field lengths 3 × u16, pad u16.
 pub const ENTRY_RECORD_LEN: usize = 28;

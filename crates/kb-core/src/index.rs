@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use fst::Map;
+use fst::{Map, Streamer};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{Analyzer, Locale};
@@ -46,9 +46,9 @@ pub struct Ranking {
     pub field_weight: [f32; 3],
     /// BM25F length normalisation per field.
     pub field_b: [f32; 3],
-    /// Share of the score from the best-matching single question (nearest neighbour); the rest
-    /// comes from entry-level BM25F.
-    pub neighbour_share: f32,
+    /// Share of the score from the cosine to the entry's centroid (the mean of its normalised
+    /// title and question vectors); the rest comes from entry-level BM25F.
+    pub centroid_share: f32,
     /// Weight of a term reached by one typo, relative to an exact match (two typos: squared).
     pub fuzzy_weight: f32,
     /// Weight of a term reached by prefix completion.
@@ -61,7 +61,7 @@ impl Default for Ranking {
             k1: 1.2,
             field_weight: [2.0, 1.0, 0.25],
             field_b: [0.3, 0.5, 0.75],
-            neighbour_share: 0.6,
+            centroid_share: 0.4,
             fuzzy_weight: 0.7,
             prefix_weight: 0.85,
         }
@@ -115,8 +115,6 @@ impl AsRef<[u8]> for Slice {
 pub(crate) struct Unit {
     pub entry: u32,
     pub field: Field,
-    /// Euclidean norm of the unit's idf-weighted term vector (for cosine similarity).
-    pub norm: f32,
 }
 
 /// An entry record: where its stored data is, its filters and field lengths.
@@ -154,12 +152,24 @@ pub struct Index {
     stored: std::ops::Range<usize>,
     flows: Vec<Flow>,
     pub(crate) analyzers: BTreeMap<Locale, Analyzer>,
+    /// Euclidean norm of each unit's idf-weighted term vector (for cosine similarity).
+    pub(crate) unit_norms: Vec<f32>,
+    /// Per entry, the norm of the sum of its normalised question vectors (for the cosine to the
+    /// entry's centroid).
+    pub(crate) centroid_norms: Vec<f32>,
+    /// Units per locale (the document count of the unit-level idf).
+    locale_units: [u32; Locale::ALL.len()],
 }
 
 impl std::fmt::Debug for Index {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Index").field("bytes", &self.bytes.len()).field("entries", &self.len()).finish()
     }
+}
+
+/// BM25's idf over `entries` documents, `df` of which hold the term.
+pub(crate) fn idf(entries: f32, df: f32) -> f32 {
+    (1.0 + (entries - df + 0.5) / (df + 0.5)).ln()
 }
 
 fn corrupt(what: &str) -> FormatError {
@@ -202,9 +212,18 @@ impl Index {
             terms,
             flows,
             analyzers,
+            unit_norms: Vec::new(),
+            centroid_norms: Vec::new(),
+            locale_units: [0; Locale::ALL.len()],
         };
         index.validate_tables()?;
-        Ok(index)
+        let mut locale_units = [0; Locale::ALL.len()];
+        for u in 0..index.unit_count() {
+            locale_units[index.record(index.unit(u).entry).locale as usize] += 1;
+        }
+        let index = Index { locale_units, ..index };
+        let (unit_norms, centroid_norms) = index.vector_norms().ok_or_else(|| corrupt("postings"))?;
+        Ok(Index { unit_norms, centroid_norms, ..index })
     }
 
     /// Checks every record's cross references once, so that reads later need no checks that
@@ -227,6 +246,60 @@ impl Index {
             }
         }
         Ok(())
+    }
+
+    /// The idf weight of a term for the vector (nearest-question and centroid) similarities.
+    /// It counts units, not entries: a word in every variant of one entry is that entry's
+    /// signature, while a word spread thinly over many entries' variants says little, and
+    /// entry-level df cannot tell the two apart.
+    pub(crate) fn vector_idf(&self, locale: Locale, postings: &Postings) -> f32 {
+        idf(self.locale_units[locale as usize] as f32, postings.units.len() as f32)
+    }
+
+    /// Derives the vector norms from the postings instead of storing them: they are floats that
+    /// barely compress, and reading every postings list once on load is cheap. `None` if a
+    /// postings list is damaged.
+    fn vector_norms(&self) -> Option<(Vec<f32>, Vec<f32>)> {
+        let mut lists: Vec<(f32, Postings)> = Vec::new();
+        let mut stream = self.terms.stream();
+        while let Some((key, offset)) = stream.next() {
+            let postings = self.postings(offset)?;
+            let Some(locale) = Locale::ALL.into_iter().find(|l| l.tag() == key[0]) else { continue };
+            let w = self.vector_idf(locale, &postings);
+            lists.push((w, postings));
+        }
+        let mut unit_norms = vec![0f32; self.unit_count() as usize];
+        for (w, postings) in &lists {
+            for &(u, _) in &postings.units {
+                unit_norms[u as usize] += w * w;
+            }
+        }
+        for n in &mut unit_norms {
+            *n = n.sqrt();
+        }
+        let mut centroid_norms = vec![0f32; self.len()];
+        let mut per_entry: Vec<(u32, f32)> = Vec::new();
+        for (w, postings) in &lists {
+            per_entry.clear();
+            for &(u, _) in &postings.units {
+                let unit = self.unit(u);
+                if unit.field == Field::Body || unit_norms[u as usize] <= 0.0 {
+                    continue;
+                }
+                let c = w / unit_norms[u as usize];
+                match per_entry.last_mut() {
+                    Some((e, sum)) if *e == unit.entry => *sum += c,
+                    _ => per_entry.push((unit.entry, c)),
+                }
+            }
+            for &(e, sum) in &per_entry {
+                centroid_norms[e as usize] += sum * sum;
+            }
+        }
+        for n in &mut centroid_norms {
+            *n = n.sqrt();
+        }
+        Some((unit_norms, centroid_norms))
     }
 
     /// Number of entries (all locales).
@@ -311,7 +384,6 @@ impl Index {
         Unit {
             entry: read_u32(b, 0),
             field: Field::from_byte(b[6]),
-            norm: f32::from_le_bytes([b[8], b[9], b[10], b[11]]),
         }
     }
 
@@ -371,10 +443,9 @@ impl Index {
     }
 
     /// Encodes a unit record (used by the compiler, kept beside the decoder so they agree).
-    pub fn encode_unit_record(out: &mut Vec<u8>, entry: u32, len: u16, field: Field, norm: f32) {
+    pub fn encode_unit_record(out: &mut Vec<u8>, entry: u32, len: u16, field: Field) {
         out.extend_from_slice(&entry.to_le_bytes());
         out.extend_from_slice(&len.to_le_bytes());
         out.extend_from_slice(&[field as u8, 0]);
-        out.extend_from_slice(&norm.to_le_bytes());
     }
 }

@@ -20,6 +20,7 @@ pub mod flow;
 pub mod format;
 pub mod fuzzy;
 pub mod index;
+pub mod markdown;
 pub mod pattern;
 pub mod search;
 

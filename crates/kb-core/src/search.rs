@@ -1,7 +1,11 @@
-//! Ranked search: field-aware BM25F over whole entries blended with a nearest-neighbour match
-//! against the single closest question variant, with typo tolerance and prefix completion, and
-//! the features the confidence model reads.
-
+//! Ranked search: field-aware BM25F over whole entries blended with the cosine to each entry's
+//! centroid of question variants, with typo tolerance and prefix completion, and the features the
+//! confidence model reads.
+//!
+//! The centroid pools every way an entry is asked, so a query that shares a word with one variant
+//! and another word with a second variant still scores well; the single closest variant (nearest
+//! neighbour) ranked worse on both the project's golden sets and CLINC150, so it only feeds the
+//! confidence model, where the gap between the best and the runner-up question helps.
 
 use fst::{IntoStreamer, Streamer};
 use serde::Serialize;
@@ -10,7 +14,7 @@ use crate::analysis::Locale;
 use crate::confidence::{Confidence, Decision, Features};
 use crate::entry::Audience;
 use crate::fuzzy::{allowed_distance, distance, Levenshtein, MAX_FUZZY_LEN};
-use crate::index::{Field, Index};
+use crate::index::{idf, Field, Index};
 
 /// How many dictionary terms one typo-tolerant or prefix term may expand to.
 const MAX_EXPANSIONS: usize = 4;
@@ -142,10 +146,6 @@ struct EntryScore {
     alternatives: u64,
 }
 
-fn idf(entries: f32, df: f32) -> f32 {
-    (1.0 + (entries - df + 0.5) / (df + 0.5)).ln()
-}
-
 fn key(tag: u8, term: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(term.len() + 1);
     k.push(tag);
@@ -167,10 +167,10 @@ impl Index {
     /// ```
     pub fn search(&self, query: &Query<'_>) -> SearchResult {
         let groups = self.expand(query);
-        let scored = self.score(query, &groups);
+        let (scored, agreement) = self.score(query, &groups);
         let unknown_terms: Vec<String> =
             groups.iter().filter(|g| g.alternatives.is_empty()).map(|g| g.term.clone()).collect();
-        let features = features(&scored, &groups, unknown_terms.len());
+        let features = features(&scored, &agreement, &groups, unknown_terms.len());
         let confidence = if scored.is_empty() { Confidence::new(0.0) } else { self.meta.calibration.confidence(&features) };
         SearchResult {
             decision: self.meta.calibration.decide(confidence),
@@ -273,8 +273,9 @@ impl Index {
             .collect()
     }
 
-    fn score(&self, query: &Query<'_>, groups: &[TermGroup]) -> Vec<Hit> {
-        let Some(locale) = self.locale_meta(query.locale) else { return Vec::new() };
+    fn score(&self, query: &Query<'_>, groups: &[TermGroup]) -> (Vec<Hit>, Agreement) {
+        let none = (Vec::new(), Agreement::default());
+        let Some(locale) = self.locale_meta(query.locale) else { return none };
         let ranking = &self.meta.ranking;
         let entries = locale.entries as f32;
         // Dense accumulators: one slot per entry and per unit, touched lists to visit them.
@@ -292,11 +293,13 @@ impl Index {
             staged.clear();
             staged_units.clear();
             let mut group_weight = 0.0f32;
+            let mut group_vector = 0.0f32;
             for (a, alt) in group.alternatives.iter().enumerate() {
                 let Some(postings) = self.postings(alt.offset) else { continue };
-                let w_idf = idf(entries, postings.entry_df as f32);
-                let weight = alt.weight * w_idf;
+                let weight = alt.weight * idf(entries, postings.entry_df as f32);
+                let w_vector = self.vector_idf(query.locale, &postings);
                 group_weight = group_weight.max(weight);
+                group_vector = group_vector.max(alt.weight * w_vector);
                 // An entry's units are stored together and postings are sorted by unit, so the
                 // per-entry term frequencies are runs.
                 let mut run: Option<(u32, [f32; 3])> = None;
@@ -306,11 +309,11 @@ impl Index {
                         return;
                     }
                     let mut pseudo = 0.0;
-                    for f in 0..3 {
-                        if tfs[f] > 0.0 {
+                    for (f, &tf) in tfs.iter().enumerate() {
+                        if tf > 0.0 {
                             let avg = locale.avg_field_len[f].max(1.0);
                             let norm = 1.0 - ranking.field_b[f] + ranking.field_b[f] * record.field_len[f] as f32 / avg;
-                            pseudo += ranking.field_weight[f] * tfs[f] / norm;
+                            pseudo += ranking.field_weight[f] * tf / norm;
                         }
                     }
                     staged.push((e, weight * pseudo / (ranking.k1 + pseudo), a, weight));
@@ -328,8 +331,9 @@ impl Index {
                             run = Some((unit.entry, tfs));
                         }
                     }
-                    if unit.field != Field::Body && unit.norm > 0.0 {
-                        staged_units.push((u, weight * w_idf / unit.norm));
+                    let norm = self.unit_norms[u as usize];
+                    if unit.field != Field::Body && norm > 0.0 {
+                        staged_units.push((u, alt.weight * w_vector * w_vector / norm));
                     }
                 }
                 if let Some((e, tfs)) = run {
@@ -337,7 +341,7 @@ impl Index {
                 }
             }
             query_weight += group_weight;
-            query_norm += group_weight * group_weight;
+            query_norm += group_vector * group_vector;
             if group.alternatives.len() > 1 {
                 // Several spellings of one query term count once per entry: keep the best.
                 staged.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(y.1.total_cmp(&x.1)));
@@ -366,26 +370,37 @@ impl Index {
             }
         }
         if query_weight <= 0.0 {
-            return Vec::new();
+            return none;
         }
-        let query_norm = query_norm.sqrt();
+        // Positive whenever a unit was touched; the floor only keeps a zero-weight query finite.
+        let query_norm = query_norm.sqrt().max(f32::MIN_POSITIVE);
         let mut neighbour: Vec<f32> = vec![0.0; self.len()];
+        let mut centroid: Vec<f32> = vec![0.0; self.len()];
+        let mut nearest: Vec<(f32, u32)> = Vec::with_capacity(touched_units.len());
         for u in touched_units {
-            let e = self.unit(u).entry as usize;
-            neighbour[e] = neighbour[e].max((unit_dot[u as usize] / query_norm).min(1.0));
+            let e = self.unit(u).entry;
+            let cosine = (unit_dot[u as usize] / query_norm).min(1.0);
+            neighbour[e as usize] = neighbour[e as usize].max(cosine);
+            centroid[e as usize] += cosine;
+            nearest.push((cosine, e));
         }
-        let share = ranking.neighbour_share;
+        let share = ranking.centroid_share;
         let mut ranked: Vec<(f32, u32)> = touched
             .iter()
             .map(|&e| {
                 let bm = acc[e as usize].bm25f / query_weight;
-                (share * neighbour[e as usize] + (1.0 - share) * bm, e)
+                let cn = self.centroid_norms[e as usize];
+                let c = if cn > 0.0 { (centroid[e as usize] / cn).min(1.0) } else { 0.0 };
+                (share * c + (1.0 - share) * bm, e)
             })
             .collect();
         ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let agreement = ranked.first().map_or_else(Agreement::default, |&(_, top)| {
+            agreement(top, &neighbour, &acc, &touched, &mut nearest)
+        });
         // Two hits at least: the confidence model reads the margin to the second.
         ranked.truncate(query.limit.max(2));
-        ranked
+        let hits = ranked
             .into_iter()
             .map(|(score, e)| {
                 let s = &acc[e as usize];
@@ -405,14 +420,51 @@ impl Index {
                         .collect(),
                 }
             })
-            .collect()
+            .collect();
+        (hits, agreement)
+    }
+}
+
+/// How much the two rankers and the closest questions agree with the top entry.
+#[derive(Clone, Copy, Default)]
+struct Agreement {
+    /// The best question of any other entry (how close the runner-up's nearest question is).
+    rival_neighbour: f32,
+    /// 1 when the top entry also has the highest entry-level BM25F, else 0.
+    bm25f_agrees: f32,
+    /// Share of the closest questions' similarity that belongs to the top entry.
+    vote: f32,
+}
+
+/// Questions that vote: a few, because each entry has only a handful of variants.
+const VOTERS: usize = 5;
+
+fn agreement(top: u32, neighbour: &[f32], acc: &[EntryScore], touched: &[u32], nearest: &mut [(f32, u32)]) -> Agreement {
+    let rival_neighbour =
+        touched.iter().filter(|&&e| e != top).map(|&e| neighbour[e as usize]).fold(0.0f32, f32::max);
+    let best_bm = touched.iter().map(|&e| acc[e as usize].bm25f).fold(0.0f32, f32::max);
+    let voters = nearest.len().min(VOTERS);
+    if voters > 0 && voters < nearest.len() {
+        nearest.select_nth_unstable_by(voters - 1, |a, b| b.0.total_cmp(&a.0));
+    }
+    let (mut mine, mut all) = (0.0f32, 0.0f32);
+    for &(cosine, e) in &nearest[..voters] {
+        all += cosine;
+        if e == top {
+            mine += cosine;
+        }
+    }
+    Agreement {
+        rival_neighbour,
+        bm25f_agrees: if acc[top as usize].bm25f >= best_bm { 1.0 } else { 0.0 },
+        vote: if all > 0.0 { mine / all } else { 0.0 },
     }
 }
 
 /// The confidence model's inputs for a ranked list.
-fn features(hits: &[Hit], groups: &[TermGroup], unknown: usize) -> Features {
+fn features(hits: &[Hit], agreement: &Agreement, groups: &[TermGroup], unknown: usize) -> Features {
     let Some(top) = hits.first() else {
-        return Features::new([0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]);
+        return Features::new([0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0]);
     };
     let second = hits.get(1).map_or(0.0, |h| h.score);
     let n = groups.len().max(1) as f32;
@@ -424,5 +476,37 @@ fn features(hits: &[Hit], groups: &[TermGroup], unknown: usize) -> Features {
         top.neighbour,
         unknown as f32 / n,
         1.0 / n,
+        top.neighbour - agreement.rival_neighbour,
+        agreement.bm25f_agrees,
+        agreement.vote,
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bm25f(v: f32) -> EntryScore {
+        EntryScore { bm25f: v, ..EntryScore::default() }
+    }
+
+    #[test]
+    fn agreement_reads_rivals_ranker_and_votes() {
+        let acc = [bm25f(2.0), bm25f(3.0)];
+        let mut nearest = vec![(0.9, 0), (0.5, 1), (0.3, 0)];
+        let a = agreement(0, &[0.9, 0.5], &acc, &[0, 1], &mut nearest);
+        assert_eq!(a.rival_neighbour, 0.5);
+        assert_eq!(a.bm25f_agrees, 0.0);
+        assert!((a.vote - 1.2 / 1.7).abs() < 1e-6, "vote {}", a.vote);
+        let b = agreement(1, &[0.9, 0.5], &acc, &[0, 1], &mut nearest);
+        assert_eq!((b.rival_neighbour, b.bm25f_agrees), (0.9, 1.0));
+    }
+
+    #[test]
+    fn only_the_closest_questions_vote() {
+        let acc = [bm25f(1.0), bm25f(1.0)];
+        let mut nearest: Vec<(f32, u32)> = (0..VOTERS as u32).map(|i| (0.9 - i as f32 * 0.01, 1)).collect();
+        nearest.push((0.1, 0));
+        assert_eq!(agreement(0, &[0.1, 0.9], &acc, &[0, 1], &mut nearest).vote, 0.0);
+    }
 }

@@ -1,0 +1,48 @@
+//! Benchmark-only: kb-core compiled to WebAssembly behind a tiny wasm-bindgen API, so
+//! `bench/peers.mjs` can measure our engine in the same Node runtime as the JS search libraries.
+//!
+//! ```js
+//! const { Engine } = require("./out/kb-wasm/kb_wasm.js");
+//! const engine = new Engine(fs.readFileSync("out/kb.idx"));
+//! JSON.parse(engine.search("how do i stop my order"));
+//! // → {"ids": ["cancel_order", …], "confidence": 0.97, "decision": "Answer"}
+//! ```
+
+use kb_core::analysis::Locale;
+use kb_core::{Index, Query};
+use wasm_bindgen::prelude::*;
+
+/// A loaded index.
+#[wasm_bindgen]
+pub struct Engine {
+    index: Index,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Reads an index written by `kb build` / `kb eval … --out FILE`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: &[u8]) -> Result<Engine, JsError> {
+        let index = Index::from_bytes(bytes.to_vec()).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Engine { index })
+    }
+
+    /// Number of entries in the index.
+    pub fn entries(&self) -> usize {
+        self.index.len()
+    }
+
+    /// The calibrated answer threshold stored in the index.
+    #[wasm_bindgen(js_name = answerThreshold)]
+    pub fn answer_threshold(&self) -> f32 {
+        self.index.calibration().answer_threshold
+    }
+
+    /// Searches like `kb eval` does (English, all audiences, 10 hits) and returns JSON:
+    /// `{"ids": [top-10 entry ids], "confidence": number, "decision": "Answer" | "Clarify" | "Fallback"}`.
+    pub fn search(&self, text: &str) -> String {
+        let result = self.index.search(&Query::new(text, Locale::En).limit(10));
+        let ids: Vec<String> = result.hits.iter().take(10).filter_map(|h| self.index.entry(h.entry).map(|e| e.id)).collect();
+        serde_json::json!({"ids": ids, "confidence": result.confidence.value(), "decision": result.decision}).to_string()
+    }
+}

@@ -1,0 +1,152 @@
+/*! Demo Market assistant — embed loader.
+ * <script src="https://cdn.example/market-assist/embed.js" async data-endpoint="…"></script>
+ * Draws the launcher at once inside a Shadow DOM root, loads the wasm widget and the knowledge
+ * pack lazily (on idle or first open), and exposes window.MarketAssist; calls made before the
+ * bundle has loaded are queued. Including the tag twice gives one widget. */
+(function () {
+  "use strict";
+  var existing = window.MarketAssist;
+  if (existing && existing.__embedded) return;
+
+  var script = document.currentScript || document.querySelector("script[src*='embed.js']");
+  var data = (script && script.dataset) || {};
+  var base = new URL(".", (script && script.src) || location.href).href;
+  var queue = (existing && existing.q) || [];
+  var listeners = {};
+  var widget = null;
+  var loading = null;
+
+  function num(v) { var n = parseFloat(v); return isFinite(n) ? n : undefined; }
+  function json(v) {
+    var out = {};
+    try { var o = v ? JSON.parse(v) : {}; for (var k in o) if (o[k] != null) out[k] = String(o[k]); }
+    catch (e) { console.warn("market-assist: data-context is not JSON"); }
+    return out;
+  }
+
+  var config = {
+    pack: new URL(data.pack || "kb.idx", base).href,
+    endpoint: data.endpoint || null,
+    model: data.model || null,
+    token: data.token || null,
+    locale: data.locale || document.documentElement.lang || navigator.language || "en",
+    audience: data.audience || null,
+    greeting: data.greeting || null,
+    handoffUrl: data.handoffUrl || null,
+    answerThreshold: num(data.answerThreshold),
+    clarifyThreshold: num(data.clarifyThreshold),
+    maxFallbacks: num(data.maxFallbacks),
+    firstByteTimeout: num(data.firstByteTimeout),
+    totalTimeout: num(data.totalTimeout),
+    systemPrompt: data.systemPrompt || null,
+    redact: (data.redact || "").split(",").map(function (s) { return s.trim(); }).filter(Boolean),
+    dir: data.dir || document.documentElement.dir || null,
+    context: json(data.context)
+  };
+
+  // ---- host element and shadow root -------------------------------------------------------
+  var host = document.createElement("div");
+  host.id = "market-assist";
+  host.setAttribute("data-market-assist", "");
+  host.setAttribute("data-side", data.position === "left" ? "left" : "right");
+  var shadow = host.attachShadow({ mode: "open" });
+  var side = data.position === "left" ? "left" : "right";
+  var vars = ":host{--ma-brand:" + (data.color || "#e8572a") + ";--ma-z:" + (parseInt(data.zIndex, 10) || 2147483000) + ";--ma-side:" + side + "}";
+  // Enough style to show the launcher before widget.css arrives; `all: initial` (important, so
+  // it wins over host `*` rules) stops host styles from leaking in through inheritance.
+  var critical = ":host{all:initial!important;position:fixed!important;z-index:var(--ma-z)!important;bottom:20px!important;" + side + ":20px!important;display:block!important;width:auto!important;height:auto!important}" +
+    ".ma-launcher{all:initial;box-sizing:border-box;width:60px;height:60px;border-radius:50%;background:var(--ma-brand);color:#fff;display:flex;align-items:center;justify-content:center;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.25)}";
+  var style = document.createElement("style");
+  style.textContent = vars + critical;
+  var css = document.createElement("link");
+  css.rel = "stylesheet";
+  css.href = new URL("widget.css", base).href;
+  shadow.appendChild(style);
+  shadow.appendChild(css);
+
+  var placeholder = document.createElement("button");
+  placeholder.className = "ma-launcher";
+  placeholder.setAttribute("aria-label", "Open help chat");
+  placeholder.innerHTML = '<svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
+  placeholder.addEventListener("click", function () { api.open(); });
+  shadow.appendChild(placeholder);
+
+  function attach() {
+    (document.body || document.documentElement).appendChild(host);
+    if (typeof performance !== "undefined" && performance.mark) performance.mark("market-assist:launcher");
+  }
+  if (document.body) attach(); else document.addEventListener("DOMContentLoaded", attach);
+
+  // Phones: keep the panel above the on-screen keyboard.
+  if (window.visualViewport) {
+    var fit = function () { host.style.setProperty("--ma-vvh", window.visualViewport.height + "px"); };
+    window.visualViewport.addEventListener("resize", fit);
+    fit();
+  }
+
+  // ---- events -----------------------------------------------------------------------------
+  function emit(name, detailJson) {
+    var detail;
+    try { detail = JSON.parse(detailJson); } catch (e) { detail = {}; }
+    (listeners[name] || []).slice().forEach(function (fn) {
+      try { fn(detail); } catch (e) { console.error("market-assist listener failed", e); }
+    });
+    window.dispatchEvent(new CustomEvent("market-assist:" + name, { detail: detail }));
+  }
+
+  // ---- lazy load ----------------------------------------------------------------------------
+  function load() {
+    if (loading) return loading;
+    loading = import(new URL("market-assist.js", base).href)
+      .then(function (glue) { return glue.default({ module_or_path: new URL("market-assist_bg.wasm", base).href }).then(function () { return glue; }); })
+      .then(function (glue) {
+        widget = glue.mount(shadow, JSON.stringify(config), emit);
+        placeholder.remove();
+        if (performance.mark) performance.mark("market-assist:ready");
+        var pending = queue.splice(0);
+        pending.forEach(function (call) { run(call[0], call[1]); });
+        return widget;
+      })
+      .catch(function (e) {
+        console.error("market-assist: could not load the widget", e);
+        loading = null;
+        throw e;
+      });
+    return loading;
+  }
+
+  function run(method, args) {
+    if (!widget) { queue.push([method, args]); load(); return; }
+    if (method === "setContext") widget.setContext(JSON.stringify(args[0] || {}));
+    else widget[method].apply(widget, args);
+  }
+
+  var api = {
+    __embedded: true,
+    version: "0.1.0",
+    open: function () { run("open", []); },
+    close: function () { run("close", []); },
+    toggle: function () { run("toggle", []); },
+    ask: function (text) { run("ask", [String(text)]); },
+    startFlow: function (id) { run("startFlow", [String(id)]); },
+    setContext: function (ctx) {
+      if (widget) run("setContext", [ctx]);
+      else { for (var k in ctx) { if (ctx[k] == null) delete config.context[k]; else config.context[k] = String(ctx[k]); } }
+    },
+    on: function (name, fn) {
+      (listeners[name] = listeners[name] || []).push(fn);
+      return function off() {
+        listeners[name] = (listeners[name] || []).filter(function (f) { return f !== fn; });
+      };
+    },
+    load: load
+  };
+  window.MarketAssist = api;
+
+  // Calls queued by a stub snippet (window.MarketAssist = {q: [[method, args]]}) run after load.
+  if (queue.length) load();
+  if ((data.load || "idle") === "idle") {
+    var idle = window.requestIdleCallback || function (cb) { return setTimeout(cb, 200); };
+    idle(function () { load().catch(function () {}); });
+  }
+})();

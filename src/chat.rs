@@ -1,0 +1,514 @@
+//! The chat's state and behaviour: signals for what is shown, and the actions a user or the host
+//! page can take (ask, choose, follow a flow, fall back to the LLM, hand off).
+
+use std::sync::Arc;
+
+use kb_core::analysis::Locale;
+use kb_core::confidence::Decision;
+use kb_core::flow::{Action, Context, FlowError, FlowInput, FlowState};
+use kb_core::{Audience, Index};
+use leptos::prelude::*;
+use llm_fallback::policy::{SessionLedger, Timeouts};
+use llm_fallback::{split_citations, ChatRequest, Passage, Redactor, RequestConfig, Segment, Turn};
+use wasm_bindgen::JsValue;
+use web_sys::AbortController;
+
+use crate::config::Config;
+use crate::conversation::{query, Body, Choice, Message, Saved};
+use crate::fallback::{FallbackClient, FallbackError};
+use crate::i18n::{strings, Strings};
+
+/// Default cap on LLM calls per browser session.
+const DEFAULT_MAX_FALLBACKS: u32 = 20;
+
+/// The chat's state. `Copy`: every field is a handle into Leptos' reactive arena.
+#[derive(Clone, Copy)]
+pub struct Chat {
+    pub open: RwSignal<bool>,
+    pub unread: RwSignal<bool>,
+    pub messages: RwSignal<Vec<Message>>,
+    pub flow: RwSignal<Option<FlowState>>,
+    pub index: RwSignal<Option<Arc<Index>>>,
+    pub load_failed: RwSignal<bool>,
+    pub streaming: RwSignal<bool>,
+    pub draft: RwSignal<String>,
+    /// The latest bot message as plain text, for the `aria-live` region.
+    pub announce: RwSignal<String>,
+    pub context: RwSignal<Context>,
+    pub config: StoredValue<Config>,
+    next_id: StoredValue<u64>,
+    ledger: StoredValue<SessionLedger>,
+    stop: StoredValue<Option<AbortController>, LocalStorage>,
+    emit: StoredValue<js_sys::Function, LocalStorage>,
+}
+
+impl Chat {
+    /// State restored from the session, or a fresh conversation.
+    pub fn new(config: Config, emit: js_sys::Function) -> Chat {
+        let saved = Saved::load();
+        let max = config.max_fallbacks.unwrap_or(DEFAULT_MAX_FALLBACKS);
+        let ledger = saved
+            .ledger
+            .as_deref()
+            .and_then(|j| SessionLedger::from_json(j).ok())
+            .unwrap_or_else(|| SessionLedger::new(max));
+        let context = config.context.clone();
+        let chat = Chat {
+            open: RwSignal::new(false),
+            unread: RwSignal::new(false),
+            messages: RwSignal::new(saved.messages),
+            flow: RwSignal::new(saved.flow),
+            index: RwSignal::new(None),
+            load_failed: RwSignal::new(false),
+            streaming: RwSignal::new(false),
+            draft: RwSignal::new(String::new()),
+            announce: RwSignal::new(String::new()),
+            context: RwSignal::new(context),
+            config: StoredValue::new(config),
+            next_id: StoredValue::new(saved.next_id),
+            ledger: StoredValue::new(ledger),
+            stop: StoredValue::new_local(None),
+            emit: StoredValue::new_local(emit),
+        };
+        if chat.messages.with_untracked(Vec::is_empty) {
+            chat.greet();
+        }
+        chat
+    }
+
+    /// Keeps the conversation in session storage whenever it changes.
+    pub fn persist(self) {
+        Effect::new(move |_| {
+            let saved = Saved {
+                messages: self.messages.get(),
+                flow: self.flow.get(),
+                next_id: self.next_id.get_value(),
+                ledger: Some(self.ledger.with_value(SessionLedger::to_json)),
+            };
+            saved.store();
+        });
+    }
+
+    pub fn locale(&self) -> Locale {
+        self.config.with_value(|c| self.context.with(|ctx| c.locale(ctx)))
+    }
+
+    pub fn locale_untracked(&self) -> Locale {
+        self.config.with_value(|c| self.context.with_untracked(|ctx| c.locale(ctx)))
+    }
+
+    pub fn audience(&self) -> Audience {
+        self.config.with_value(|c| self.context.with_untracked(|ctx| c.audience(ctx)))
+    }
+
+    pub fn strings(&self) -> &'static Strings {
+        strings(self.locale())
+    }
+
+    fn text(&self) -> &'static Strings {
+        strings(self.locale_untracked())
+    }
+
+    /// Sends an event to the host page's `on(name, fn)` listeners.
+    pub fn emit(&self, name: &str, detail: serde_json::Value) {
+        self.emit.with_value(|f| {
+            let _ = f.call2(&JsValue::NULL, &JsValue::from_str(name), &JsValue::from_str(&detail.to_string()));
+        });
+    }
+
+    fn push(&self, body: Body) -> u64 {
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        if !matches!(body, Body::User(_)) {
+            self.announce.set(announcement(&body));
+            if !self.open.get_untracked() {
+                self.unread.set(true);
+            }
+        }
+        self.messages.update(|m| m.push(Message { id, body }));
+        id
+    }
+
+    fn update(&self, id: u64, f: impl FnOnce(&mut Body)) {
+        self.messages.update(|m| {
+            if let Some(msg) = m.iter_mut().find(|m| m.id == id) {
+                f(&mut msg.body);
+            }
+        });
+    }
+
+    fn greet(&self) {
+        let greeting = self.config.with_value(|c| c.greeting.clone()).unwrap_or_else(|| self.text().greeting.to_string());
+        self.push(Body::Note(greeting));
+    }
+
+    pub fn set_open(&self, open: bool) {
+        if self.open.get_untracked() != open {
+            self.open.set(open);
+            if open {
+                self.unread.set(false);
+            }
+            self.emit(if open { "open" } else { "close" }, serde_json::json!({}));
+        }
+    }
+
+    /// Clears the conversation and any flow in progress.
+    pub fn new_conversation(&self) {
+        self.stop_streaming();
+        Saved::clear();
+        self.flow.set(None);
+        self.messages.set(Vec::new());
+        self.greet();
+    }
+
+    pub fn stop_streaming(&self) {
+        self.stop.with_value(|s| {
+            if let Some(c) = s {
+                c.abort();
+            }
+        });
+    }
+
+    /// Handles a typed message.
+    pub fn ask(&self, text: &str) {
+        let text = text.trim().to_string();
+        if text.is_empty() {
+            return;
+        }
+        self.push(Body::User(text.clone()));
+        let Some(index) = self.index.get_untracked() else {
+            // The pack is still loading: answer once it is there (the message is kept).
+            let chat = *self;
+            Effect::new(move |done: Option<bool>| {
+                if done == Some(true) {
+                    return true;
+                }
+                if chat.index.get().is_some() {
+                    chat.respond(&text);
+                    return true;
+                }
+                false
+            });
+            return;
+        };
+        let _ = index;
+        self.respond(&text);
+    }
+
+    fn respond(&self, text: &str) {
+        let Some(index) = self.index.get_untracked() else { return };
+        if self.try_flow_text(&index, text) {
+            return;
+        }
+        let (locale, audience) = (self.locale_untracked(), self.audience());
+        let result = index.search(&query(text, locale, audience));
+        let calibration = self.config.with_value(|c| index.calibration().with_thresholds(c.answer_threshold, c.clarify_threshold));
+        let decision = if result.hits.is_empty() { Decision::Fallback } else { calibration.decide(result.confidence) };
+        match decision {
+            Decision::Answer => {
+                let n = result.hits[0].entry;
+                self.show_entry(&index, n, result.confidence.value());
+            }
+            Decision::Clarify => {
+                let top = result.hits[0].score;
+                let choices: Vec<Choice> = result
+                    .hits
+                    .iter()
+                    .filter(|h| h.score >= top * 0.6)
+                    .take(3)
+                    .filter_map(|h| index.entry(h.entry))
+                    .map(|e| Choice { id: e.id, title: e.title })
+                    .collect();
+                self.push(Body::Clarify(choices));
+            }
+            Decision::Fallback => {
+                let passages: Vec<Passage> = result
+                    .hits
+                    .iter()
+                    .take(3)
+                    .filter_map(|h| index.entry(h.entry))
+                    .map(|e| Passage::new(e.id, e.title, kb_core::markdown::plain_text(&e.answer)))
+                    .collect();
+                self.fall_back(text.to_string(), passages);
+            }
+        }
+    }
+
+    /// Shows entry number `n` as an answer.
+    fn show_entry(&self, index: &Index, n: u32, confidence: f32) {
+        let Some(e) = index.entry(n) else { return };
+        self.emit("answer", serde_json::json!({"id": e.id, "confidence": confidence}));
+        self.push(Body::Answer { id: e.id, title: e.title, markdown: e.answer, links: e.links, flow: e.flow, feedback: None });
+    }
+
+    /// Shows the entry with this id (from a choice, a citation or a flow).
+    pub fn show_entry_id(&self, id: &str) {
+        let Some(index) = self.index.get_untracked() else { return };
+        let n = index.find(id, self.locale_untracked()).or_else(|| index.find(id, Locale::En));
+        if let Some(n) = n {
+            self.show_entry(&index, n, 1.0);
+        }
+    }
+
+    /// The user picked a "did you mean" choice (or none of them).
+    pub fn choose(&self, choice: Option<Choice>) {
+        match choice {
+            Some(c) => {
+                self.push(Body::User(c.title.clone()));
+                self.show_entry_id(&c.id);
+            }
+            None => self.offer_handoff(String::new()),
+        }
+    }
+
+    pub fn feedback(&self, message: u64, id: &str, helpful: bool) {
+        self.update(message, |b| {
+            if let Body::Answer { feedback, .. } = b {
+                *feedback = Some(helpful);
+            }
+        });
+        self.emit("feedback", serde_json::json!({"id": id, "helpful": helpful}));
+    }
+
+    fn offer_handoff(&self, summary: String) {
+        self.emit("handoff", serde_json::json!({"summary": summary}));
+        self.push(Body::Handoff { summary });
+    }
+
+    pub fn handoff_url(&self) -> Option<String> {
+        self.config.with_value(|c| c.handoff_url.clone())
+    }
+
+    // ---- guided flows -------------------------------------------------------------------
+
+    /// Starts the flow with this id (from an answer, a starter or the host page).
+    pub fn start_flow(&self, id: &str) {
+        let Some(index) = self.index.get_untracked() else { return };
+        let Some(flow) = index.flow(id, self.locale_untracked()) else { return };
+        let state = self.context.with_untracked(|ctx| flow.start(ctx));
+        self.emit("flow", serde_json::json!({"id": id, "step": state.step}));
+        self.enter(&index, state);
+    }
+
+    /// Shows the current step of `state`, running its terminal action.
+    fn enter(&self, index: &Index, state: FlowState) {
+        let Some(flow) = index.flow(&state.flow, self.locale_untracked()) else { return };
+        self.retire_steps();
+        let view = self.context.with_untracked(|ctx| flow.view(&state, ctx));
+        let ends = view.action.is_some() && view.choices.is_empty() && !view.asks_text;
+        if !view.message.is_empty() || !view.choices.is_empty() {
+            self.push(Body::Step { text: view.message.clone(), choices: view.choices.clone(), current: !ends });
+        }
+        let summary = flow.summary(&state);
+        self.flow.set(if ends { None } else { Some(state) });
+        match view.action {
+            Some(Action::Entry(id)) => self.show_entry_id(&id),
+            Some(Action::Url(url)) => {
+                self.push(Body::Note(format!("[{url}]({url})")));
+            }
+            Some(Action::Handoff) => self.offer_handoff(summary),
+            Some(Action::Event(name)) => self.emit(&name, serde_json::json!({"flow": flow.id, "summary": summary})),
+            Some(Action::End) | None => {}
+        }
+    }
+
+    /// Earlier steps keep their text but lose their buttons.
+    fn retire_steps(&self) {
+        self.messages.update(|m| {
+            for msg in m.iter_mut() {
+                if let Body::Step { current, .. } = &mut msg.body {
+                    *current = false;
+                }
+            }
+        });
+    }
+
+    /// A flow button was pressed.
+    pub fn flow_choice(&self, i: usize, label: &str) {
+        let (Some(index), Some(state)) = (self.index.get_untracked(), self.flow.get_untracked()) else { return };
+        let Some(flow) = index.flow(&state.flow, self.locale_untracked()) else { return };
+        let next = self.context.with_untracked(|ctx| flow.advance(&state, FlowInput::Choice(i), ctx));
+        if let Ok(next) = next {
+            self.push(Body::User(label.to_string()));
+            self.enter(&index, next);
+        }
+    }
+
+    /// Typed text during a flow: fills the slot if it fits, otherwise leaves the flow when the
+    /// text is a confident question of its own. Returns true if the flow handled it.
+    fn try_flow_text(&self, index: &Index, text: &str) -> bool {
+        let Some(state) = self.flow.get_untracked() else { return false };
+        let Some(flow) = index.flow(&state.flow, self.locale_untracked()) else { return false };
+        let asks_text = flow.step(&state.step).is_some_and(|s| s.slot.is_some());
+        if !asks_text {
+            self.retire_steps();
+            self.flow.set(None);
+            return false;
+        }
+        match self.context.with_untracked(|ctx| flow.advance(&state, FlowInput::Text(text), ctx)) {
+            Ok(next) => {
+                self.enter(index, next);
+                true
+            }
+            Err(FlowError::Invalid(message)) => {
+                let confident = index.search(&query(text, self.locale_untracked(), self.audience())).decision == Decision::Answer;
+                if confident {
+                    self.retire_steps();
+                    self.flow.set(None);
+                    return false;
+                }
+                self.push(Body::Note(message));
+                true
+            }
+            Err(FlowError::Unexpected) => false,
+        }
+    }
+
+    // ---- LLM fallback -------------------------------------------------------------------
+
+    fn fall_back(&self, question: String, passages: Vec<Passage>) {
+        let (endpoint, token, model, prompt, patterns, timeouts) = self.config.with_value(|c| {
+            (
+                c.endpoint.clone().filter(|e| !e.trim().is_empty()),
+                c.token.clone(),
+                c.model.clone(),
+                c.system_prompt.clone(),
+                c.redact.clone(),
+                Timeouts {
+                    first_byte_ms: c.first_byte_timeout.unwrap_or(Timeouts::default().first_byte_ms),
+                    total_ms: c.total_timeout.unwrap_or(Timeouts::default().total_ms),
+                },
+            )
+        });
+        let Some(endpoint) = endpoint else {
+            self.push(Body::Note(self.text().not_sure.to_string()));
+            self.offer_handoff(question);
+            return;
+        };
+        if let Some(answer) = self.ledger.with_value(|l| l.cached_answer(&question).map(str::to_string)) {
+            self.push_ai(question, answer, passages, false, false);
+            return;
+        }
+        if self.ledger.try_update_value(|l| l.begin_call()).is_some_and(|r| r.is_err()) {
+            self.push(Body::Note(self.text().limit_reached.to_string()));
+            self.offer_handoff(question);
+            return;
+        }
+        let mut redactor = Redactor::new();
+        for p in &patterns {
+            let _ = redactor.add_pattern(p);
+        }
+        let history: Vec<Turn> = self.messages.with_untracked(|m| {
+            m.iter()
+                .filter_map(|msg| match &msg.body {
+                    Body::User(t) => Some(Turn::user(t.clone())),
+                    Body::Answer { markdown, .. } => Some(Turn::assistant(markdown.clone())),
+                    Body::Ai { text, failed: false, .. } => Some(Turn::assistant(text.clone())),
+                    _ => None,
+                })
+                .collect()
+        });
+        // The question itself is the last user turn; the request adds it separately.
+        let history = history[..history.len().saturating_sub(1)].to_vec();
+        let mut request = ChatRequest::new(question.clone())
+            .config(RequestConfig::default())
+            .redactor(redactor)
+            .passages(passages.clone())
+            .history(history)
+            .locale(self.locale_untracked().code())
+            .audience(self.audience().name());
+        if let Some(m) = model {
+            request = request.model(m);
+        }
+        if let Some(p) = prompt {
+            request = request.system_prompt(p);
+        }
+        let prepared = match request.build() {
+            Ok(p) => p,
+            Err(_) => {
+                self.push(Body::Note(self.text().not_sure.to_string()));
+                return;
+            }
+        };
+        let redacted = prepared.redaction.is_redacted();
+        self.emit("fallback", serde_json::json!({"question": prepared.question(), "redacted": redacted}));
+        let id = self.push_ai(question.clone(), String::new(), passages, true, redacted);
+        let controller = AbortController::new().ok();
+        self.stop.set_value(controller.clone());
+        self.streaming.set(true);
+        let client = FallbackClient::new(endpoint, token, timeouts);
+        let body = prepared.body_json();
+        let chat = *self;
+        leptos::task::spawn_local(async move {
+            let Some(controller) = controller else { return };
+            let on_text = |piece: &str| chat.update(id, |b| if let Body::Ai { text, .. } = b { text.push_str(piece) });
+            let outcome = client.stream(&body, &controller, &on_text).await;
+            chat.streaming.set(false);
+            chat.stop.set_value(None);
+            chat.finish_ai(id, &question, outcome);
+        });
+    }
+
+    fn push_ai(&self, question: String, text: String, sources: Vec<Passage>, streaming: bool, redacted: bool) -> u64 {
+        let sources = sources.into_iter().map(|p| Choice { id: p.id, title: p.title }).collect();
+        self.push(Body::Ai { text, sources, streaming, failed: false, redacted, question })
+    }
+
+    fn finish_ai(&self, id: u64, question: &str, outcome: Result<(), FallbackError>) {
+        let s = self.text();
+        let mut final_text = String::new();
+        self.update(id, |b| {
+            if let Body::Ai { text, sources, streaming, failed, .. } = b {
+                *streaming = false;
+                let ids: Vec<&str> = sources.iter().map(|c| c.id.as_str()).collect();
+                let segments = split_citations(text, &ids);
+                let cited: Vec<String> =
+                    segments.iter().filter_map(|s| if let Segment::Cite(id) = s { Some(id.clone()) } else { None }).collect();
+                if !cited.is_empty() {
+                    // Keep only the sources the model actually cited, and drop the markers.
+                    sources.retain(|c| cited.contains(&c.id));
+                    *text = segments.iter().filter_map(|s| if let Segment::Text(t) = s { Some(t.as_str()) } else { None }).collect();
+                }
+                match &outcome {
+                    Ok(()) if !text.trim().is_empty() => {}
+                    Err(FallbackError::Aborted) => {
+                        text.push_str(if text.is_empty() { "" } else { "\n\n" });
+                        text.push_str(s.stopped);
+                    }
+                    _ => {
+                        *failed = true;
+                        text.push_str(if text.is_empty() { "" } else { "\n\n" });
+                        text.push_str(s.failed);
+                    }
+                }
+                final_text = text.clone();
+            }
+        });
+        if outcome.is_ok() && !final_text.trim().is_empty() {
+            self.ledger.update_value(|l| l.remember(question, &final_text));
+        }
+        if let Err(e) = &outcome {
+            web_sys::console::warn_1(&format!("fallback ended: {e:?}").into());
+            if !matches!(e, FallbackError::Aborted) {
+                self.emit("handoff", serde_json::json!({"summary": question, "reason": format!("{e:?}")}));
+            }
+        }
+        self.announce.set(final_text);
+    }
+
+    /// Asks a failed question again.
+    pub fn retry(&self, question: String) {
+        self.respond(&question);
+    }
+}
+
+/// Plain text of a bot message for screen readers.
+fn announcement(body: &Body) -> String {
+    match body {
+        Body::Note(t) | Body::Step { text: t, .. } => kb_core::markdown::plain_text(t),
+        Body::Answer { title, markdown, .. } => format!("{title}. {}", kb_core::markdown::plain_text(markdown)),
+        Body::Clarify(choices) => choices.iter().map(|c| c.title.as_str()).collect::<Vec<_>>().join(", "),
+        Body::Ai { text, .. } => text.clone(),
+        Body::Handoff { .. } | Body::User(_) => String::new(),
+    }
+}

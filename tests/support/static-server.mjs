@@ -1,0 +1,40 @@
+// A small static file server for the demo and the browser tests: serves one folder on
+// 127.0.0.1 with the right MIME types and CORS headers (the widget is loaded cross-origin,
+// like from a CDN). Usage: node static-server.mjs DIR [--port N]; prints "listening <port>".
+import { createServer } from "node:http";
+import { readFile, stat } from "node:fs/promises";
+import { extname, join, normalize, resolve } from "node:path";
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8", ".wasm": "application/wasm", ".json": "application/json", ".idx": "application/octet-stream",
+  ".png": "image/png", ".svg": "image/svg+xml", ".txt": "text/plain; charset=utf-8",
+};
+
+export function serve(dir, port = 0) {
+  const root = resolve(dir);
+  const server = createServer(async (req, res) => {
+    const headers = { "access-control-allow-origin": "*", "cache-control": "no-cache" };
+    try {
+      let path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+      if (path.endsWith("/")) path += "index.html";
+      const file = normalize(join(root, path));
+      if (!file.startsWith(root)) throw new Error("outside root");
+      if (!(await stat(file)).isFile()) throw new Error("not a file");
+      const body = await readFile(file);
+      res.writeHead(200, { ...headers, "content-type": TYPES[extname(file)] || "application/octet-stream" });
+      res.end(req.method === "HEAD" ? undefined : body);
+    } catch {
+      res.writeHead(404, { ...headers, "content-type": "text/plain" });
+      res.end("not found");
+    }
+  });
+  return new Promise((ok) => server.listen(port, "127.0.0.1", () => ok(server)));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const dir = process.argv[2] || "dist";
+  const i = process.argv.indexOf("--port");
+  const server = await serve(dir, i > 0 ? Number(process.argv[i + 1]) : 0);
+  console.log(`listening ${server.address().port}`);
+}
