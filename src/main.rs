@@ -127,3 +127,6 @@ fn load_pack(chat: Chat) {
 }
 
 fn main() {}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests;

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The demo: builds the widget and the knowledge pack, starts the local LLM server (SmolLM2 via
+# llama.cpp, OpenAI-compatible) and serves a sample seller-center page with the widget on
+# 127.0.0.1. Ctrl-C stops everything. PORT (default 8080) and LLM_PORT (default 8765) override.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT=${PORT:-8080}
+LLM_PORT=${LLM_PORT:-8765}
+scripts/tools.sh build llm
+scripts/build.sh
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT INT TERM
+if ! curl -fs "http://127.0.0.1:$LLM_PORT/v1/models" >/dev/null 2>&1; then
+  echo "[demo] starting the local LLM server on 127.0.0.1:$LLM_PORT" >&2
+  scripts/llm-server.sh "$LLM_PORT" > target/llm-server.log 2>&1 &
+  pids+=($!)
+fi
+node tests/support/static-server.mjs dist --port "$PORT" > target/demo-server.log 2>&1 &
+pids+=($!)
+sleep 1
+echo
+echo "  Demo Market seller center with the assistant:  http://127.0.0.1:$PORT/"
+echo "  (LLM fallback: http://127.0.0.1:$LLM_PORT/v1/chat/completions — log in target/llm-server.log)"
+echo
+wait

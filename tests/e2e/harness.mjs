@@ -1,0 +1,106 @@
+// Shared set-up for the browser tests: the built widget (dist/) served from one origin like a
+// CDN, host pages served from another, and headless Chromium kept on 127.0.0.1.
+import { createServer } from "node:http";
+import { mkdtempSync, mkdirSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { serve } from "../support/static-server.mjs";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const DIST = join(ROOT, "dist");
+export const OUTPUT = join(ROOT, "tests", "e2e", "output");
+
+/** Starts the CDN server for dist/ and a host server whose pages are registered by path. */
+export async function startServers() {
+  if (!existsSync(join(DIST, "market-assist_bg.wasm")) || !existsSync(join(DIST, "kb.idx"))) {
+    throw new Error("dist/ is not built: run scripts/build.sh first");
+  }
+  const cdn = await serve(DIST);
+  const pages = new Map();
+  const host = createServer((req, res) => {
+    const path = new URL(req.url, "http://x").pathname;
+    const page = pages.get(path);
+    res.writeHead(page ? 200 : 404, { "content-type": "text/html; charset=utf-8" });
+    res.end(page ?? "not found");
+  });
+  await new Promise((ok) => host.listen(0, "127.0.0.1", ok));
+  const cdnUrl = `http://127.0.0.1:${cdn.address().port}/`;
+  const hostUrl = `http://127.0.0.1:${host.address().port}`;
+  return {
+    cdnUrl,
+    hostUrl,
+    /** Registers a host page; returns its URL. */
+    page(path, html) {
+      pages.set(path, html);
+      return hostUrl + path;
+    },
+    close() {
+      cdn.close();
+      host.close();
+    },
+  };
+}
+
+/** The one script tag a page owner writes. */
+export function embedTag(cdnUrl, data = {}) {
+  const attrs = Object.entries(data)
+    .map(([k, v]) => ` data-${k}="${String(v).replace(/&/g, "&amp;").replace(/"/g, "&quot;")}"`)
+    .join("");
+  return `<script src="${cdnUrl}embed.js" async${attrs}></script>`;
+}
+
+/** A plain host page around `body`, with the embed tag. */
+export function hostPage(cdnUrl, { data = {}, head = "", body = "<main><h1>Shop</h1><p>Welcome.</p></main>", lang = "en" } = {}) {
+  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,"><title>Host</title>${head}</head><body>${body}${embedTag(cdnUrl, data)}</body></html>`;
+}
+
+/** Headless Chromium that only talks to 127.0.0.1. */
+export async function launch() {
+  const scratch = mkdtempSync(join(tmpdir(), "ma-e2e-"));
+  process.env.TMPDIR = scratch;
+  mkdirSync(OUTPUT, { recursive: true });
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+      "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+    ],
+  });
+}
+
+/** A page that fails the test on uncaught errors; returns [page, errors]. */
+export async function newPage(browser, options = {}) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  return [page, errors];
+}
+
+/** Locator inside the widget's (open) shadow root; Playwright's CSS pierces it. */
+export function widget(page, selector) {
+  return page.locator(`#market-assist ${selector}`);
+}
+
+/** Opens the panel and waits until the knowledge pack is loaded. */
+export async function openWidget(page) {
+  await widget(page, ".ma-launcher").click();
+  await widget(page, ".ma-panel").waitFor();
+  await page.waitForFunction(() => {
+    const root = document.querySelector("#market-assist")?.shadowRoot;
+    return root && root.querySelector(".ma-input") && !root.querySelector(".ma-note[role=status]");
+  });
+}
+
+/** Types a question and presses Enter; resolves with the new bot message's locator. */
+export async function ask(page, text) {
+  const before = await widget(page, ".ma-bot").count();
+  await widget(page, ".ma-input").fill(text);
+  await widget(page, ".ma-input").press("Enter");
+  await page.waitForFunction((n) => document.querySelector("#market-assist").shadowRoot.querySelectorAll(".ma-bot").length > n, before);
+  return widget(page, ".ma-bot").last();
+}
