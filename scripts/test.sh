@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what the tests need (idempotently),
+# builds dist/, then runs the Rust tests (host), the component tests (wasm in headless
+# Chromium), the knowledge checks and the browser end-to-end tests (including a real LLM
+# server). Ends with one line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export TMPDIR=${TMPDIR_TESTS:-$(mktemp -d)}
+scripts/tools.sh build browser npm llm || exit 1
+scripts/build.sh || { echo "build failed"; exit 1; }
+
+log=$(mktemp)
+status=0
+step() { echo; echo "==== $1"; }
+
+step "Rust tests (host)"
+cargo test --workspace --exclude market-assist 2>&1 | tee -a "$log" || status=1
+
+step "Widget component tests (wasm32, headless Chromium)"
+cargo test -p market-assist --target wasm32-unknown-unknown 2>&1 | tee -a "$log" || status=1
+
+step "Knowledge: lint and golden-set gates"
+./target/release/kb lint --knowledge knowledge 2>&1 | tail -n 5
+if ./target/release/kb eval --knowledge knowledge --min-top1 "${MIN_TOP1:-0.70}" --min-oos-routed 0.80 | tail -n 8; then
+  echo "test result: ok. 1 passed; 0 failed" | tee -a "$log"
+else
+  echo "test result: FAILED. 0 passed; 1 failed" | tee -a "$log"; status=1
+fi
+
+step "Browser end-to-end tests (node --test)"
+node --test --test-concurrency=1 tests/support/*.test.mjs tests/e2e/*.test.mjs 2>&1 | tee "$log.node" || status=1
+
+passed=$(grep -oE 'test result: [A-Za-z]+\. [0-9]+ passed; [0-9]+ failed' "$log" | awk '{p+=$4; f+=$6} END {print p+0}')
+failed=$(grep -oE 'test result: [A-Za-z]+\. [0-9]+ passed; [0-9]+ failed' "$log" | awk '{p+=$4; f+=$6} END {print f+0}')
+node_pass=$(grep -E '^# pass ' "$log.node" | awk '{print $3}' | tail -n1)
+node_fail=$(grep -E '^# fail ' "$log.node" | awk '{print $3}' | tail -n1)
+passed=$((passed + ${node_pass:-0}))
+failed=$((failed + ${node_fail:-0}))
+[ "$failed" -gt 0 ] && status=1
+echo
+echo "${passed} passed, ${failed} failed"
+exit $status
