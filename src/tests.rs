@@ -1,1 +1,603 @@
 //! Component tests in headless Chromium (`cargo test --target wasm32-unknown-unknown`).
+//!
+//! Markdown rendering is checked in a plain `<div>`; the widget is mounted into an open shadow
+//! root, the way `embed.js` does it, with an index built here from a tiny corpus by
+//! `kb_compiler::builder::build`. Events are dispatched the way a browser would
+//! (`bubbles` + `composed`), and `leptos::task::tick()` lets the reactive system catch up before
+//! each assertion.
+
+use std::sync::Arc;
+
+use kb_compiler::builder::{build, BuildOptions};
+use kb_compiler::knowledge::{Corpus, SourceEntry};
+use kb_core::analysis::Locale;
+use kb_core::flow::{Action, Choice as FlowChoice, Flow, Step};
+use kb_core::{Entry, Index, Link};
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, ShadowRoot};
+
+use crate::chat::Chat;
+use crate::config::Config;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+// ---- DOM helpers ---------------------------------------------------------------------------
+
+fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// `querySelectorAll` as a `Vec` (web-sys' `NodeList` feature is not enabled in this crate).
+fn all(root: &JsValue, selector: &str) -> Vec<Element> {
+    let f = js_sys::Function::new_with_args("root, sel", "return Array.from(root.querySelectorAll(sel));");
+    let array: js_sys::Array = f.call2(&JsValue::NULL, root, &JsValue::from_str(selector)).unwrap().unchecked_into();
+    array.iter().map(|e| e.unchecked_into()).collect()
+}
+
+fn one(root: &JsValue, selector: &str) -> Element {
+    let found = all(root, selector);
+    assert_eq!(found.len(), 1, "expected exactly one `{selector}`, found {}", found.len());
+    found.into_iter().next().unwrap()
+}
+
+fn count(root: &JsValue, selector: &str) -> usize {
+    all(root, selector).len()
+}
+
+fn text(el: &Element) -> String {
+    el.text_content().unwrap_or_default()
+}
+
+fn click(el: &Element) {
+    el.unchecked_ref::<HtmlElement>().click();
+}
+
+/// Dispatches a `keydown` the way a real key press arrives (bubbles, crosses the shadow root).
+/// Returns whether the default action was prevented.
+fn key(el: &Element, key: &str) -> bool {
+    let f = js_sys::Function::new_with_args(
+        "el, key",
+        "const e = new KeyboardEvent('keydown', {key, bubbles: true, composed: true, cancelable: true}); \
+         el.dispatchEvent(e); return e.defaultPrevented;",
+    );
+    f.call2(&JsValue::NULL, el, &JsValue::from_str(key)).unwrap().as_bool().unwrap()
+}
+
+/// Types `value` into a textarea: sets the value and fires `input`.
+fn type_into(el: &Element, value: &str) {
+    let f = js_sys::Function::new_with_args(
+        "el, value",
+        "el.value = value; el.dispatchEvent(new InputEvent('input', {bubbles: true, composed: true, data: value}));",
+    );
+    f.call2(&JsValue::NULL, el, &JsValue::from_str(value)).unwrap();
+}
+
+async fn sleep(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+}
+
+/// Lets effects, memos and the DOM catch up after an event.
+async fn settle() {
+    for _ in 0..3 {
+        leptos::task::tick().await;
+    }
+    sleep(0).await;
+    leptos::task::tick().await;
+}
+
+/// Waits (up to ~3 s) for something asynchronous, such as a fetch.
+async fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
+    for _ in 0..150 {
+        if ready() {
+            return;
+        }
+        sleep(20).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+// ---- the knowledge used by the widget tests -----------------------------------------------
+
+fn entry(id: &str, title: &str, answer: &str, questions: &[&str]) -> SourceEntry {
+    SourceEntry { entry: Entry::new(id, title, Locale::En, answer), questions: questions.iter().map(|q| q.to_string()).collect() }
+}
+
+fn corpus() -> Corpus {
+    let mut track = entry(
+        "track-order",
+        "Track my order",
+        "Open **Orders** and tap **Track**.\n\n- See the carrier\n- See the delivery date",
+        &["where is my parcel", "track my package", "when will my order arrive"],
+    );
+    track.entry.featured = true;
+    track.entry.links = vec![Link { label: "My orders".into(), url: "https://demo-market.example/orders".into() }];
+    let mut ret = entry(
+        "return-item",
+        "Return an item",
+        "You can return most items within **30 days** of delivery.",
+        &["how do I return something", "send an item back", "return policy"],
+    );
+    ret.entry.flow = Some("return-flow".into());
+    let pay = entry(
+        "payment-methods",
+        "Payment methods",
+        "We accept cards and bank transfer.",
+        &["which payment methods are accepted", "can I pay by card"],
+    );
+    let fees = entry("seller-fees", "Selling fees", "Sellers pay a 5% commission per sale.", &["how much does it cost to sell", "seller commission"]);
+    let step = |id: &str, message: &str| Step { id: id.into(), message: message.into(), ..Step::default() };
+    let choice = |label: &str, target: &str| FlowChoice { label: label.into(), target: target.into() };
+    let mut reason = step("reason", "Why are you returning it?");
+    reason.choices = vec![choice("Damaged", "damaged"), choice("Changed my mind", "mind")];
+    let mut damaged = step("damaged", "Sorry about that! Do you have **photos** of the damage?");
+    damaged.choices = vec![choice("Yes, I have photos", "done"), choice("No photos", "done")];
+    let mut mind = step("mind", "Unused items can be sent back within 30 days.");
+    mind.action = Some(Action::End);
+    let mut done = step("done", "Thanks, a person will look at it.");
+    done.action = Some(Action::Handoff);
+    let flow = Flow {
+        id: "return-flow".into(),
+        locale: Locale::En,
+        title: "Return an item".into(),
+        audience: Default::default(),
+        start: "reason".into(),
+        steps: vec![reason, damaged, mind, done],
+    };
+    Corpus { name: "widget-tests".into(), entries: vec![track, ret, pay, fees], flows: vec![flow], ..Corpus::default() }
+}
+
+fn pack() -> Vec<u8> {
+    build(&corpus(), &BuildOptions::default())
+}
+
+fn clear_session() {
+    if let Some(s) = web_sys::window().unwrap().session_storage().ok().flatten() {
+        let _ = s.clear();
+    }
+}
+
+/// A fresh host element with an open shadow root, attached to the page.
+fn shadow_host() -> (Element, ShadowRoot) {
+    let host = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&host).unwrap();
+    let root = host.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open)).unwrap();
+    (host, root)
+}
+
+/// The widget (`ui::App`) mounted into a shadow root with the test index already loaded.
+struct Harness {
+    chat: Chat,
+    host: Element,
+    root: JsValue,
+    _handle: Box<dyn std::any::Any>,
+}
+
+impl Harness {
+    async fn mount() -> Harness {
+        let _ = any_spawner::Executor::init_wasm_bindgen();
+        clear_session();
+        let (host, shadow) = shadow_host();
+        let container = document().create_element("div").unwrap();
+        shadow.append_child(&container).unwrap();
+        let config = Config { locale: Some("en".into()), ..Config::default() };
+        let chat = Chat::new(config, js_sys::Function::new_no_args(""));
+        chat.index.set(Some(Arc::new(Index::from_bytes(pack()).expect("test pack decodes"))));
+        let handle = leptos::mount::mount_to(container.unchecked_into(), move || view! { <crate::ui::App chat/> });
+        let w = Harness { chat, host, root: shadow.into(), _handle: Box::new(handle) };
+        settle().await;
+        w
+    }
+
+    fn all(&self, selector: &str) -> Vec<Element> {
+        all(&self.root, selector)
+    }
+
+    fn one(&self, selector: &str) -> Element {
+        one(&self.root, selector)
+    }
+
+    fn count(&self, selector: &str) -> usize {
+        count(&self.root, selector)
+    }
+
+    fn launcher(&self) -> Element {
+        self.one("button.ma-launcher")
+    }
+
+    fn input(&self) -> Element {
+        self.one("textarea.ma-input")
+    }
+
+    async fn open(&self) {
+        click(&self.launcher());
+        settle().await;
+        assert_eq!(self.count("section.ma-panel"), 1, "panel did not open");
+    }
+
+    /// Types `question` and presses Enter.
+    async fn ask(&self, question: &str) {
+        let input = self.input();
+        type_into(&input, question);
+        settle().await;
+        assert!(key(&input, "Enter"), "Enter in the composer should prevent the newline");
+        settle().await;
+    }
+
+    fn live_text(&self) -> String {
+        text(&self.one(".ma-sr[aria-live='polite']"))
+    }
+
+    async fn unmount(self) {
+        drop(self._handle);
+        settle().await;
+        self.host.remove();
+    }
+}
+
+// ---- render::markdown --------------------------------------------------------------------
+
+/// Renders `source` with `render::markdown` into a detached-from-nothing `<div>` on the page.
+fn render_markdown(source: &'static str) -> (HtmlElement, Box<dyn std::any::Any>) {
+    let host: HtmlElement = document().create_element("div").unwrap().unchecked_into();
+    document().body().unwrap().append_child(&host).unwrap();
+    let handle = leptos::mount::mount_to(host.clone(), move || crate::render::markdown(source));
+    (host, Box::new(handle))
+}
+
+#[wasm_bindgen_test]
+fn markdown_renders_paragraphs_lists_and_strong() {
+    let (host, _h) = render_markdown(
+        "Open **Orders** now.\nSecond line\n\n- first\n- second\n\n1. one\n2. two\n3. three\n\n## Heading",
+    );
+    let root: JsValue = host.clone().into();
+    // Top-level blocks, in order.
+    let children: Vec<String> = all(&root, ":scope > *").iter().map(|e| e.tag_name().to_lowercase()).collect();
+    assert_eq!(children, ["p", "ul", "ol", "p"], "blocks: {}", host.inner_html());
+    let p = &all(&root, ":scope > p")[0];
+    assert_eq!(text(&one(&p.clone().into(), "strong")), "Orders");
+    assert_eq!(count(&p.clone().into(), "br"), 1, "a single newline inside a paragraph is a <br>");
+    let ul: Vec<String> = all(&root, "ul > li").iter().map(text).collect();
+    assert_eq!(ul, ["first", "second"]);
+    let ol: Vec<String> = all(&root, "ol > li").iter().map(text).collect();
+    assert_eq!(ol, ["one", "two", "three"]);
+    // A heading is rendered as a strong paragraph.
+    assert_eq!(text(&one(&root, "p:last-child > strong")), "Heading");
+    host.remove();
+}
+
+#[wasm_bindgen_test]
+fn markdown_links_open_in_a_new_tab_without_opener() {
+    let (host, _h) = render_markdown("See [My orders](https://demo-market.example/orders) or [mail us](mailto:help@demo-market.example).");
+    let root: JsValue = host.clone().into();
+    let links = all(&root, "a");
+    assert_eq!(links.len(), 2, "{}", host.inner_html());
+    assert_eq!(links[0].get_attribute("href").as_deref(), Some("https://demo-market.example/orders"));
+    assert_eq!(text(&links[0]), "My orders");
+    assert_eq!(links[1].get_attribute("href").as_deref(), Some("mailto:help@demo-market.example"));
+    for a in &links {
+        assert_eq!(a.get_attribute("rel").as_deref(), Some("noopener noreferrer"));
+        assert_eq!(a.get_attribute("target").as_deref(), Some("_blank"));
+    }
+    host.remove();
+}
+
+#[wasm_bindgen_test]
+fn markdown_unsafe_links_become_text() {
+    let (host, _h) = render_markdown(
+        "Click [here](javascript:alert(1)) or [there](JavaScript:void) or [data](data:text/html,x) or [v](vbscript:x).",
+    );
+    let root: JsValue = host.clone().into();
+    assert_eq!(count(&root, "a"), 0, "unsafe URLs must not become links: {}", host.inner_html());
+    assert!(count(&root, "[href]") == 0, "no element may carry an href: {}", host.inner_html());
+    let t = text(&host);
+    assert!(t.contains("Click here") && t.contains("there") && t.contains("data"), "labels are kept as text: {t:?}");
+    host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn markdown_raw_html_stays_text() {
+    let (host, _h) = render_markdown(
+        "<img src=x onerror=\"window.maXssFlag=1\"> and <script>window.maXssFlag=2</script> **<b>bold</b>**\n\n- <a href=\"javascript:alert(1)\">x</a>",
+    );
+    let root: JsValue = host.clone().into();
+    for tag in ["img", "script", "b", "a"] {
+        assert_eq!(count(&root, tag), 0, "raw <{tag}> must not become an element: {}", host.inner_html());
+    }
+    let t = text(&host);
+    assert!(t.contains("<img src=x onerror=\"window.maXssFlag=1\">"), "raw HTML is shown as text: {t:?}");
+    assert!(t.contains("<script>window.maXssFlag=2</script>"), "{t:?}");
+    assert_eq!(text(&one(&root, "strong")), "<b>bold</b>");
+    // Give a would-be onerror handler (src=x fails against the test server) time to run.
+    sleep(100).await;
+    let flag = js_sys::Reflect::get(&web_sys::window().unwrap(), &"maXssFlag".into()).unwrap();
+    assert!(flag.is_undefined(), "injected handler ran: {flag:?}");
+    host.remove();
+}
+
+// ---- the widget in a shadow root ---------------------------------------------------------
+
+#[wasm_bindgen_test]
+async fn launcher_opens_the_panel() {
+    let w = Harness::mount().await;
+    let launcher = w.launcher();
+    assert_eq!(launcher.get_attribute("aria-expanded").as_deref(), Some("false"));
+    assert_eq!(launcher.get_attribute("aria-controls").as_deref(), Some("ma-panel"));
+    assert_eq!(w.count("section.ma-panel"), 0, "panel is closed at start");
+    click(&launcher);
+    settle().await;
+    assert_eq!(launcher.get_attribute("aria-expanded").as_deref(), Some("true"));
+    assert!(w.chat.open.get_untracked());
+    let panel = w.one("section#ma-panel");
+    assert_eq!(panel.get_attribute("role").as_deref(), Some("dialog"));
+    assert_eq!(text(&w.one("#ma-title")), "Demo Market help");
+    // The greeting is the only message, and the composer has the focus.
+    assert_eq!(w.count(".ma-messages .ma-msg"), 1);
+    let shadow: ShadowRoot = w.root.clone().unchecked_into();
+    assert_eq!(shadow.active_element().map(|e| e.class_name()).as_deref(), Some("ma-input"), "composer should be focused");
+    // Clicking again closes.
+    click(&launcher);
+    settle().await;
+    assert_eq!(launcher.get_attribute("aria-expanded").as_deref(), Some("false"));
+    assert_eq!(w.count("section.ma-panel"), 0);
+    w.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn enter_asks_and_shows_the_answer() {
+    let w = Harness::mount().await;
+    w.open().await;
+    w.ask("where is my parcel").await;
+    let users: Vec<String> = w.all(".ma-msg.ma-user").iter().map(text).collect();
+    assert_eq!(users, ["where is my parcel"]);
+    assert_eq!(w.input().unchecked_into::<web_sys::HtmlTextAreaElement>().value(), "", "the composer is cleared");
+    let answers = w.all("article.ma-answer");
+    assert_eq!(answers.len(), 1, "one answer expected; messages: {:?}", w.all(".ma-msg").iter().map(text).collect::<Vec<_>>());
+    let a = &answers[0];
+    assert_eq!(a.get_attribute("data-entry").as_deref(), Some("track-order"));
+    let a_root: JsValue = a.clone().into();
+    assert_eq!(text(&one(&a_root, "h3")), "Track my order");
+    assert_eq!(all(&a_root, "strong").iter().map(text).collect::<Vec<_>>(), ["Orders", "Track"]);
+    assert_eq!(count(&a_root, "ul > li"), 2);
+    // The entry's link is shown as a source, safely.
+    let source = one(&a_root, "footer a.ma-source");
+    assert_eq!(source.get_attribute("href").as_deref(), Some("https://demo-market.example/orders"));
+    assert_eq!(source.get_attribute("rel").as_deref(), Some("noopener noreferrer"));
+    assert_eq!(source.get_attribute("target").as_deref(), Some("_blank"));
+    assert_eq!(text(&source), "Source: My orders");
+    // Screen readers hear the answer.
+    let live = w.live_text();
+    assert!(live.contains("Track my order") && live.contains("Open Orders and tap Track."), "aria-live: {live:?}");
+    w.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn shift_enter_does_not_send() {
+    let w = Harness::mount().await;
+    w.open().await;
+    let input = w.input();
+    type_into(&input, "where is my parcel");
+    settle().await;
+    let f = js_sys::Function::new_with_args(
+        "el",
+        "const e = new KeyboardEvent('keydown', {key: 'Enter', shiftKey: true, bubbles: true, composed: true, cancelable: true}); \
+         el.dispatchEvent(e); return e.defaultPrevented;",
+    );
+    let prevented = f.call1(&JsValue::NULL, &input).unwrap().as_bool().unwrap();
+    settle().await;
+    assert!(!prevented, "Shift+Enter keeps its newline");
+    assert_eq!(w.count(".ma-msg.ma-user"), 0);
+    assert_eq!(w.chat.draft.get_untracked(), "where is my parcel");
+    w.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn starters_show_featured_entries() {
+    let w = Harness::mount().await;
+    w.open().await;
+    let starters = w.all(".ma-starters button.ma-chip");
+    let ids: Vec<_> = starters.iter().map(|b| b.get_attribute("data-entry").unwrap_or_default()).collect();
+    assert_eq!(ids, ["track-order"], "only the featured entry is a starter");
+    assert_eq!(text(&starters[0]), "Track my order");
+    // Picking it answers, and the starters go away once the conversation has begun.
+    click(&starters[0]);
+    settle().await;
+    assert_eq!(w.all(".ma-msg.ma-user").iter().map(text).collect::<Vec<_>>(), ["Track my order"]);
+    assert_eq!(w.one("article.ma-answer").get_attribute("data-entry").as_deref(), Some("track-order"));
+    assert_eq!(w.count(".ma-starters"), 0, "starters hide after the first question");
+    w.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn suggestions_appear_from_three_characters() {
+    let w = Harness::mount().await;
+    w.open().await;
+    let input = w.input();
+    type_into(&input, "tr");
+    settle().await;
+    assert_eq!(w.count(".ma-suggest"), 0, "no suggestions for two characters");
+    type_into(&input, "tra");
+    settle().await;
+    let ids: Vec<_> = w.all(".ma-suggest button.ma-chip").iter().map(|b| b.get_attribute("data-entry").unwrap_or_default()).collect();
+    assert!(ids.contains(&"track-order".to_string()), "suggestions for `tra`: {ids:?}");
+    type_into(&input, "retur");
+    settle().await;
+    let chips = w.all(".ma-suggest button.ma-chip");
+    let ids: Vec<_> = chips.iter().map(|b| b.get_attribute("data-entry").unwrap_or_default()).collect();
+    assert_eq!(ids.first().map(String::as_str), Some("return-item"), "suggestions for `retur`: {ids:?}");
+    // Choosing a suggestion answers it and clears the draft.
+    click(&chips[0]);
+    settle().await;
+    assert_eq!(w.one("article.ma-answer").get_attribute("data-entry").as_deref(), Some("return-item"));
+    assert_eq!(w.chat.draft.get_untracked(), "");
+    assert_eq!(w.count(".ma-suggest"), 0);
+    w.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn escape_closes_and_focus_returns_to_the_launcher() {
+    let w = Harness::mount().await;
+    w.open().await;
+    key(&w.input(), "Escape");
+    settle().await;
+    assert_eq!(w.count("section.ma-panel"), 0, "Escape closes the panel");
+    assert_eq!(w.launcher().get_attribute("aria-expanded").as_deref(), Some("false"));
+    let shadow: ShadowRoot = w.root.clone().unchecked_into();
+    assert!(
+        shadow.active_element().is_some_and(|e| e.class_name() == "ma-launcher"),
+        "focus should return to the launcher, is on {:?}",
+        shadow.active_element().map(|e| e.outer_html())
+    );
+    w.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn new_conversation_clears_the_messages() {
+    let w = Harness::mount().await;
+    w.open().await;
+    w.ask("where is my parcel").await;
+    assert_eq!(w.count("article.ma-answer"), 1);
+    assert!(w.count(".ma-msg") >= 3);
+    click(&w.one("button.ma-icon[aria-label='New conversation']"));
+    settle().await;
+    assert_eq!(w.count("article.ma-answer"), 0);
+    assert_eq!(w.count(".ma-msg.ma-user"), 0);
+    let msgs: Vec<String> = w.all(".ma-msg").iter().map(text).collect();
+    assert_eq!(msgs.len(), 1, "only the greeting is left: {msgs:?}");
+    assert!(msgs[0].starts_with("Hi!"), "{msgs:?}");
+    // A fresh conversation offers the starters again.
+    assert_eq!(w.count(".ma-starters button"), 1);
+    w.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn flow_steps_render_choices_and_advance() {
+    let w = Harness::mount().await;
+    w.open().await;
+    w.ask("how do I return something").await;
+    let answer = w.one("article.ma-answer");
+    assert_eq!(answer.get_attribute("data-entry").as_deref(), Some("return-item"));
+    let guide = one(&answer.into(), "button.ma-chip");
+    assert_eq!(text(&guide), "Guide me step by step");
+    click(&guide);
+    settle().await;
+
+    let steps = w.all(".ma-step");
+    assert_eq!(steps.len(), 1);
+    assert!(text(&steps[0]).contains("Why are you returning it?"));
+    let buttons = all(&steps[0].clone().into(), "button.ma-chip");
+    assert_eq!(buttons.iter().map(text).collect::<Vec<_>>(), ["Damaged", "Changed my mind"]);
+    assert!(w.live_text().contains("Why are you returning it?"), "aria-live: {:?}", w.live_text());
+
+    click(&buttons[0]);
+    settle().await;
+    let steps = w.all(".ma-step");
+    assert_eq!(steps.len(), 2, "the next step is shown");
+    assert_eq!(count(&steps[0].clone().into(), "button"), 0, "the previous step loses its buttons");
+    assert_eq!(w.all(".ma-msg.ma-user").iter().map(text).last().as_deref(), Some("Damaged"), "the choice is echoed");
+    assert_eq!(text(&one(&steps[1].clone().into(), "strong")), "photos");
+    let next: Vec<String> = all(&steps[1].clone().into(), "button.ma-chip").iter().map(text).collect();
+    assert_eq!(next, ["Yes, I have photos", "No photos"]);
+    assert_eq!(w.chat.flow.get_untracked().map(|s| s.step).as_deref(), Some("damaged"));
+
+    // The last step hands off to a person and ends the flow.
+    click(&all(&steps[1].clone().into(), "button.ma-chip")[0]);
+    settle().await;
+    assert!(w.chat.flow.get_untracked().is_none(), "flow ended");
+    assert_eq!(w.count(".ma-step button"), 0, "no step has buttons after the end");
+    assert_eq!(w.count(".ma-handoff"), 1, "handoff offered");
+    w.unmount().await;
+}
+
+// ---- the exported `mount`, as embed.js calls it ---------------------------------------------
+
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for c in bytes.chunks(3) {
+        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// An `emit` callback that records `[name, detail]` pairs in `window.__maEvents`.
+fn recording_emit() -> js_sys::Function {
+    js_sys::Reflect::set(&web_sys::window().unwrap(), &"__maEvents".into(), &js_sys::Array::new()).unwrap();
+    js_sys::Function::new_with_args("name, detail", "window.__maEvents.push([name, detail]);")
+}
+
+fn recorded_events() -> Vec<(String, serde_json::Value)> {
+    let events: js_sys::Array = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__maEvents".into()).unwrap().unchecked_into();
+    events
+        .iter()
+        .map(|e| {
+            let pair: js_sys::Array = e.unchecked_into();
+            let detail = pair.get(1).as_string().unwrap_or_default();
+            (pair.get(0).as_string().unwrap_or_default(), serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null))
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn mount_loads_the_pack_and_answers() {
+    clear_session();
+    let (host, shadow) = shadow_host();
+    let config = serde_json::json!({
+        "pack": format!("data:application/octet-stream;base64,{}", base64(&pack())),
+        "locale": "en",
+    });
+    let widget = crate::mount(shadow.clone(), &config.to_string(), recording_emit()).expect("mount");
+    let root: JsValue = shadow.clone().into();
+    wait_for("the pack to load", || widget.chat.index.get_untracked().is_some() || widget.chat.load_failed.get_untracked()).await;
+    assert!(!widget.chat.load_failed.get_untracked(), "pack failed to load");
+    settle().await;
+    assert_eq!(count(&root, ".ma-root > button.ma-launcher"), 1, "rendered inside the shadow root");
+    assert_eq!(count(&document().into(), ".ma-launcher"), 0, "nothing leaks into the light DOM");
+
+    widget.ask("which payment methods are accepted");
+    settle().await;
+    assert_eq!(one(&root, "button.ma-launcher").get_attribute("aria-expanded").as_deref(), Some("true"));
+    assert_eq!(one(&root, "article.ma-answer").get_attribute("data-entry").as_deref(), Some("payment-methods"));
+    let events = recorded_events();
+    assert!(events.iter().any(|(n, _)| n == "open"), "events: {events:?}");
+    assert!(
+        events.iter().any(|(n, d)| n == "answer" && d["id"] == "payment-methods"),
+        "an answer event names the entry: {events:?}"
+    );
+    // The conversation is persisted for the next page.
+    let saved = web_sys::window().unwrap().session_storage().unwrap().unwrap().get_item("market-assist:conversation:v1").unwrap();
+    assert!(saved.is_some_and(|s| s.contains("payment-methods")), "conversation saved to sessionStorage");
+    widget.close();
+    settle().await;
+    assert_eq!(count(&root, "section.ma-panel"), 0);
+    clear_session();
+    host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn mount_reports_a_pack_that_cannot_load() {
+    clear_session();
+    let (host, shadow) = shadow_host();
+    let widget = crate::mount(shadow.clone(), r#"{"pack":"/no-such-pack.idx"}"#, js_sys::Function::new_no_args("")).expect("mount");
+    wait_for("the load to fail", || widget.chat.load_failed.get_untracked()).await;
+    widget.open();
+    settle().await;
+    let root: JsValue = shadow.into();
+    let alert = one(&root, ".ma-error[role='alert']");
+    assert_eq!(text(&alert), "Help articles could not be loaded.");
+    assert_eq!(count(&root, ".ma-note[role='status']"), 0, "the loading note is gone");
+    clear_session();
+    host.remove();
+}

@@ -188,6 +188,8 @@ impl Index {
         let terms_range = range(SectionKind::Terms)?;
         let terms = Map::new(Slice { bytes: bytes.clone(), start: terms_range.start, end: terms_range.end })
             .map_err(|e| corrupt(&format!("term dictionary: {e}")))?;
+        // fst trusts its bytes when walking them; its own checksum must hold before any walk.
+        terms.as_fst().verify().map_err(|e| corrupt(&format!("term dictionary: {e}")))?;
         let units = range(SectionKind::Units)?;
         let entries = range(SectionKind::Entries)?;
         if units.len() % UNIT_RECORD_LEN != 0 || entries.len() % ENTRY_RECORD_LEN != 0 {

@@ -1,0 +1,110 @@
+//! The index written by the compiler reads back exactly, and damaged bytes are an error, never a
+//! panic — not at load time and not in any search afterwards.
+
+use kb_compiler::builder::{build, BuildOptions};
+use kb_compiler::knowledge::{Corpus, LocaleAnalysis, SourceEntry};
+use kb_core::analysis::Locale;
+use kb_core::format::checksum;
+use kb_core::{Audience, Entry, Index, Query};
+use proptest::prelude::*;
+
+fn corpus() -> Corpus {
+    let mut track = Entry::new("track-order", "Track my order", Locale::En, "Open **Orders** and tap [Track](https://x.example/o).");
+    track.audience = Audience::Buyer;
+    track.featured = true;
+    let mut payout = Entry::new("payout-delayed", "Payout delayed", Locale::En, "Payouts run every Tuesday.");
+    payout.audience = Audience::Seller;
+    let paket = Entry::new("track-order", "Lacak pesanan", Locale::Id, "Buka **Pesanan**.");
+    let thai = Entry::new("track-order", "ติดตามพัสดุ", Locale::Th, "เปิดคำสั่งซื้อ");
+    let mut corpus = Corpus {
+        name: "test".into(),
+        entries: vec![
+            SourceEntry { entry: track, questions: vec!["where is my parcel".into(), "track package".into(), "wheres my order".into()] },
+            SourceEntry { entry: payout, questions: vec!["when do i get paid".into(), "payout late".into(), "money not in bank".into()] },
+            SourceEntry { entry: paket, questions: vec!["paket saya dimana".into(), "lacak pengiriman".into(), "pesanan belum sampai".into()] },
+            SourceEntry { entry: thai, questions: vec!["พัสดุอยู่ไหน".into(), "ติดตามพัสดุ".into(), "ของยังไม่มา".into()] },
+        ],
+        ..Corpus::default()
+    };
+    corpus.analysis.insert(Locale::En, LocaleAnalysis { stopwords: vec!["the".into()], synonyms: vec![vec!["parcel".into(), "package".into(), "pkg".into()]] });
+    corpus
+}
+
+fn bytes() -> Vec<u8> {
+    build(&corpus(), &BuildOptions::default())
+}
+
+/// Rewrites the checksum so that damage reaches the section decoders.
+fn reseal(mut b: Vec<u8>) -> Vec<u8> {
+    if b.len() >= 20 {
+        let sum = checksum(&b[20..]);
+        b[12..20].copy_from_slice(&sum.to_le_bytes());
+    }
+    b
+}
+
+#[test]
+fn every_entry_reads_back() {
+    let index = Index::from_bytes(bytes()).unwrap();
+    let c = corpus();
+    assert_eq!(index.len(), c.entries.len());
+    for source in &c.entries {
+        let n = index.find(&source.entry.id, source.entry.locale).expect("entry is findable");
+        assert_eq!(index.entry(n).unwrap(), source.entry);
+    }
+    assert_eq!(index.featured(Locale::En, Audience::Buyer).len(), 1);
+    assert!(index.featured(Locale::En, Audience::Seller).is_empty());
+}
+
+#[test]
+fn search_uses_analysis_from_the_index() {
+    let index = Index::from_bytes(bytes()).unwrap();
+    let top = |q: &str, l| index.search(&Query::new(q, l)).hits.first().and_then(|h| index.entry(h.entry)).map(|e| e.id);
+    assert_eq!(top("pkg wher", Locale::En).as_deref(), Some("track-order"));
+    assert_eq!(top("payuot late", Locale::En).as_deref(), Some("payout-delayed"));
+    assert_eq!(top("paketku belum sampai", Locale::Id).as_deref(), Some("track-order"));
+    assert_eq!(top("พัสดุของฉันอยู่ไหน", Locale::Th).as_deref(), Some("track-order"));
+    let seller_view = index.search(&Query::new("where is my parcel", Locale::En).audience(Audience::Seller));
+    assert!(seller_view.hits.iter().all(|h| index.entry(h.entry).unwrap().audience != Audience::Buyer));
+}
+
+#[test]
+fn same_corpus_same_bytes() {
+    assert_eq!(bytes(), bytes());
+}
+
+#[test]
+fn every_truncation_is_an_error() {
+    let b = bytes();
+    for len in 0..b.len() {
+        assert!(Index::from_bytes(b[..len].to_vec()).is_err(), "truncated at {len} bytes was accepted");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn random_bytes_are_an_error(noise in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        prop_assert!(Index::from_bytes(noise).is_err());
+    }
+
+    // Damage behind a valid checksum reaches the section decoders: loading may succeed or
+    // fail, but nothing panics, and neither do searches on whatever loaded.
+    #[test]
+    fn damaged_sections_never_panic(flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+                                    query in "[a-z ]{0,20}") {
+        let mut b = bytes();
+        for (at, value) in flips {
+            let i = at.index(b.len() - 20) + 20;
+            b[i] = value;
+        }
+        if let Ok(index) = Index::from_bytes(reseal(b)) {
+            let _ = index.search(&Query::new(&query, Locale::En));
+            let _ = index.suggest(&query, Locale::En, Audience::All, 3);
+            for n in 0..index.len() as u32 {
+                let _ = index.entry(n);
+            }
+        }
+    }
+}

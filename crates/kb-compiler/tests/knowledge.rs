@@ -1,0 +1,118 @@
+//! Validation of knowledge folders: every problem is reported at its file and line, nothing
+//! panics, and the shipped knowledge is clean and its golden questions are genuinely new.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use kb_compiler::knowledge::Knowledge;
+use kb_core::analysis::fold;
+
+struct Fixture(PathBuf);
+
+impl Fixture {
+    fn new(name: &str) -> Fixture {
+        let dir = std::env::temp_dir().join(format!("kb-fixture-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Fixture(dir)
+    }
+
+    fn file(&self, path: &str, text: &str) -> &Fixture {
+        let p = self.0.join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+        self
+    }
+
+    /// Diagnostics as `relative/path:line: severity: message`.
+    fn lint(&self) -> Vec<String> {
+        let (_, diags) = Knowledge::load(&self.0);
+        diags.iter().map(|d| d.to_string().replace(&format!("{}/", self.0.display()), "")).collect()
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+const GOOD: &str = "---\nid: track-order\ntitle: Track\nlocale: en\naudience: buyer\nquestions:\n  - where is my parcel\n  - track order\n  - wheres my pkg\n---\nOpen **Orders**.\n";
+
+fn has(diags: &[String], needle: &str) -> bool {
+    diags.iter().any(|d| d.contains(needle))
+}
+
+#[test]
+fn clean_entry_has_no_diagnostics() {
+    let f = Fixture::new("clean");
+    f.file("entries/en/track-order.md", GOOD);
+    assert_eq!(f.lint(), Vec::<String>::new());
+}
+
+#[test]
+fn problems_are_reported_with_file_and_line() {
+    let f = Fixture::new("problems");
+    f.file("entries/en/track-order.md", GOOD)
+        .file("entries/en/dup.md", GOOD)
+        .file("entries/en/same-question.md", "---\nid: other\ntitle: Other\nlocale: en\naudience: buyer\nquestions:\n  - a question\n  - Where is my  PARCEL\n  - third one\nrelated: [nowhere]\n---\nBody\n")
+        .file("entries/en/bad.md", "---\nid: bad\ntitle: Bad\nlocale: fr\naudience: everyone\nquestions:\n  - only one\n---\n\n")
+        .file("entries/en/missing.md", "---\ntitle: No id\nlocale: en\naudience: all\nquestions: [a, b, c]\n---\nBody\n")
+        .file("entries/en/weak.md", "---\nid: weak\ntitle: Weak\nlocale: en\naudience: all\nquestions: [just one]\nlinks:\n  - Bad | javascript:alert(1)\n---\nBody\n")
+        .file("entries/en/broken.md", "no front matter here");
+    let d = f.lint();
+    assert!(has(&d, "entries/en/track-order.md:2: error: duplicate id `track-order`") || has(&d, "entries/en/dup.md:2: error: duplicate id `track-order`"), "{d:#?}");
+    assert!(has(&d, "entries/en/same-question.md:8: error: question `Where is my  PARCEL` is also asked in entry `track-order`"), "{d:#?}");
+    assert!(has(&d, "entries/en/same-question.md:10: error: related entry `nowhere` does not exist"), "{d:#?}");
+    assert!(has(&d, "entries/en/bad.md:4: error: unknown locale `fr`"), "{d:#?}");
+    assert!(has(&d, "entries/en/bad.md:5: error: unknown audience `everyone`"), "{d:#?}");
+    assert!(has(&d, "entries/en/bad.md:9: error: empty answer"), "{d:#?}");
+    assert!(has(&d, "entries/en/missing.md:1: error: missing field `id`"), "{d:#?}");
+    assert!(has(&d, "entries/en/weak.md:6: warning: weak entry: only 1 question(s)"), "{d:#?}");
+    assert!(has(&d, "entries/en/weak.md:8: error: link `Bad | javascript:alert(1)`"), "{d:#?}");
+    assert!(has(&d, "entries/en/broken.md:1: error: missing front matter"), "{d:#?}");
+}
+
+#[test]
+fn flow_problems_are_reported() {
+    let f = Fixture::new("flows");
+    f.file("entries/en/track-order.md", &GOOD.replace("---\nOpen", "flow: missing-flow\n---\nOpen"))
+        .file("flows/en/f.md", "---\nid: f\nlocale: en\ntitle: F\nstart: a\n---\n## a\n- go -> b\n## b\n=> end\n## c\n=> end\n")
+        .file("flows/en/g.md", "---\nid: g\nlocale: en\ntitle: G\nstart: a\n---\n## a\n=> entry no-such-entry\n");
+    let d = f.lint();
+    assert!(has(&d, "flow `missing-flow` does not exist"), "{d:#?}");
+    assert!(has(&d, "flows/en/f.md:11: error: step `c` cannot be reached from `a`"), "{d:#?}");
+    assert!(has(&d, "shows entry `no-such-entry`, which does not exist in en"), "{d:#?}");
+}
+
+#[test]
+fn hostile_files_never_panic() {
+    let f = Fixture::new("hostile");
+    let junk = ["---", "---\n---\n", "---\nquestions:\n  - \n---\n", "\u{feff}---\nid: x\n---", "---\n: :\n---\n", "---\nid: [unclosed\n---\n"];
+    for (i, text) in junk.iter().enumerate() {
+        f.file(&format!("entries/en/j{i}.md"), text);
+        f.file(&format!("flows/en/j{i}.md"), text);
+    }
+    f.file("golden/en/x.test.jsonl", "{not json}\n");
+    let d = f.lint();
+    assert!(d.len() >= junk.len() * 2, "{d:#?}");
+}
+
+fn normal(text: &str) -> String {
+    fold(text).chars().filter(|c| c.is_alphanumeric() || c.is_whitespace()).collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn shipped_knowledge_is_clean_and_golden_questions_are_new() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../knowledge");
+    let (knowledge, diags) = Knowledge::load(&root);
+    let errors: Vec<String> = diags.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(knowledge.entries.iter().filter(|e| e.entry.locale == kb_core::analysis::Locale::En).count() >= 120);
+    let questions: HashSet<String> = knowledge.entries.iter().flat_map(|e| e.questions.iter().map(|q| normal(q))).collect();
+    let golden: Vec<&kb_compiler::dataset::LabeledQuery> = knowledge.golden.values().flat_map(|g| g.test.iter().chain(&g.dev)).collect();
+    let copied: Vec<&str> = golden.iter().filter(|q| questions.contains(&normal(&q.text))).map(|q| q.text.as_str()).collect();
+    assert!(copied.is_empty(), "golden questions copied from entries: {copied:?}");
+    assert!(knowledge.golden[&kb_core::analysis::Locale::En].test.len() >= 400);
+}
