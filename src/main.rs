@@ -87,8 +87,10 @@ fn merge_context(ctx: &mut Context, value: serde_json::Map<String, serde_json::V
 /// script tag's data attributes; `emit(name, detailJson)` delivers events to the host page.
 #[wasm_bindgen]
 pub fn mount(root: web_sys::ShadowRoot, config: &str, emit: js_sys::Function) -> Result<Widget, JsValue> {
-    // A bug should say what it is in the console, not just "unreachable".
-    std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&format!("market-assist: {info}").into())));
+    // A bug should say what it is in the console, not just "unreachable". Once: setting the
+    // hook again after a panic would itself panic.
+    static PANIC_HOOK: std::sync::Once = std::sync::Once::new();
+    PANIC_HOOK.call_once(|| std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&format!("market-assist: {info}").into()))));
     // Effects created below (persistence, deferred answers) need the executor before mount_to.
     let _ = any_spawner::Executor::init_wasm_bindgen();
     let mut config: Config = serde_json::from_str(config).map_err(|e| JsValue::from_str(&format!("market-assist config: {e}")))?;
