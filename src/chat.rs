@@ -9,7 +9,7 @@ use kb_core::flow::{Action, Context, FlowError, FlowInput, FlowState};
 use kb_core::{Audience, Index};
 use leptos::prelude::*;
 use llm_fallback::policy::{SessionLedger, Timeouts};
-use llm_fallback::{split_citations, ChatRequest, Passage, Redactor, RequestConfig, Segment, Turn};
+use llm_fallback::{split_citations, ChatRequest, Passage, Redactor, RequestConfig, Role, Segment, Turn};
 use wasm_bindgen::JsValue;
 use web_sys::AbortController;
 
@@ -176,23 +176,25 @@ impl Chat {
             return;
         }
         self.push(Body::User(text.clone()));
-        let Some(index) = self.index.get_untracked() else {
-            // The pack is still loading: answer once it is there (the message is kept).
-            let chat = *self;
-            Effect::new(move |done: Option<bool>| {
-                if done == Some(true) {
-                    return true;
-                }
-                if chat.index.get().is_some() {
-                    chat.respond(&text);
-                    return true;
-                }
-                false
-            });
+        self.when_ready(move |chat| chat.respond(&text));
+    }
+
+    /// Runs `action` now if the knowledge pack is loaded, else once it is (so that questions
+    /// and flows requested while it loads are not lost).
+    fn when_ready(&self, action: impl FnOnce(Chat) + 'static) {
+        if self.index.get_untracked().is_some() {
+            action(*self);
             return;
-        };
-        let _ = index;
-        self.respond(&text);
+        }
+        let chat = *self;
+        let mut action = Some(action);
+        Effect::new(move |_| {
+            if chat.index.get().is_some() {
+                if let Some(act) = action.take() {
+                    act(chat);
+                }
+            }
+        });
     }
 
     fn respond(&self, text: &str) {
@@ -283,6 +285,11 @@ impl Chat {
 
     /// Starts the flow with this id (from an answer, a starter or the host page).
     pub fn start_flow(&self, id: &str) {
+        let id = id.to_string();
+        self.when_ready(move |chat| chat.start_flow_now(&id));
+    }
+
+    fn start_flow_now(&self, id: &str) {
         let Some(index) = self.index.get_untracked() else { return };
         let Some(flow) = index.flow(id, self.locale_untracked()) else { return };
         let state = self.context.with_untracked(|ctx| flow.start(ctx));
@@ -385,31 +392,25 @@ impl Chat {
             self.offer_handoff(question);
             return;
         };
-        if let Some(answer) = self.ledger.with_value(|l| l.cached_answer(&question).map(str::to_string)) {
-            self.push_ai(question, answer, passages, false, false);
-            return;
-        }
-        if self.ledger.try_update_value(|l| l.begin_call()).is_some_and(|r| r.is_err()) {
-            self.push(Body::Note(self.text().limit_reached.to_string()));
-            self.offer_handoff(question);
-            return;
-        }
         let mut redactor = Redactor::new();
         for p in &patterns {
             let _ = redactor.add_pattern(p);
         }
-        let history: Vec<Turn> = self.messages.with_untracked(|m| {
+        let mut history: Vec<Turn> = self.messages.with_untracked(|m| {
             m.iter()
                 .filter_map(|msg| match &msg.body {
                     Body::User(t) => Some(Turn::user(t.clone())),
                     Body::Answer { markdown, .. } => Some(Turn::assistant(markdown.clone())),
-                    Body::Ai { text, failed: false, .. } => Some(Turn::assistant(text.clone())),
+                    Body::Ai { text, failed: false, streaming: false, .. } => Some(Turn::assistant(text.clone())),
                     _ => None,
                 })
                 .collect()
         });
-        // The question itself is the last user turn; the request adds it separately.
-        let history = history[..history.len().saturating_sub(1)].to_vec();
+        // The question itself is normally the last user turn (the request adds it separately);
+        // a retry asks again without a new user message, so only drop a turn that is it.
+        if history.last().is_some_and(|t| t.role == Role::User && t.content.trim() == question.trim()) {
+            history.pop();
+        }
         let mut request = ChatRequest::new(question.clone())
             .config(RequestConfig::default())
             .redactor(redactor)
@@ -430,8 +431,24 @@ impl Chat {
                 return;
             }
         };
+        // The ledger is keyed by the redacted question: it is kept in sessionStorage and must
+        // hold no personal data (and the answer cannot depend on what the model never saw).
+        let key = prepared.question().to_string();
+        if let Some(answer) = self.ledger.with_value(|l| l.cached_answer(&key).map(str::to_string)) {
+            self.push_ai(question, answer, passages, false, false);
+            return;
+        }
+        if self.ledger.try_update_value(|l| l.begin_call()).is_some_and(|r| r.is_err()) {
+            self.push(Body::Note(self.text().limit_reached.to_string()));
+            self.offer_handoff(question);
+            return;
+        }
         let redacted = prepared.redaction.is_redacted();
         self.emit("fallback", serde_json::json!({"question": prepared.question(), "redacted": redacted}));
+        // One reply streams at a time: a new fallback question stops the previous reply (its
+        // partial text is kept, marked as stopped), so Stop and the typing indicator always
+        // belong to the reply in progress.
+        self.stop_streaming();
         let id = self.push_ai(question.clone(), String::new(), passages, true, redacted);
         let controller = AbortController::new().ok();
         self.stop.set_value(controller.clone());
@@ -440,12 +457,20 @@ impl Chat {
         let body = prepared.body_json();
         let chat = *self;
         leptos::task::spawn_local(async move {
-            let Some(controller) = controller else { return };
+            let Some(controller) = controller else {
+                chat.streaming.set(false);
+                chat.finish_ai(id, &question, &key, Err(FallbackError::Stream("no AbortController".into())));
+                return;
+            };
             let on_text = |piece: &str| chat.update(id, |b| if let Body::Ai { text, .. } = b { text.push_str(piece) });
             let outcome = client.stream(&body, &controller, &on_text).await;
-            chat.streaming.set(false);
-            chat.stop.set_value(None);
-            chat.finish_ai(id, &question, outcome);
+            // Only the reply in progress owns the Stop button and the typing indicator.
+            let current = chat.stop.with_value(|s| s.as_ref().is_some_and(|c| c == &controller));
+            if current {
+                chat.streaming.set(false);
+                chat.stop.set_value(None);
+            }
+            chat.finish_ai(id, &question, &key, outcome);
         });
     }
 
@@ -454,7 +479,10 @@ impl Chat {
         self.push(Body::Ai { text, sources, streaming, failed: false, redacted, question })
     }
 
-    fn finish_ai(&self, id: u64, question: &str, outcome: Result<(), FallbackError>) {
+    /// Ends reply `id`: drops citation markers, adds the stopped or failed text, caches a
+    /// complete answer under `key` (the redacted question) and tells the host page about a
+    /// failure (with the user's `question` as the handoff summary).
+    fn finish_ai(&self, id: u64, question: &str, key: &str, outcome: Result<(), FallbackError>) {
         let s = self.text();
         let mut final_text = String::new();
         self.update(id, |b| {
@@ -467,7 +495,7 @@ impl Chat {
                 if !cited.is_empty() {
                     // Keep only the sources the model actually cited, and drop the markers.
                     sources.retain(|c| cited.contains(&c.id));
-                    *text = segments.iter().filter_map(|s| if let Segment::Text(t) = s { Some(t.as_str()) } else { None }).collect();
+                    *text = drop_citations(&segments);
                 }
                 match &outcome {
                     Ok(()) if !text.trim().is_empty() => {}
@@ -485,7 +513,7 @@ impl Chat {
             }
         });
         if outcome.is_ok() && !final_text.trim().is_empty() {
-            self.ledger.update_value(|l| l.remember(question, &final_text));
+            self.ledger.update_value(|l| l.remember(key, &final_text));
         }
         if let Err(e) = &outcome {
             web_sys::console::warn_1(&format!("fallback ended: {e:?}").into());
@@ -500,6 +528,33 @@ impl Chat {
     pub fn retry(&self, question: String) {
         self.respond(&question);
     }
+}
+
+/// The text segments of a reply without its citation markers. A marker's own spacing goes
+/// with it: "Tap **Track** [track-order]." becomes "Tap **Track**.", not "Tap **Track** .".
+fn drop_citations(segments: &[Segment]) -> String {
+    let mut out = String::new();
+    let mut after_cite = false;
+    for segment in segments {
+        match segment {
+            Segment::Cite(_) => {
+                if !after_cite {
+                    let kept = out.trim_end_matches([' ', '\t']).len();
+                    out.truncate(kept);
+                }
+                after_cite = true;
+            }
+            Segment::Text(t) => {
+                let glued = t.starts_with(|c: char| matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | ')'));
+                if after_cite && !glued && !out.is_empty() && !t.starts_with(char::is_whitespace) {
+                    out.push(' ');
+                }
+                out.push_str(t);
+                after_cite = false;
+            }
+        }
+    }
+    out
 }
 
 /// Plain text of a bot message for screen readers.

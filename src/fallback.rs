@@ -10,7 +10,7 @@ use llm_fallback::policy::{Failure, GiveUpReason, RetryDecision, RetryPolicy, Re
 use llm_fallback::{DecodeError, StreamDecoder, StreamEvent};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, ReadableStreamDefaultReader, Request, RequestInit, Response};
+use web_sys::{AbortController, AbortSignal, Headers, ReadableStreamDefaultReader, Request, RequestInit, Response};
 
 /// Why a fallback reply ended without completing.
 #[derive(Clone, Debug, PartialEq)]
@@ -36,13 +36,45 @@ fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
-async fn sleep(ms: u64) {
+/// Waits `ms`, or less if `stop` is aborted meanwhile (the user pressed Stop during a retry's
+/// wait: the answer must end now, not after the server's `Retry-After`).
+async fn sleep_unless_stopped(ms: u64, stop: &AbortSignal) {
+    if stop.aborted() {
+        return;
+    }
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(w) = web_sys::window() {
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms.min(i32::MAX as u64) as i32);
         }
+        // `resolve` is a plain JS function: nothing on the Rust side can be dropped under it,
+        // and resolving twice is harmless.
+        let _ = stop.add_event_listener_with_callback("abort", &resolve);
     });
     let _ = JsFuture::from(promise).await;
+}
+
+/// Forwards an abort of the user's `stop` signal to one attempt's controller for as long as it
+/// lives; the listener is removed on drop, before its closure is freed (a listener left behind
+/// would call a dropped closure when Stop is pressed between attempts).
+struct ForwardAbort {
+    signal: AbortSignal,
+    closure: Closure<dyn FnMut()>,
+}
+
+impl ForwardAbort {
+    fn new(stop: &AbortController, controller: &AbortController) -> ForwardAbort {
+        let ctl = controller.clone();
+        let closure = Closure::<dyn FnMut()>::new(move || ctl.abort());
+        let signal = stop.signal();
+        let _ = signal.add_event_listener_with_callback("abort", closure.as_ref().unchecked_ref());
+        ForwardAbort { signal, closure }
+    }
+}
+
+impl Drop for ForwardAbort {
+    fn drop(&mut self) {
+        let _ = self.signal.remove_event_listener_with_callback("abort", self.closure.as_ref().unchecked_ref());
+    }
 }
 
 /// Aborts `controller` after `ms` unless cancelled; the returned flag says whether it fired.
@@ -70,6 +102,7 @@ impl Deadline {
 }
 
 impl Drop for Deadline {
+    /// Cancels the timer (dropping the deadline is how it is disarmed).
     fn drop(&mut self) {
         if let Some(w) = web_sys::window() {
             w.clear_timeout_with_handle(self.handle);
@@ -88,6 +121,9 @@ impl FallbackClient {
     pub async fn stream(&self, body: &str, stop: &AbortController, on_text: &dyn Fn(&str)) -> Result<(), FallbackError> {
         let mut state = RetryState::default();
         loop {
+            if stop.signal().aborted() {
+                return Err(FallbackError::Aborted);
+            }
             let failure = match self.attempt(body, stop, on_text).await {
                 Ok(()) => return Ok(()),
                 Err(Attempt::Aborted) => return Err(FallbackError::Aborted),
@@ -95,7 +131,7 @@ impl FallbackClient {
                 Err(Attempt::Failed(f)) => f,
             };
             match self.policy.decide(&mut state, &failure, now_ms() as u64) {
-                RetryDecision::Retry { delay_ms } => sleep(delay_ms).await,
+                RetryDecision::Retry { delay_ms } => sleep_unless_stopped(delay_ms, &stop.signal()).await,
                 RetryDecision::GiveUp(reason) => return Err(FallbackError::GaveUp(reason)),
             }
         }
@@ -104,20 +140,19 @@ impl FallbackClient {
     async fn attempt(&self, body: &str, stop: &AbortController, on_text: &dyn Fn(&str)) -> Result<(), Attempt> {
         // One controller per attempt, aborted by the user's stop or by a deadline.
         let controller = AbortController::new().map_err(|_| Attempt::Failed(Failure::Network { after_first_byte: false }))?;
-        let user_stop = {
-            let ctl = controller.clone();
-            Closure::<dyn FnMut()>::new(move || ctl.abort())
-        };
-        stop.signal().set_onabort(Some(user_stop.as_ref().unchecked_ref()));
+        let _forward = ForwardAbort::new(stop, &controller);
         let started = now_ms();
-        let first_byte_deadline = Deadline::new(&controller, self.timeouts.first_byte_ms);
+        // Disarmed (dropped) when the first byte arrives: after that only the total deadline
+        // applies, however long the reply keeps streaming.
+        let mut first_byte_deadline = Some(Deadline::new(&controller, self.timeouts.first_byte_ms));
+        let first_byte_fired = first_byte_deadline.as_ref().map(|d| d.fired.clone()).unwrap_or_default();
         let total_deadline = Deadline::new(&controller, self.timeouts.total_ms);
         let timed_out = |got_first_byte: bool| {
             if stop.signal().aborted() {
                 Attempt::Aborted
             } else if total_deadline.fired.get() {
                 Attempt::Failed(Failure::Timeout(TimeoutKind::Total))
-            } else if first_byte_deadline.fired.get() && !got_first_byte {
+            } else if first_byte_fired.get() && !got_first_byte {
                 Attempt::Failed(Failure::Timeout(TimeoutKind::FirstByte))
             } else {
                 Attempt::Failed(Failure::Network { after_first_byte: got_first_byte })
@@ -163,7 +198,7 @@ impl FallbackClient {
                 let bytes = Uint8Array::new(&Reflect::get(&chunk, &"value".into()).unwrap_or(JsValue::UNDEFINED)).to_vec();
                 if !got_first_byte && !bytes.is_empty() {
                     got_first_byte = true;
-                    let _ = &first_byte_deadline;
+                    drop(first_byte_deadline.take());
                     web_sys::console::debug_1(&format!("first byte after {:.0} ms", now_ms() - started).into());
                 }
                 decoder.push(&bytes)

@@ -33,6 +33,7 @@ pub struct Strings {
     pub thanks: &'static str,
     pub leave_flow: &'static str,
     pub messages: &'static str,
+    pub guide_me: &'static str,
 }
 
 const EN: Strings = Strings {
@@ -65,6 +66,7 @@ const EN: Strings = Strings {
     thanks: "Thanks for the feedback!",
     leave_flow: "Type a question any time to leave these steps.",
     messages: "Conversation",
+    guide_me: "Guide me step by step",
 };
 
 const ID: Strings = Strings {
@@ -97,6 +99,7 @@ const ID: Strings = Strings {
     thanks: "Terima kasih atas masukannya!",
     leave_flow: "Ketik pertanyaan kapan saja untuk keluar dari langkah ini.",
     messages: "Percakapan",
+    guide_me: "Pandu saya langkah demi langkah",
 };
 
 const ES: Strings = Strings {
@@ -129,6 +132,7 @@ const ES: Strings = Strings {
     thanks: "¡Gracias por tu opinión!",
     leave_flow: "Escribe una pregunta cuando quieras para salir de estos pasos.",
     messages: "Conversación",
+    guide_me: "Guíame paso a paso",
 };
 
 const TH: Strings = Strings {
@@ -161,6 +165,7 @@ const TH: Strings = Strings {
     thanks: "ขอบคุณสำหรับความคิดเห็น",
     leave_flow: "พิมพ์คำถามได้ทุกเมื่อเพื่อออกจากขั้นตอนนี้",
     messages: "บทสนทนา",
+    guide_me: "แนะนำทีละขั้นตอน",
 };
 
 const VI: Strings = Strings {
@@ -193,6 +198,7 @@ const VI: Strings = Strings {
     thanks: "Cảm ơn phản hồi của bạn!",
     leave_flow: "Nhập câu hỏi bất cứ lúc nào để thoát các bước này.",
     messages: "Cuộc trò chuyện",
+    guide_me: "Hướng dẫn tôi từng bước",
 };
 
 /// The strings for `locale`.

@@ -130,7 +130,9 @@ fn corpus() -> Corpus {
         "We accept cards and bank transfer.",
         &["which payment methods are accepted", "can I pay by card"],
     );
-    let fees = entry("seller-fees", "Selling fees", "Sellers pay a 5% commission per sale.", &["how much does it cost to sell", "seller commission"]);
+    let mut fees = entry("seller-fees", "Selling fees", "Sellers pay a 5% commission per sale.", &["how much does it cost to sell", "seller commission"]);
+    fees.entry.featured = true;
+    fees.entry.audience = kb_core::Audience::Seller;
     let step = |id: &str, message: &str| Step { id: id.into(), message: message.into(), ..Step::default() };
     let choice = |label: &str, target: &str| FlowChoice { label: label.into(), target: target.into() };
     let mut reason = step("reason", "Why are you returning it?");
@@ -185,8 +187,8 @@ impl Harness {
         let (host, shadow) = shadow_host();
         let container = document().create_element("div").unwrap();
         shadow.append_child(&container).unwrap();
-        let config = Config { locale: Some("en".into()), ..Config::default() };
-        let chat = Chat::new(config, js_sys::Function::new_no_args(""));
+        let config = Config { locale: Some("en".into()), audience: Some("buyer".into()), ..Config::default() };
+        let chat = Chat::new(config, recording_emit());
         chat.index.set(Some(Arc::new(Index::from_bytes(pack()).expect("test pack decodes"))));
         let handle = leptos::mount::mount_to(container.unchecked_into(), move || view! { <crate::ui::App chat/> });
         let w = Harness { chat, host, root: shadow.into(), _handle: Box::new(handle) };
@@ -340,11 +342,17 @@ async fn launcher_opens_the_panel() {
     assert_eq!(w.count(".ma-messages .ma-msg"), 1);
     let shadow: ShadowRoot = w.root.clone().unchecked_into();
     assert_eq!(shadow.active_element().map(|e| e.class_name()).as_deref(), Some("ma-input"), "composer should be focused");
-    // Clicking again closes.
+    // Clicking again closes; so does the close button.
     click(&launcher);
     settle().await;
     assert_eq!(launcher.get_attribute("aria-expanded").as_deref(), Some("false"));
     assert_eq!(w.count("section.ma-panel"), 0);
+    w.open().await;
+    click(&w.one("button.ma-close[aria-label='Close chat']"));
+    settle().await;
+    assert_eq!(w.count("section.ma-panel"), 0);
+    let names: Vec<String> = recorded_events().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["open", "close", "open", "close"], "events told to the host page");
     w.unmount().await;
 }
 
@@ -365,7 +373,7 @@ async fn enter_asks_and_shows_the_answer() {
     assert_eq!(all(&a_root, "strong").iter().map(text).collect::<Vec<_>>(), ["Orders", "Track"]);
     assert_eq!(count(&a_root, "ul > li"), 2);
     // The entry's link is shown as a source, safely.
-    let source = one(&a_root, "footer a.ma-source");
+    let source = one(&a_root, "a.ma-source");
     assert_eq!(source.get_attribute("href").as_deref(), Some("https://demo-market.example/orders"));
     assert_eq!(source.get_attribute("rel").as_deref(), Some("noopener noreferrer"));
     assert_eq!(source.get_attribute("target").as_deref(), Some("_blank"));
@@ -402,7 +410,7 @@ async fn starters_show_featured_entries() {
     w.open().await;
     let starters = w.all(".ma-starters button.ma-chip");
     let ids: Vec<_> = starters.iter().map(|b| b.get_attribute("data-entry").unwrap_or_default()).collect();
-    assert_eq!(ids, ["track-order"], "only the featured entry is a starter");
+    assert_eq!(ids, ["track-order"], "only featured entries for buyers are starters");
     assert_eq!(text(&starters[0]), "Track my order");
     // Picking it answers, and the starters go away once the conversation has begun.
     click(&starters[0]);
@@ -514,6 +522,48 @@ async fn flow_steps_render_choices_and_advance() {
     w.unmount().await;
 }
 
+#[wasm_bindgen_test]
+async fn feedback_replaces_the_buttons_and_tells_the_host() {
+    let w = Harness::mount().await;
+    w.open().await;
+    w.ask("where is my parcel").await;
+    let article: JsValue = w.one("article.ma-answer").into();
+    let buttons = all(&article, "button.ma-fb");
+    let labels: Vec<_> = buttons.iter().map(|b| b.get_attribute("aria-label").unwrap_or_default()).collect();
+    assert_eq!(labels, ["Helpful", "Not helpful"]);
+    click(&buttons[0]);
+    settle().await;
+    let article: JsValue = w.one("article.ma-answer").into();
+    assert_eq!(count(&article, "button.ma-fb"), 0, "feedback is given once");
+    assert_eq!(text(&one(&article, ".ma-thanks")), "Thanks for the feedback!");
+    let events = recorded_events();
+    assert!(
+        events.iter().any(|(n, d)| n == "feedback" && d["id"] == "track-order" && d["helpful"] == true),
+        "feedback event: {events:?}"
+    );
+    w.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn set_context_switches_the_audience_of_the_starters() {
+    let w = Harness::mount().await;
+    w.open().await;
+    let starters = || w.all(".ma-starters button").iter().map(|b| b.get_attribute("data-entry").unwrap_or_default()).collect::<Vec<_>>();
+    assert_eq!(starters(), ["track-order"], "a buyer does not see the seller-only starter");
+    // The JS API the host page calls (`widget.setContext(json)`).
+    let api = crate::Widget { chat: w.chat };
+    api.set_context(r#"{"audience":"seller","orderId":"MP1234567890"}"#).expect("valid context");
+    settle().await;
+    assert_eq!(starters(), ["seller-fees", "track-order"], "a seller sees both");
+    assert_eq!(
+        w.chat.context.with_untracked(|c| c.get("order_id").cloned()).as_deref(),
+        Some("MP1234567890"),
+        "camelCase keys become snake_case"
+    );
+    assert!(api.set_context("not json").is_err());
+    w.unmount().await;
+}
+
 // ---- the exported `mount`, as embed.js calls it ---------------------------------------------
 
 fn base64(bytes: &[u8]) -> String {
@@ -551,7 +601,7 @@ fn recorded_events() -> Vec<(String, serde_json::Value)> {
 }
 
 #[wasm_bindgen_test]
-async fn mount_loads_the_pack_and_answers() {
+async fn widget_mount_loads_the_pack_and_answers() {
     clear_session();
     let (host, shadow) = shadow_host();
     let config = serde_json::json!({
@@ -587,7 +637,7 @@ async fn mount_loads_the_pack_and_answers() {
 }
 
 #[wasm_bindgen_test]
-async fn mount_reports_a_pack_that_cannot_load() {
+async fn widget_mount_reports_a_pack_that_cannot_load() {
     clear_session();
     let (host, shadow) = shadow_host();
     let widget = crate::mount(shadow.clone(), r#"{"pack":"/no-such-pack.idx"}"#, js_sys::Function::new_no_args("")).expect("mount");

@@ -32,8 +32,9 @@ pub fn App(chat: Chat) -> impl IntoView {
                 aria-controls="ma-panel"
                 on:click=move |_| chat.set_open(!chat.open.get_untracked())
             >
+                // A chat bubble when closed, a chevron (collapse) while the panel is open.
                 <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true">
-                    <path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/>
+                    <path fill="currentColor" d=move || if chat.open.get() { "M7.4 8.6 12 13.2l4.6-4.6L18 10l-6 6-6-6z" } else { "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z" }/>
                 </svg>
                 <Show when=move || chat.unread.get()>
                     <span class="ma-unread" aria-hidden="true"></span>
@@ -70,7 +71,7 @@ fn Panel(chat: Chat) -> impl IntoView {
     let s = move || chat.strings();
     view! {
         <section id="ma-panel" class="ma-panel" role="dialog" aria-modal="false" aria-labelledby="ma-title" on:keydown=on_keydown>
-            <header class="ma-header">
+            <div class="ma-header">
                 <h2 id="ma-title" class="ma-title">{move || s().title}</h2>
                 <button class="ma-icon" title=move || s().new_chat aria-label=move || s().new_chat on:click=move |_| chat.new_conversation()>
                     <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="currentColor" d="M12 5V2L8 6l4 4V7a5 5 0 1 1-5 5H5a7 7 0 1 0 7-7z"/></svg>
@@ -78,7 +79,7 @@ fn Panel(chat: Chat) -> impl IntoView {
                 <button class="ma-icon ma-close" aria-label=move || s().close on:click=move |_| chat.set_open(false)>
                     <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="currentColor" d="M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z"/></svg>
                 </button>
-            </header>
+            </div>
             <div class="ma-messages" node_ref=list role="log" aria-label=move || s().messages>
                 <For each=move || chat.messages.get() key=|m| m.id let:m>
                     <MessageView chat id=m.id/>
@@ -116,12 +117,12 @@ fn render_body(chat: Chat, id: u64, body: Body) -> AnyView {
             let entry_for_yes = entry.clone();
             let entry_for_no = entry.clone();
             view! {
-                <article class="ma-msg ma-bot ma-answer" data-entry=entry.clone()>
+                <article class="ma-msg ma-bot ma-answer" data-entry=entry.clone() data-msg=id.to_string()>
                     <h3 class="ma-answer-title">{title}</h3>
                     {markdown(&md)}
                     <Show when={let f = flow.clone(); move || f.is_some()}>
                         <button class="ma-chip" on:click={let f = flow.clone(); move |_| if let Some(f) = &f { chat.start_flow(f) }}>
-                            {move || if chat.locale().code() == "en" { "Guide me step by step" } else { "→" }}
+                            {move || chat.strings().guide_me}
                         </button>
                     </Show>
                     <footer class="ma-sources">
@@ -131,10 +132,15 @@ fn render_body(chat: Chat, id: u64, body: Body) -> AnyView {
                     </footer>
                     <div class="ma-feedback">
                         {match feedback {
-                            Some(_) => view! { <span class="ma-thanks">{s.thanks}</span> }.into_any(),
+                            Some(_) => view! { <span class="ma-thanks" role="status" tabindex="-1">{s.thanks}</span> }.into_any(),
+                            // Icons, not emoji: emoji fonts are missing on many desktops.
                             None => view! {
-                                <button class="ma-fb" aria-label=s.helpful on:click=move |_| chat.feedback(id, &entry_for_yes, true)>"👍"</button>
-                                <button class="ma-fb" aria-label=s.not_helpful on:click=move |_| chat.feedback(id, &entry_for_no, false)>"👎"</button>
+                                <button class="ma-fb" aria-label=s.helpful title=s.helpful on:click=move |e: ev::MouseEvent| { chat.feedback(id, &entry_for_yes, true); refocus_thanks(&e, id) }>
+                                    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="currentColor" d={THUMB_UP}/></svg>
+                                </button>
+                                <button class="ma-fb ma-fb-down" aria-label=s.not_helpful title=s.not_helpful on:click=move |e: ev::MouseEvent| { chat.feedback(id, &entry_for_no, false); refocus_thanks(&e, id) }>
+                                    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="currentColor" d={THUMB_UP}/></svg>
+                                </button>
                             }.into_any(),
                         }}
                     </div>
@@ -198,14 +204,37 @@ fn render_body(chat: Chat, id: u64, body: Body) -> AnyView {
     }
 }
 
+/// A thumbs-up outline (Material "thumb_up", Apache-2.0); rotated 180° for thumbs-down.
+const THUMB_UP: &str = "M9 21h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.58 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2zm0-12 4.34-4.34L12 10h9v2l-3 7H9V9zM1 9h4v12H1z";
+
+/// The feedback buttons are replaced by a thank-you note; move focus there so keyboard and
+/// screen-reader users are not dropped at the top of the host page.
+fn refocus_thanks(e: &ev::MouseEvent, id: u64) {
+    use wasm_bindgen::JsCast;
+    let Some(root) = e
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Node>().ok())
+        .and_then(|n| n.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok())
+    else {
+        return;
+    };
+    request_animation_frame(move || {
+        if let Ok(Some(el)) = root.query_selector(&format!("[data-msg=\"{id}\"] .ma-thanks")) {
+            if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                let _ = el.focus();
+            }
+        }
+    });
+}
+
 #[component]
 fn HandoffLink(chat: Chat) -> impl IntoView {
-    let s = chat.strings();
+    let label = move || chat.strings().handoff;
     match chat.handoff_url() {
         Some(url) if kb_core::markdown::is_safe_url(&url) => {
-            view! { <a class="ma-chip ma-primary" href=url target="_blank" rel="noopener noreferrer">{s.handoff}</a> }.into_any()
+            view! { <a class="ma-chip ma-primary" href=url target="_blank" rel="noopener noreferrer">{label}</a> }.into_any()
         }
-        _ => view! { <span class="ma-fine">{s.handoff}": help@demo-market.example"</span> }.into_any(),
+        _ => view! { <span class="ma-fine">{label}": help@demo-market.example"</span> }.into_any(),
     }
 }
 

@@ -68,7 +68,7 @@ function widgetStyles(page) {
 async function openWithAnswer(page) {
   await openWidget(page);
   await page.waitForFunction(() => getComputedStyle(document.querySelector("#market-assist").shadowRoot.querySelector(".ma-panel")).position === "fixed");
-  await ask(page, "wher is my parcel??");
+  await ask(page, "where is my parcel");
   await widget(page, '.ma-answer[data-entry="track-order"]').waitFor();
   await page.mouse.move(5, 5); // off the launcher: its :hover scale would change its box
   await page.waitForTimeout(250); // the panel's entry animation and the hover transition

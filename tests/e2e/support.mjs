@@ -1,5 +1,6 @@
 // Small helpers shared by the e2e test files (on top of harness.mjs). Not a test file itself.
 import { readFileSync, readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { ROOT, widget } from "./harness.mjs";
 
@@ -64,4 +65,17 @@ export async function done(page) {
 /** Errors that are not the test's own doing. */
 export function unexpected(errors) {
   return errors.filter((e) => !/favicon/i.test(e));
+}
+
+/** What the `kb` CLI decides for a question against dist/kb.idx (same index the widget loads). */
+export function kbSearch(question, locale = "en") {
+  const bin = join(ROOT, "target", "release", "kb");
+  const out = execFileSync(bin, ["search", question, "--index", join(ROOT, "dist", "kb.idx"), "--locale", locale, "--json"], { encoding: "utf8" });
+  return JSON.parse(out);
+}
+
+/** The "did you mean" choices the widget derives from a search (see Chat::respond). */
+export function clarifyChoices(result) {
+  const top = result.hits[0]?.score ?? 0;
+  return result.hits.filter((h) => h.score >= top * 0.6).slice(0, 3).map((h) => h.id);
 }

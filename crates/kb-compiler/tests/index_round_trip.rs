@@ -69,6 +69,19 @@ fn search_uses_analysis_from_the_index() {
 }
 
 #[test]
+fn suggestions_follow_typing_including_finished_inflected_words() {
+    let index = Index::from_bytes(bytes()).unwrap();
+    let ids = |text: &str| -> Vec<String> {
+        index.suggest(text, Locale::En, Audience::All, 3).into_iter().map(|n| index.entry(n).unwrap().id).collect()
+    };
+    assert_eq!(ids("trac").first().map(String::as_str), Some("track-order"));
+    // "tracking" is stored as "track": a prefix search alone would find nothing.
+    assert_eq!(ids("tracking").first().map(String::as_str), Some("track-order"));
+    assert_eq!(ids("when do i get pai").first().map(String::as_str), Some("payout-delayed"));
+    assert!(ids("zzzz").is_empty());
+}
+
+#[test]
 fn same_corpus_same_bytes() {
     assert_eq!(bytes(), bytes());
 }

@@ -20,6 +20,8 @@ use crate::index::{idf, Field, Index};
 const MAX_EXPANSIONS: usize = 4;
 /// Distinct query terms that count (longer messages rarely add meaning after this many).
 const MAX_GROUPS: usize = 32;
+/// Dictionary terms a prefix is compared over before the most frequent are kept.
+const MAX_COMPLETION_CANDIDATES: usize = 256;
 
 /// A question put to the index.
 ///
@@ -213,7 +215,19 @@ impl Index {
             groups.push(TermGroup { term, alternatives });
         }
         if let Some(prefix) = prefix {
-            let alternatives = self.completions(tag, &prefix);
+            // A finished word ("refunds") is in the dictionary only in its analysed form
+            // ("refund"), so that form counts too, not just raw completions of the prefix.
+            let mut alternatives: Vec<Alternative> = analyzer
+                .terms(&prefix)
+                .into_iter()
+                .filter_map(|t| self.terms.get(key(tag, &t)).map(|offset| Alternative { term: t, kind: MatchKind::Exact, weight: 1.0, offset }))
+                .take(1)
+                .collect();
+            for alt in self.completions(tag, &prefix) {
+                if alternatives.len() < MAX_EXPANSIONS && !alternatives.iter().any(|a| a.term == alt.term) {
+                    alternatives.push(alt);
+                }
+            }
             groups.push(TermGroup { term: prefix, alternatives });
         }
         groups
@@ -252,7 +266,11 @@ impl Index {
         let automaton = fst::automaton::Str::new(&tagged);
         let mut stream = self.terms.search(fst::Automaton::starts_with(automaton)).into_stream();
         let mut found = Vec::new();
+        // A one-letter prefix would visit a large part of a big dictionary on every keystroke.
         while let Some((k, offset)) = stream.next() {
+            if found.len() >= MAX_COMPLETION_CANDIDATES {
+                break;
+            }
             let Ok(term) = std::str::from_utf8(&k[1..]) else { continue };
             let df = self.postings(offset).map_or(0, |p| p.entry_df);
             found.push((df, term.to_string(), offset));
