@@ -293,7 +293,9 @@ async function complete(base, body) {
   const t0 = performance.now();
   const res = await fetch(`${base}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(180_000) });
   if (!res.ok) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
+  const headers = performance.now() - t0;
   const decoder = new TextDecoder();
+  let ttfb = NaN;
   let buffer = "";
   let first = NaN;
   let last = NaN;
@@ -302,6 +304,7 @@ async function complete(base, body) {
   let usage = null;
   let finish = null;
   for await (const chunk of res.body) {
+    if (!Number.isFinite(ttfb) && chunk.length) ttfb = performance.now() - t0;
     buffer += decoder.decode(chunk, { stream: true });
     let i;
     while ((i = buffer.indexOf("\n")) >= 0) {
@@ -327,6 +330,8 @@ async function complete(base, body) {
   const end = performance.now();
   const streamS = (last - first) / 1000;
   return {
+    headers_ms: headers,
+    ttfb_ms: ttfb,
     ttft_ms: first - t0,
     total_ms: end - t0,
     deltas,
@@ -386,6 +391,11 @@ async function llmFigures(rows, n) {
       if (i) out.requests.push(row);
       else out.warmup = row;
     }
+    // Reference: the same server with a minimal prompt, to show how much of the time to first
+    // token is the widget's ~600-token prompt.
+    const q = picked[1].text;
+    const mini = await complete(server.base, { stream: true, messages: [{ role: "user", content: q }], max_tokens: 20, temperature: 0.2 });
+    out.minimal = { ...mini, prompt_tokens_approx: await tokenCount(server.base, q) };
   } finally {
     server.stop();
   }
@@ -407,6 +417,7 @@ async function main() {
     "| metric | median | p90 | min – max |",
     "|:---|---:|---:|---:|",
     `| time to first token (ms) | ${f1(median(rq.map((r) => r.ttft_ms)))} | ${f1(percentile(rq.map((r) => r.ttft_ms), 0.9))} | ${f1(Math.min(...rq.map((r) => r.ttft_ms)))} – ${f1(Math.max(...rq.map((r) => r.ttft_ms)))} |`,
+    `| time to first body byte (ms; the widget's first-byte timeout is 8000) | ${f1(median(rq.map((r) => r.ttfb_ms)))} | ${f1(percentile(rq.map((r) => r.ttfb_ms), 0.9))} | ${f1(Math.min(...rq.map((r) => r.ttfb_ms)))} – ${f1(Math.max(...rq.map((r) => r.ttfb_ms)))} |`,
     `| content deltas per second after the first | ${f1(median(rq.map((r) => r.deltas_per_s)))} | ${f1(percentile(rq.map((r) => r.deltas_per_s), 0.9))} | ${f1(Math.min(...rq.map((r) => r.deltas_per_s)))} – ${f1(Math.max(...rq.map((r) => r.deltas_per_s)))} |`,
     usage.length
       ? `| completion_tokens per second (usage chunk) | ${f1(median(usage.map((r) => r.tokens_per_s)))} | ${f1(percentile(usage.map((r) => r.tokens_per_s), 0.9))} | ${f1(Math.min(...usage.map((r) => r.tokens_per_s)))} – ${f1(Math.max(...usage.map((r) => r.tokens_per_s)))} |`
@@ -415,9 +426,16 @@ async function main() {
     `| content deltas per reply | ${f1(median(rq.map((r) => r.deltas)))} | ${f1(percentile(rq.map((r) => r.deltas), 0.9))} | ${Math.min(...rq.map((r) => r.deltas))} – ${Math.max(...rq.map((r) => r.deltas))} |`,
     `| prompt size (tokens of the message texts, /extras/tokenize/count; chars) | ${f1(median(rq.map((r) => r.prompt_tokens_approx)))} tok; ${f1(median(rq.map((r) => r.prompt_chars)))} ch | | ${Math.min(...rq.map((r) => r.prompt_tokens_approx))} – ${Math.max(...rq.map((r) => r.prompt_tokens_approx))} tok |`,
   ].join("\n");
+  const FIRST_BYTE_MS = 8000; // llm_fallback::policy::Timeouts::default().first_byte_ms
+  const TOTAL_MS = 30000; // and total_ms
+  const late = rq.filter((r) => !(r.ttfb_ms < FIRST_BYTE_MS)).length;
+  const long = rq.filter((r) => !(r.total_ms < TOTAL_MS)).length;
   const finishes = {};
   for (const r of rq) finishes[r.finish] = (finishes[r.finish] || 0) + 1;
 
+  const warn = [];
+  if (late) warn.push(`**${late} of ${rq.length} replies sent their first byte after ${FIRST_BYTE_MS} ms: the widget (default first-byte timeout ${FIRST_BYTE_MS} ms) would have given up on them.**`);
+  if (long) warn.push(`**${long} of ${rq.length} replies took longer than the widget's total timeout (${TOTAL_MS} ms).**`);
   const text = [
     "### Routing of the golden test questions (kb-core decision, all audiences)",
     "",
@@ -428,7 +446,8 @@ async function main() {
     "",
     llmTable,
     "",
-    `${rq.length} streamed requests after 1 warm-up (TTFT ${f1(llm.warmup.ttft_ms)} ms), sequential; English golden questions that fall back (${rq.filter((r) => r.in_scope).length} in scope, ${rq.filter((r) => !r.in_scope).length} out of scope), system prompt + top-3 passages as the widget builds them. Finish reasons: ${Object.entries(finishes).map(([k, v]) => `${v} ${k}`).join(", ")}. Usage chunk: ${usage.length ? "sent" : "not sent (the server ignores stream_options)"}. Interrupted replies retried: ${llm.interrupted}. Load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after (2 shared cores). Node ${process.version}.`,
+    `${rq.length} streamed requests after 1 warm-up (TTFT ${f1(llm.warmup.ttft_ms)} ms), sequential; English golden questions that fall back (${rq.filter((r) => r.in_scope).length} in scope, ${rq.filter((r) => !r.in_scope).length} out of scope), system prompt + top-3 passages as the widget builds them. Finish reasons: ${Object.entries(finishes).map(([k, v]) => `${v} ${k}`).join(", ")}. Usage chunk: ${usage.length ? "sent" : "not sent (the server ignores stream_options)"}. Interrupted replies retried: ${llm.interrupted}. Response headers after ${f1(median(rq.map((r) => r.headers_ms)))} ms (median). For reference, the question alone (${llm.minimal.prompt_tokens_approx} tokens, no system prompt or passages): first token after ${f1(llm.minimal.ttft_ms)} ms. Load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after (2 shared cores). Node ${process.version}.`,
+    ...warn.flatMap((w) => ["", w]),
   ].join("\n");
   process.stdout.write(text + "\n");
   writeFileSync(join(OUT, "llm.json"), JSON.stringify({ node: process.version, loadavg: [load0, load1], routing: rows, llm }, null, 2) + "\n");

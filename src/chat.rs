@@ -545,7 +545,7 @@ fn drop_citations(segments: &[Segment]) -> String {
                 after_cite = true;
             }
             Segment::Text(t) => {
-                let glued = t.starts_with(|c: char| matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | ')'));
+                let glued = t.starts_with(['.', ',', ';', ':', '!', '?', ')']);
                 if after_cite && !glued && !out.is_empty() && !t.starts_with(char::is_whitespace) {
                     out.push(' ');
                 }

@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createServer } from "node:net";
+import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { startServers, hostPage, launch, widget, openWidget, ask, ROOT } from "./harness.mjs";
 import { startServer, OK_ANSWER, DRIP_TOKENS } from "../support/llm-fault-server.mjs";
 
@@ -56,6 +57,40 @@ after(async () => {
   servers?.close();
 });
 
+/**
+ * A pass-through proxy in front of the fault server that writes the response body on one byte
+ * per write (as `split` does) and pauses `gapMs` after each SSE event: byte boundaries stay
+ * everywhere, and the browser gets the events in separate reads, so rendering can be observed.
+ */
+async function startPacer(upstreamPort, gapMs = 40) {
+  const server = createHttpServer((req, res) => {
+    const parts = [];
+    req.on("data", (c) => parts.push(c));
+    req.on("end", () => {
+      const up = httpRequest({ host: "127.0.0.1", port: upstreamPort, path: req.url, method: req.method, headers: req.headers }, async (ur) => {
+        res.writeHead(ur.statusCode, ur.headers);
+        res.flushHeaders();
+        res.socket?.setNoDelay(true);
+        let tail = "";
+        for await (const chunk of ur) {
+          for (const byte of chunk) {
+            if (res.destroyed) return;
+            res.write(Buffer.of(byte));
+            tail = (tail + String.fromCharCode(byte)).slice(-4);
+            if (tail.endsWith("\n\n") || tail === "\r\n\r\n") await new Promise((ok) => setTimeout(ok, gapMs));
+            else await new Promise((ok) => setImmediate(ok));
+          }
+        }
+        res.end();
+      });
+      up.on("error", () => res.destroy());
+      up.end(Buffer.concat(parts));
+    });
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  return { port: server.address().port, close: () => new Promise((ok) => { server.closeAllConnections(); server.close(ok); }) };
+}
+
 /** The top passages the widget retrieves for `question` (ids, best first), from the kb CLI. */
 function expectedPassageIds(question) {
   const kb = join(ROOT, "target", "release", "kb");
@@ -71,12 +106,12 @@ const EVENT_SPY = `<script>window.__events=[];for(const n of ["fallback","handof
  * A host page with the widget pointed at `scenario` of the fault server, opened and loaded.
  * `data` adds or overrides data attributes (`endpoint: null` removes the endpoint).
  */
-async function setup(t, { scenario = "ok", query = "", data = {} } = {}) {
+async function setup(t, { scenario = "ok", query = "", data = {}, port } = {}) {
   const tag = `t${++seq}`;
   // tests run one after another: reset the server's per-scenario counters (429 answers the
   // first request of a scenario with a 429)
   await fetch(`http://127.0.0.1:${fault.port}/__requests`, { method: "DELETE" });
-  const endpoint = `http://127.0.0.1:${fault.port}/${scenario}/v1/chat/completions?t=${tag}${query}`;
+  const endpoint = `http://127.0.0.1:${port ?? fault.port}/${scenario}/v1/chat/completions?t=${tag}${query}`;
   const attrs = {
     endpoint,
     "handoff-url": HANDOFF,
@@ -305,14 +340,16 @@ describe("LLM fallback against the fault server", () => {
   });
 
   it("split: one byte per write, CRLF, comments and a usage chunk decode to the same answer", async (t) => {
-    const s = await setup(t, { scenario: "split" });
+    // through the pacer: still one byte per write, but a pause after each event
+    const pacer = await startPacer(fault.port);
+    t.after(() => pacer.close());
+    const s = await setup(t, { scenario: "split", port: pacer.port });
     await recordSnapshots(s.page);
     await ask(s.page, OOS.everest);
     await settle(s.page);
     assert.equal(await aiText(s.page), OK_TEXT);
     const partial = (await snapshots(s.page)).filter((x) => x.busy === "true" && x.text && x.text !== OK_TEXT);
-    // the bytes come ~1 per event-loop turn; chunks may coalesce, but not into one read
-    assert.ok(partial.length >= 1, `progressive render; got ${partial.length} partial states`);
+    assert.ok(partial.length >= 2, `progressive render; got ${partial.length} partial states`);
     for (const p of partial) assert.ok(OK_TEXT.startsWith(p.text), `prefix: ${JSON.stringify(p.text)}`);
     await assertUsable(s.page);
     assertNoErrors(s);
