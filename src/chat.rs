@@ -18,6 +18,10 @@ use crate::conversation::{query, Body, Choice, Message, Saved};
 use crate::fallback::{FallbackClient, FallbackError};
 use crate::i18n::{strings, Strings};
 
+/// Default first-byte timeout: small self-hosted models spend seconds reading a grounded
+/// prompt before the first token (SmolLM2 on 2 cores: 3–10 s), so 8 s cuts too many off.
+const DEFAULT_FIRST_BYTE_MS: u64 = 20_000;
+
 /// Default cap on LLM calls per browser session.
 const DEFAULT_MAX_FALLBACKS: u32 = 20;
 
@@ -45,7 +49,17 @@ pub struct Chat {
 impl Chat {
     /// State restored from the session, or a fresh conversation.
     pub fn new(config: Config, emit: js_sys::Function) -> Chat {
-        let saved = Saved::load();
+        let mut saved = Saved::load();
+        // A reply cut off by a reload cannot resume: end it as stopped rather than busy forever.
+        for message in &mut saved.messages {
+            if let Body::Ai { text, streaming, .. } = &mut message.body {
+                if *streaming {
+                    *streaming = false;
+                    text.push_str(if text.is_empty() { "" } else { "\n\n" });
+                    text.push_str(strings(config.locale(&config.context)).stopped);
+                }
+            }
+        }
         let max = config.max_fallbacks.unwrap_or(DEFAULT_MAX_FALLBACKS);
         let ledger = saved
             .ledger
@@ -205,7 +219,7 @@ impl Chat {
         let (locale, audience) = (self.locale_untracked(), self.audience());
         let result = index.search(&query(text, locale, audience));
         let calibration = self.config.with_value(|c| index.calibration().with_thresholds(c.answer_threshold, c.clarify_threshold));
-        let decision = if result.hits.is_empty() { Decision::Fallback } else { calibration.decide(result.confidence) };
+        let decision = if result.hits.is_empty() { Decision::Fallback } else { calibration.decide(&result.features) };
         match decision {
             Decision::Answer => {
                 let n = result.hits[0].entry;
@@ -382,7 +396,7 @@ impl Chat {
                 c.system_prompt.clone(),
                 c.redact.clone(),
                 Timeouts {
-                    first_byte_ms: c.first_byte_timeout.unwrap_or(Timeouts::default().first_byte_ms),
+                    first_byte_ms: c.first_byte_timeout.unwrap_or(DEFAULT_FIRST_BYTE_MS),
                     total_ms: c.total_timeout.unwrap_or(Timeouts::default().total_ms),
                 },
             )
@@ -476,7 +490,7 @@ impl Chat {
 
     fn push_ai(&self, question: String, text: String, sources: Vec<Passage>, streaming: bool, redacted: bool) -> u64 {
         let sources = sources.into_iter().map(|p| Choice { id: p.id, title: p.title }).collect();
-        self.push(Body::Ai { text, sources, streaming, failed: false, redacted, question })
+        self.push(Body::Ai { text, sources, streaming, failed: false, redacted, question, cited: false })
     }
 
     /// Ends reply `id`: drops citation markers, adds the stopped or failed text, caches a
@@ -486,12 +500,13 @@ impl Chat {
         let s = self.text();
         let mut final_text = String::new();
         self.update(id, |b| {
-            if let Body::Ai { text, sources, streaming, failed, .. } = b {
+            if let Body::Ai { text, sources, streaming, failed, cited: was_cited, .. } = b {
                 *streaming = false;
                 let ids: Vec<&str> = sources.iter().map(|c| c.id.as_str()).collect();
                 let segments = split_citations(text, &ids);
                 let cited: Vec<String> =
                     segments.iter().filter_map(|s| if let Segment::Cite(id) = s { Some(id.clone()) } else { None }).collect();
+                *was_cited = !cited.is_empty();
                 if !cited.is_empty() {
                     // Keep only the sources the model actually cited, and drop the markers.
                     sources.retain(|c| cited.contains(&c.id));

@@ -57,6 +57,9 @@ pub enum Body {
         redacted: bool,
         /// The question, for "try again".
         question: String,
+        /// The model cited its sources (else they are shown as related articles).
+        #[serde(default)]
+        cited: bool,
     },
     /// A step of a guided flow.
     Step {

@@ -34,6 +34,7 @@ pub struct Strings {
     pub leave_flow: &'static str,
     pub messages: &'static str,
     pub guide_me: &'static str,
+    pub related: &'static str,
 }
 
 const EN: Strings = Strings {
@@ -52,7 +53,7 @@ const EN: Strings = Strings {
     not_sure: "I'm not sure I have an answer for that.",
     handoff: "Talk to a person",
     handoff_offer: "A support agent can help with this.",
-    ai_note: "AI-generated answer from our help articles — check the details.",
+    ai_note: "AI-generated answer — please check the details.",
     redacted_note: "Personal details were removed before your question was sent.",
     failed: "Sorry, I couldn't get an answer right now. Your message is kept — try again or talk to a person.",
     retry: "Try again",
@@ -67,6 +68,7 @@ const EN: Strings = Strings {
     leave_flow: "Type a question any time to leave these steps.",
     messages: "Conversation",
     guide_me: "Guide me step by step",
+    related: "Related articles",
 };
 
 const ID: Strings = Strings {
@@ -85,7 +87,7 @@ const ID: Strings = Strings {
     not_sure: "Saya belum yakin punya jawabannya.",
     handoff: "Hubungi petugas",
     handoff_offer: "Petugas kami bisa membantu soal ini.",
-    ai_note: "Jawaban AI dari artikel bantuan kami — mohon cek detailnya.",
+    ai_note: "Jawaban dibuat oleh AI — mohon cek detailnya.",
     redacted_note: "Data pribadi dihapus sebelum pertanyaan Anda dikirim.",
     failed: "Maaf, jawaban belum bisa didapat. Pesan Anda tetap tersimpan — coba lagi atau hubungi petugas.",
     retry: "Coba lagi",
@@ -100,6 +102,7 @@ const ID: Strings = Strings {
     leave_flow: "Ketik pertanyaan kapan saja untuk keluar dari langkah ini.",
     messages: "Percakapan",
     guide_me: "Pandu saya langkah demi langkah",
+    related: "Artikel terkait",
 };
 
 const ES: Strings = Strings {
@@ -118,7 +121,7 @@ const ES: Strings = Strings {
     not_sure: "No estoy seguro de tener una respuesta para eso.",
     handoff: "Hablar con una persona",
     handoff_offer: "Un agente de soporte puede ayudarte con esto.",
-    ai_note: "Respuesta generada por IA a partir de nuestros artículos — verifica los detalles.",
+    ai_note: "Respuesta generada por IA: verifica los detalles.",
     redacted_note: "Se quitaron datos personales antes de enviar tu pregunta.",
     failed: "Lo siento, no pude obtener una respuesta ahora. Tu mensaje se conserva: inténtalo de nuevo o habla con una persona.",
     retry: "Reintentar",
@@ -133,6 +136,7 @@ const ES: Strings = Strings {
     leave_flow: "Escribe una pregunta cuando quieras para salir de estos pasos.",
     messages: "Conversación",
     guide_me: "Guíame paso a paso",
+    related: "Artículos relacionados",
 };
 
 const TH: Strings = Strings {
@@ -151,7 +155,7 @@ const TH: Strings = Strings {
     not_sure: "ยังไม่แน่ใจว่ามีคำตอบสำหรับเรื่องนี้",
     handoff: "คุยกับเจ้าหน้าที่",
     handoff_offer: "เจ้าหน้าที่ช่วยเรื่องนี้ได้",
-    ai_note: "คำตอบจาก AI อ้างอิงบทความช่วยเหลือ โปรดตรวจสอบรายละเอียด",
+    ai_note: "คำตอบจาก AI โปรดตรวจสอบรายละเอียด",
     redacted_note: "ข้อมูลส่วนตัวถูกลบก่อนส่งคำถาม",
     failed: "ขออภัย ยังไม่ได้คำตอบในตอนนี้ ข้อความของคุณยังอยู่ ลองอีกครั้งหรือคุยกับเจ้าหน้าที่",
     retry: "ลองอีกครั้ง",
@@ -166,6 +170,7 @@ const TH: Strings = Strings {
     leave_flow: "พิมพ์คำถามได้ทุกเมื่อเพื่อออกจากขั้นตอนนี้",
     messages: "บทสนทนา",
     guide_me: "แนะนำทีละขั้นตอน",
+    related: "บทความที่เกี่ยวข้อง",
 };
 
 const VI: Strings = Strings {
@@ -184,7 +189,7 @@ const VI: Strings = Strings {
     not_sure: "Tôi chưa chắc có câu trả lời cho điều đó.",
     handoff: "Nói chuyện với nhân viên",
     handoff_offer: "Nhân viên hỗ trợ có thể giúp bạn việc này.",
-    ai_note: "Câu trả lời do AI tạo từ bài viết trợ giúp — hãy kiểm tra chi tiết.",
+    ai_note: "Câu trả lời do AI tạo — hãy kiểm tra chi tiết.",
     redacted_note: "Thông tin cá nhân đã được xóa trước khi gửi câu hỏi.",
     failed: "Xin lỗi, hiện chưa lấy được câu trả lời. Tin nhắn của bạn vẫn được giữ — thử lại hoặc nói chuyện với nhân viên.",
     retry: "Thử lại",
@@ -199,6 +204,7 @@ const VI: Strings = Strings {
     leave_flow: "Nhập câu hỏi bất cứ lúc nào để thoát các bước này.",
     messages: "Cuộc trò chuyện",
     guide_me: "Hướng dẫn tôi từng bước",
+    related: "Bài viết liên quan",
 };
 
 /// The strings for `locale`.

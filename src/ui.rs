@@ -161,11 +161,14 @@ fn render_body(chat: Chat, id: u64, body: Body) -> AnyView {
             </div>
         }
         .into_any(),
-        Body::Ai { text, sources, streaming, failed, redacted, question } => view! {
+        Body::Ai { text, sources, streaming, failed, redacted, question, cited } => view! {
             <div class="ma-msg ma-bot ma-ai" aria-busy=streaming.to_string()>
                 {markdown(&text)}
                 <Show when=move || redacted><p class="ma-fine">{s.redacted_note}</p></Show>
                 <Show when=move || !streaming && !failed><p class="ma-fine">{s.ai_note}</p></Show>
+                <Show when={let any = !sources.is_empty(); move || any && !streaming}>
+                    <p class="ma-fine">{if cited { s.source } else { s.related }}</p>
+                </Show>
                 <div class="ma-choices">
                     {sources.into_iter().filter(|_| !streaming).map(|c: Choice| {
                         let title = c.title.clone();

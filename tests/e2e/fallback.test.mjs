@@ -538,10 +538,8 @@ describe("LLM fallback against the fault server", () => {
     assertNoErrors(s);
   });
 
-  // Known bug outside the fallback code (Chat::new restores messages as saved): a reply that
-  // was streaming when the page reloaded comes back with streaming: true and stays busy, with
-  // no sources, no AI note and nothing to stop. Marked todo until Chat::new settles it.
-  it("a reply cut by a page reload does not stay busy forever", { todo: "Chat::new restores Body::Ai { streaming: true }" }, async (t) => {
+  // A reply that was streaming when the page reloaded cannot resume; it must come back ended.
+  it("a reply cut by a page reload does not stay busy forever", async (t) => {
     const s = await setup(t, { scenario: "drip", query: "&interval=200" });
     await ask(s.page, OOS.japanese);
     await s.page.waitForFunction(() => /Your parcel/.test([...document.querySelector("#market-assist").shadowRoot.querySelectorAll(".ma-ai")].pop()?.textContent ?? ""));

@@ -15,6 +15,16 @@ use kb_core::analysis::Locale;
 use kb_core::confidence::FEATURE_NAMES;
 use kb_core::{Audience, Index, Query};
 
+/// Prints a line to standard output; a closed pipe (`kb search … | head`) ends the program
+/// quietly instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 const USAGE: &str = "\
 kb — the marketplace assistant's knowledge tool
 
@@ -88,7 +98,7 @@ fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args().skip(1).collect();
     let result = match raw.first().map(String::as_str) {
         None | Some("help" | "--help" | "-h") => {
-            println!("{USAGE}");
+            out!("{USAGE}");
             Ok(())
         }
         Some(cmd) => Args::parse(raw[1..].to_vec()).and_then(|args| match cmd {
@@ -191,7 +201,7 @@ fn cmd_lint(args: &Args) -> Outcome2 {
     args.check(&["knowledge"])?;
     let dir = knowledge_dir(args);
     let knowledge = load_checked(&dir)?;
-    println!(
+    out!(
         "kb: {} ok — {} entries, {} flows, {} golden questions",
         dir.display(),
         knowledge.entries.len(),
@@ -228,14 +238,14 @@ fn cmd_search(args: &Args) -> Outcome2 {
             .collect();
         let features: serde_json::Map<String, serde_json::Value> =
             FEATURE_NAMES.iter().zip(result.features.0).map(|(n, v)| (n.to_string(), v.into())).collect();
-        println!("{}", serde_json::json!({"decision": result.decision, "confidence": result.confidence.value(), "features": features, "unknown_terms": result.unknown_terms, "hits": hits}));
+        out!("{}", serde_json::json!({"decision": result.decision, "confidence": result.confidence.value(), "features": features, "unknown_terms": result.unknown_terms, "hits": hits}));
         return Ok(());
     }
-    println!("decision: {:?}   confidence: {:.3}", result.decision, result.confidence.value());
+    out!("decision: {:?}   confidence: {:.3}", result.decision, result.confidence.value());
     let why: Vec<String> = FEATURE_NAMES.iter().zip(result.features.0).map(|(n, v)| format!("{n}={v:.2}")).collect();
-    println!("features: {}", why.join(" "));
+    out!("features: {}", why.join(" "));
     if !result.unknown_terms.is_empty() {
-        println!("unknown terms: {}", result.unknown_terms.join(", "));
+        out!("unknown terms: {}", result.unknown_terms.join(", "));
     }
     for (rank, h) in result.hits.iter().take(limit).enumerate() {
         let Some(e) = index.entry(h.entry) else { continue };
@@ -248,7 +258,7 @@ fn cmd_search(args: &Args) -> Outcome2 {
                 kb_core::search::MatchKind::Prefix => format!("{}*→{}", m.query_term, m.index_term),
             })
             .collect();
-        println!(
+        out!(
             "{:>2}. {:<32} score {:.3} (question {:.2}, bm25f {:.2}, coverage {:.2})  {}\n    matched: {}",
             rank + 1,
             e.id,
@@ -305,7 +315,7 @@ fn eval_dataset(args: &Args) -> Outcome2 {
     json["index_gz_bytes"] = gzip_len(&bytes).into();
     json["build_and_eval_seconds"] = started.elapsed().as_secs_f64().into();
     if args.flag("json") {
-        println!("{json}");
+        out!("{json}");
     } else {
         print_report(&r, bytes.len(), gzip_len(&bytes));
     }
@@ -313,13 +323,13 @@ fn eval_dataset(args: &Args) -> Outcome2 {
 }
 
 fn print_report(r: &kb_compiler::eval::Report, bytes: usize, gz: usize) {
-    println!("in-scope {}  out-of-scope {}", r.in_scope, r.out_of_scope);
-    println!("top-1 {:.3}  MRR@10 {:.3}", r.top1, r.mrr10);
-    println!(
+    out!("in-scope {}  out-of-scope {}", r.in_scope, r.out_of_scope);
+    out!("top-1 {:.3}  MRR@10 {:.3}", r.top1, r.mrr10);
+    out!(
         "threshold {:.3}: precision {:.3}  coverage {:.3}  out-of-scope routed {:.3}",
         r.threshold, r.precision, r.coverage, r.oos_routed
     );
-    println!("latency p50 {:.1} µs  p99 {:.1} µs   index {} bytes ({} gzip)", r.p50_us, r.p99_us, bytes, gz);
+    out!("latency p50 {:.1} µs  p99 {:.1} µs   index {} bytes ({} gzip)", r.p50_us, r.p99_us, bytes, gz);
 }
 
 fn eval_knowledge(args: &Args) -> Outcome2 {
@@ -337,7 +347,7 @@ fn eval_knowledge(args: &Args) -> Outcome2 {
         let outcomes = run(&index, &tests, progress("evaluating"));
         let r = report(&outcomes, index.calibration());
         if !args.flag("json") {
-            println!("== {locale} ==");
+            out!("== {locale} ==");
             print_report(&r, bytes.len(), gzip_len(&bytes));
         }
         per_locale.insert(locale.code().to_string(), serde_json::to_value(&r).unwrap_or_default());
@@ -348,13 +358,13 @@ fn eval_knowledge(args: &Args) -> Outcome2 {
     if args.flag("json") {
         let c: Vec<serde_json::Value> =
             confused.iter().map(|(e, g, n)| serde_json::json!({"expected": e, "got": g, "count": n})).collect();
-        println!("{}", serde_json::json!({"all": total, "locales": per_locale, "confusions": c}));
+        out!("{}", serde_json::json!({"all": total, "locales": per_locale, "confusions": c}));
     } else {
-        println!("== all locales ==");
+        out!("== all locales ==");
         print_report(&total, bytes.len(), gzip_len(&bytes));
-        println!("\nconfusions (expected → answered instead):");
+        out!("\nconfusions (expected → answered instead):");
         for (e, g, n) in confused.iter().take(25) {
-            println!("  {:>3} × {} → {}", n, e.as_deref().unwrap_or("(out of scope)"), g);
+            out!("  {:>3} × {} → {}", n, e.as_deref().unwrap_or("(out of scope)"), g);
         }
     }
     let mut failures = Vec::new();

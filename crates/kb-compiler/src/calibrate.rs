@@ -39,7 +39,7 @@ pub fn fit(outcomes: &[Outcome], targets: Targets) -> Calibration {
         return Calibration::default();
     }
     let (w, b) = logistic(&data);
-    let mut calibration = Calibration { weights: w, bias: b, answer_threshold: 0.5, clarify_threshold: 0.25, source: format!("fitted on {} development questions", data.len()) };
+    let mut calibration = Calibration { weights: w, bias: b, answer_threshold: 0.5, clarify_threshold: 0.25, min_margin: kb_core::confidence::MIN_MARGIN, source: format!("fitted on {} development questions", data.len()) };
 
     // Sweep thresholds from the most confident down; keep the lowest that holds precision.
     let mut scored: Vec<(f32, &Outcome)> =
@@ -48,10 +48,13 @@ pub fn fit(outcomes: &[Outcome], targets: Targets) -> Calibration {
     let (mut right, mut answered) = (0usize, 0usize);
     let mut answer_threshold = scored.first().map_or(1.0, |s| s.0 + 1e-6).min(1.0);
     for (i, (conf, o)) in scored.iter().enumerate() {
-        answered += 1;
-        right += usize::from(o.correct());
+        // Near-ties are never answered (they get choices), so they do not count against precision.
+        if o.features.0[1] >= calibration.min_margin {
+            answered += 1;
+            right += usize::from(o.correct());
+        }
         let boundary = scored.get(i + 1).is_none_or(|next| next.0 < *conf);
-        if boundary && right as f64 / answered as f64 >= targets.precision {
+        if boundary && answered > 0 && right as f64 / answered as f64 >= targets.precision {
             answer_threshold = *conf;
         }
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use kb_core::analysis::Locale;
-use kb_core::confidence::{Calibration, Features};
+use kb_core::confidence::{Calibration, Decision, Features};
 use kb_core::{Index, Query};
 use serde::Serialize;
 
@@ -98,7 +98,7 @@ pub fn report(outcomes: &[Outcome], calibration: &Calibration) -> Report {
         .iter()
         .map(|o| o.ranked.iter().position(|id| Some(id) == o.expected.as_ref()).map_or(0.0, |r| 1.0 / (r + 1) as f64))
         .sum();
-    let answers = |o: &&Outcome| !o.ranked.is_empty() && calibration.confidence(&o.features).value() >= calibration.answer_threshold;
+    let answers = |o: &&Outcome| !o.ranked.is_empty() && calibration.decide(&o.features) == Decision::Answer;
     let answered: Vec<&Outcome> = outcomes.iter().filter(answers).collect();
     let right = answered.iter().filter(|o| o.correct()).count();
     let oos_answered = answered.iter().filter(|o| o.expected.is_none()).count();
@@ -124,7 +124,7 @@ pub fn confusions(outcomes: &[Outcome], calibration: &Calibration) -> Vec<(Optio
     let mut counts: BTreeMap<(Option<String>, String), usize> = BTreeMap::new();
     for o in outcomes {
         let Some(top) = o.ranked.first() else { continue };
-        let confident = calibration.confidence(&o.features).value() >= calibration.answer_threshold;
+        let confident = calibration.decide(&o.features) == Decision::Answer;
         if (o.expected.is_some() && !o.correct()) || (o.expected.is_none() && confident) {
             *counts.entry((o.expected.clone(), top.clone())).or_default() += 1;
         }

@@ -12,7 +12,7 @@
 //! let sure = Features::new([0.9, 0.5, 1.0, 0.0, 0.9, 0.0, 0.25, 0.4, 1.0, 1.0]);
 //! let lost = Features::new([0.1, 0.0, 0.2, 0.0, 0.1, 0.8, 0.25, 0.0, 0.0, 0.2]);
 //! assert!(calibration.confidence(&sure).value() > calibration.confidence(&lost).value());
-//! assert_eq!(calibration.decide(calibration.confidence(&lost)), Decision::Fallback);
+//! assert_eq!(calibration.decide(&lost), Decision::Fallback);
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -84,6 +84,10 @@ pub struct Calibration {
     pub answer_threshold: f32,
     /// Confidence at or above which (and below `answer_threshold`) choices are offered.
     pub clarify_threshold: f32,
+    /// Smallest score margin between the first two entries for a local answer; below it the
+    /// widget asks "did you mean" instead.
+    #[serde(default = "default_min_margin")]
+    pub min_margin: f32,
     /// Where the model and thresholds came from (for reports).
     pub source: String,
 }
@@ -96,10 +100,19 @@ impl Default for Calibration {
             bias: -7.0,
             answer_threshold: 0.5,
             clarify_threshold: 0.25,
+            min_margin: MIN_MARGIN,
             source: "default prior".to_string(),
         }
     }
 }
+
+fn default_min_margin() -> f32 {
+    MIN_MARGIN
+}
+
+/// The default [`Calibration::min_margin`]: scores are in [0, 1], so two entries within 0.04
+/// of each other are a tie as far as the ranking can tell.
+pub const MIN_MARGIN: f32 = 0.04;
 
 /// The logistic function.
 pub fn sigmoid(x: f32) -> f32 {
@@ -117,9 +130,11 @@ impl Calibration {
         Confidence::new(sigmoid(self.logit(features)))
     }
 
-    /// The decision for a confidence.
-    pub fn decide(&self, confidence: Confidence) -> Decision {
-        if confidence.value() >= self.answer_threshold {
+    /// The decision for a result's features: answer when confident, unless the first two
+    /// entries are nearly tied — then offering both beats guessing one.
+    pub fn decide(&self, features: &Features) -> Decision {
+        let confidence = self.confidence(features);
+        if confidence.value() >= self.answer_threshold && features.0[1] >= self.min_margin {
             Decision::Answer
         } else if confidence.value() >= self.clarify_threshold {
             Decision::Clarify

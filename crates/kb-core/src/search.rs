@@ -174,8 +174,9 @@ impl Index {
             groups.iter().filter(|g| g.alternatives.is_empty()).map(|g| g.term.clone()).collect();
         let features = features(&scored, &agreement, &groups, unknown_terms.len());
         let confidence = if scored.is_empty() { Confidence::new(0.0) } else { self.meta.calibration.confidence(&features) };
+        let decision = if scored.is_empty() { Decision::Fallback } else { self.meta.calibration.decide(&features) };
         SearchResult {
-            decision: self.meta.calibration.decide(confidence),
+            decision,
             hits: scored,
             features,
             confidence,
