@@ -367,8 +367,17 @@ fn cross_check(entries: &[SourceEntry], origins: &[Origin], flows: &[Flow], diag
     }
 }
 
+/// Questions that differ only in case, accents, punctuation or spacing have the same key.
+fn question_key(text: &str) -> String {
+    fold(text).chars().filter(|c| c.is_alphanumeric() || c.is_whitespace()).collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn load_golden(dir: &Path, entries: &[SourceEntry], diags: &mut Vec<Diagnostic>) -> BTreeMap<Locale, GoldenSet> {
     let mut out: BTreeMap<Locale, GoldenSet> = BTreeMap::new();
+    let asked: HashMap<(Locale, String), &str> = entries
+        .iter()
+        .flat_map(|e| e.questions.iter().map(move |q| ((e.entry.locale, question_key(q)), e.entry.id.as_str())))
+        .collect();
     for path in files(dir, "jsonl") {
         let locale_name = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
         let Ok(locale) = locale_name.parse::<Locale>() else {
@@ -384,6 +393,9 @@ fn load_golden(dir: &Path, entries: &[SourceEntry], diags: &mut Vec<Diagnostic>)
             }
         };
         for q in &queries {
+            if let Some(id) = asked.get(&(locale, question_key(&q.text))) {
+                diags.push(Diagnostic::error(&path, q.line, format!("golden question `{}` is also a question of entry `{id}`: it would test nothing", q.text)));
+            }
             if let Some(id) = &q.expected {
                 if !entries.iter().any(|e| e.entry.locale == locale && &e.entry.id == id) {
                     diags.push(Diagnostic::error(&path, q.line, format!("expected entry `{id}` does not exist in locale {locale}")));
