@@ -14,10 +14,10 @@ status=0
 step() { echo; echo "==== $1"; }
 
 step "Rust tests (host)"
-cargo test --workspace --exclude market-assist 2>&1 | tee -a "$log" || status=1
+cargo test --no-fail-fast --workspace --exclude market-assist 2>&1 | tee -a "$log" || status=1
 
 step "Widget component tests (wasm32, headless Chromium)"
-cargo test -p market-assist --target wasm32-unknown-unknown 2>&1 | tee -a "$log" || status=1
+cargo test --no-fail-fast -p market-assist --target wasm32-unknown-unknown 2>&1 | tee -a "$log" || status=1
 
 step "Knowledge: lint and golden-set gates"
 ./target/release/kb lint --knowledge knowledge 2>&1 | tail -n 5
