@@ -408,7 +408,9 @@ impl Chat {
         };
         let mut redactor = Redactor::new();
         for p in &patterns {
-            let _ = redactor.add_pattern(p);
+            if let Err(e) = redactor.add_pattern(p) {
+                web_sys::console::warn_1(&format!("market-assist: data-redact pattern ignored: {e}").into());
+            }
         }
         let mut history: Vec<Turn> = self.messages.with_untracked(|m| {
             m.iter()

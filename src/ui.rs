@@ -51,8 +51,17 @@ pub fn App(chat: Chat) -> impl IntoView {
 fn Panel(chat: Chat) -> impl IntoView {
     let composer = NodeRef::<html::Textarea>::new();
     let list = NodeRef::<html::Div>::new();
+    // Focus moves into the panel: to the composer, except on touch screens, where that would
+    // throw the on-screen keyboard over the answer; there the message log takes focus.
     Effect::new(move |_| {
-        if let Some(t) = composer.get() {
+        let touch = web_sys::window()
+            .and_then(|w| w.match_media("(pointer: coarse)").ok().flatten())
+            .is_some_and(|m| m.matches());
+        if touch {
+            if let Some(l) = list.get() {
+                let _ = l.focus();
+            }
+        } else if let Some(t) = composer.get() {
             let _ = t.focus();
         }
     });
@@ -80,7 +89,7 @@ fn Panel(chat: Chat) -> impl IntoView {
                     <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="currentColor" d="M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z"/></svg>
                 </button>
             </div>
-            <div class="ma-messages" node_ref=list role="log" aria-label=move || s().messages>
+            <div class="ma-messages" node_ref=list tabindex="-1" role="log" aria-label=move || s().messages>
                 <For each=move || chat.messages.get() key=|m| m.id let:m>
                     <MessageView chat id=m.id/>
                 </For>
