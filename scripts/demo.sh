@@ -17,9 +17,14 @@ if ! curl -fs "http://127.0.0.1:$LLM_PORT/v1/models" >/dev/null 2>&1; then
 fi
 node tests/support/static-server.mjs dist --port "$PORT" > target/demo-server.log 2>&1 &
 pids+=($!)
-sleep 1
+endpoint="http://127.0.0.1:$LLM_PORT/v1/chat/completions"
+# Wait for the model, then warm it up: the first prompt a fresh server reads is the slowest.
+for _ in $(seq 120); do curl -fs "http://127.0.0.1:$LLM_PORT/v1/models" >/dev/null 2>&1 && break; sleep 0.5; done
+curl -fs "$endpoint" -H 'content-type: application/json' -d '{"messages":[{"role":"user","content":"hi"}],"max_tokens":4}' >/dev/null 2>&1 || true
+url="http://127.0.0.1:$PORT/"
+[ "$LLM_PORT" = 8765 ] || url="$url?endpoint=$endpoint"
 echo
-echo "  Demo Market seller center with the assistant:  http://127.0.0.1:$PORT/"
-echo "  (LLM fallback: http://127.0.0.1:$LLM_PORT/v1/chat/completions — log in target/llm-server.log)"
+echo "  Demo Market seller center with the assistant:  $url"
+echo "  (LLM fallback: $endpoint — log in target/llm-server.log)"
 echo
 wait
