@@ -13,6 +13,8 @@
 //! std::fs::write("kb.idx", bytes).unwrap();
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod builder;
 pub mod calibrate;
 pub mod dataset;

@@ -82,6 +82,24 @@ fn suggestions_follow_typing_including_finished_inflected_words() {
 }
 
 #[test]
+fn the_asking_audience_is_filtered_and_boosted() {
+    let entry = |id: &str, audience| {
+        let mut e = Entry::new(id, "Vouchers", Locale::En, "Use a voucher at checkout.");
+        e.audience = audience;
+        SourceEntry { entry: e, questions: vec!["how do vouchers work".into(), "voucher code".into(), "apply a voucher".into()] }
+    };
+    // "a-everyone" sorts first, so without the boost it would win the tie.
+    let corpus = Corpus { entries: vec![entry("a-everyone", Audience::All), entry("b-buyers", Audience::Buyer)], ..Corpus::default() };
+    let index = Index::from_bytes(build(&corpus, &BuildOptions::default())).unwrap();
+    let ids = |audience| -> Vec<String> {
+        index.search(&Query::new("voucher code", Locale::En).audience(audience)).hits.iter().map(|h| index.entry(h.entry).unwrap().id).collect()
+    };
+    assert_eq!(ids(Audience::Buyer), vec!["b-buyers", "a-everyone"]);
+    assert_eq!(ids(Audience::Seller), vec!["a-everyone"]);
+    assert_eq!(ids(Audience::All), vec!["a-everyone", "b-buyers"]);
+}
+
+#[test]
 fn same_corpus_same_bytes() {
     assert_eq!(bytes(), bytes());
 }

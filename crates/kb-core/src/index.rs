@@ -53,6 +53,10 @@ pub struct Ranking {
     pub fuzzy_weight: f32,
     /// Weight of a term reached by prefix completion.
     pub prefix_weight: f32,
+    /// Score factor for entries written for exactly the asking audience (buyer or seller) over
+    /// entries for everyone, when the page says who is asking.
+    #[serde(default = "default_audience_boost")]
+    pub audience_boost: f32,
 }
 
 impl Default for Ranking {
@@ -64,8 +68,17 @@ impl Default for Ranking {
             centroid_share: 0.4,
             fuzzy_weight: 0.7,
             prefix_weight: 0.85,
+            audience_boost: AUDIENCE_BOOST,
         }
     }
+}
+
+/// The default [`Ranking::audience_boost`]: enough to order a buyer-only and an everyone entry
+/// that match alike, too little to lift a weaker match over a clearly better one.
+pub const AUDIENCE_BOOST: f32 = 1.08;
+
+fn default_audience_boost() -> f32 {
+    AUDIENCE_BOOST
 }
 
 /// Per-locale analysis settings and statistics.

@@ -13,6 +13,8 @@
 //! println!("{:?} {:?}", result.decision, result.confidence);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod analysis;
 pub mod confidence;
 pub mod entry;

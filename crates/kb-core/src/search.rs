@@ -410,7 +410,9 @@ impl Index {
                 let bm = acc[e as usize].bm25f / query_weight;
                 let cn = self.centroid_norms[e as usize];
                 let c = if cn > 0.0 { (centroid[e as usize] / cn).min(1.0) } else { 0.0 };
-                (share * c + (1.0 - share) * bm, e)
+                let own = query.audience != Audience::All && self.record(e).audience == query.audience;
+                let boost = if own { ranking.audience_boost } else { 1.0 };
+                ((share * c + (1.0 - share) * bm) * boost, e)
             })
             .collect();
         ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
