@@ -1,20 +1,13 @@
 // Accessibility: keyboard-only use, the live region, axe-core with the panel open and an answer
 // shown, and screenshots of desktop and phone for a human look.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startServers, launch, newPage, hostPage, openWidget, ask, widget, ROOT, OUTPUT } from "./harness.mjs";
+import { newPage, hostPage, openWidget, ask, widget, ROOT, OUTPUT, useBrowser } from "./harness.mjs";
 import { waitForAnswer, waitForMount, done, unexpected, entryField } from "./support.mjs";
 
 let servers, browser;
-before(async () => {
-  servers = await startServers();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  servers?.close();
-});
+useBrowser((s, b) => ([servers, browser] = [s, b]));
 
 // A strict answer threshold makes the one-word "refund" a "did you mean" whatever the index's
 // calibration; "where is my parcel" stays a confident answer.

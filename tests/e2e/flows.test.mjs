@@ -1,19 +1,12 @@
 // Guided flows walked end to end in the browser, each with a reload in the middle (progress is
 // kept in sessionStorage), plus page context (setContext / data-context) choosing the branch.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServers, launch, newPage, hostPage, openWidget, ask, widget } from "./harness.mjs";
+import { newPage, hostPage, openWidget, ask, widget, useBrowser } from "./harness.mjs";
 import { waitForAnswer, done, unexpected } from "./support.mjs";
 
 let servers, browser;
-before(async () => {
-  servers = await startServers();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  servers?.close();
-});
+useBrowser((s, b) => ([servers, browser] = [s, b]));
 
 /** Fresh page; every widget event is recorded in window.log (re-armed after reloads). */
 async function visit(path, options = {}) {

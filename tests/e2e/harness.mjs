@@ -5,6 +5,7 @@ import { mkdtempSync, mkdirSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { before, after } from "node:test";
 import { chromium } from "playwright-core";
 import { serve } from "../support/static-server.mjs";
 
@@ -103,4 +104,19 @@ export async function ask(page, text) {
   await widget(page, ".ma-input").press("Enter");
   await page.waitForFunction((n) => document.querySelector("#market-assist").shadowRoot.querySelectorAll(".ma-bot").length > n, before);
   return widget(page, ".ma-bot").last();
+}
+
+/** Starts the servers and Chromium before a test file's tests and stops them after;
+ *  `ready(servers, browser)` receives them once they are up. */
+export function useBrowser(ready) {
+  let servers, browser;
+  before(async () => {
+    servers = await startServers();
+    browser = await launch();
+    ready(servers, browser);
+  });
+  after(async () => {
+    await browser?.close();
+    servers?.close();
+  });
 }

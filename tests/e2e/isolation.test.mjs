@@ -1,19 +1,12 @@
 // Style isolation both ways, by computed styles: a hostile host stylesheet must not change how
 // the widget looks, and the widget must not change how the host page looks.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServers, launch, newPage, hostPage, openWidget, ask, widget } from "./harness.mjs";
+import { newPage, hostPage, openWidget, ask, widget, useBrowser } from "./harness.mjs";
 import { waitForMount, done, unexpected } from "./support.mjs";
 
 let servers, browser;
-before(async () => {
-  servers = await startServers();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  servers?.close();
-});
+useBrowser((s, b) => ([servers, browser] = [s, b]));
 
 const HOSTILE = `<style>
 * { font-family: "Comic Sans MS" !important; color: red !important; font-size: 30px !important; line-height: 3 !important; box-sizing: content-box !important }

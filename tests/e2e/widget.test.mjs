@@ -1,20 +1,13 @@
 // The widget as a host page sees it: cross-origin embed, lazy loading, real questions from the
 // knowledge base, "did you mean", starters and as-you-type suggestions, the JS API, persistence
 // across reloads, the composer's keys, and untrusted text never becoming HTML.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServers, launch, newPage, hostPage, embedTag, openWidget, ask, widget } from "./harness.mjs";
+import { newPage, hostPage, embedTag, openWidget, ask, widget, useBrowser } from "./harness.mjs";
 import { entryField, featuredIds, inShadow, answerIds, waitForAnswer, waitForBotCount, done, unexpected, kbSearch, clarifyChoices } from "./support.mjs";
 
 let servers, browser;
-before(async () => {
-  servers = await startServers();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  servers?.close();
-});
+useBrowser((s, b) => ([servers, browser] = [s, b]));
 
 /** Opens a fresh host page (own browser context) and returns [page, errors, requests]. */
 async function visit(path, options = {}, contextOptions = {}) {
