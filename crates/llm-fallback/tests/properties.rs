@@ -105,20 +105,10 @@ fn render(events: &[GenEvent], eol: &str, bom: bool) -> (Vec<u8>, Vec<SseEvent>)
 
 fn luhn_complete(body: &[u32]) -> Vec<u32> {
     // append the check digit that makes body+check Luhn-valid
-    for check in 0..10 {
-        let mut digits = body.to_vec();
-        digits.push(check);
-        let sum: u32 = digits
-            .iter()
-            .rev()
-            .enumerate()
-            .map(|(k, &d)| if k % 2 == 1 { let x = d * 2; if x > 9 { x - 9 } else { x } } else { d })
-            .sum();
-        if sum % 10 == 0 {
-            return digits;
-        }
-    }
-    unreachable!()
+    (0..10)
+        .map(|check| [body, &[check]].concat())
+        .find(|digits| luhn_valid(digits))
+        .expect("one of ten check digits always completes a Luhn number")
 }
 
 fn luhn_valid(digits: &[u32]) -> bool {
