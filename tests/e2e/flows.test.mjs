@@ -258,7 +258,7 @@ test("'new conversation' in the middle of a flow ends it: typed text is a questi
 test("the guide button and flow are localised (data-locale=id)", async () => {
   const [page, errors] = await visit("/flow-id", { data: { locale: "id" } });
   await openWidget(page);
-  const answer = await ask(page, "paketku sampai mana ya");
+  const answer = await ask(page, "cara lacak pesanan");
   assert.equal(await answer.getAttribute("data-entry"), "track-order");
   const guide = answer.locator(".ma-chip").first();
   assert.equal(await guide.textContent(), "Pandu saya langkah demi langkah");

@@ -20,6 +20,8 @@ use crate::index::{idf, Field, Index};
 const MAX_EXPANSIONS: usize = 4;
 /// Distinct query terms that count (longer messages rarely add meaning after this many).
 const MAX_GROUPS: usize = 32;
+/// How many equally close dictionary terms one mistyped word may stand for.
+const MAX_TYPO_EXPANSIONS: usize = 2;
 /// Dictionary terms a prefix is compared over before the most frequent are kept.
 const MAX_COMPLETION_CANDIDATES: usize = 256;
 
@@ -244,15 +246,19 @@ impl Index {
         while let Some((k, offset)) = stream.next() {
             let Ok(candidate) = std::str::from_utf8(&k[1..]) else { continue };
             let d = distance(term, candidate).max(1) as u8;
-            found.push((d, candidate.to_string(), offset));
+            // People rarely mistype the first letter, and a typo is more likely a common word
+            // than a rare one: among equally close terms, those come first.
+            let other_start = candidate.chars().next() != term.chars().next();
+            let df = self.postings(offset).map_or(0, |p| p.entry_df);
+            found.push((d, other_start, std::cmp::Reverse(df), candidate.to_string(), offset));
         }
-        found.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        found.sort();
         let best = found.first().map(|f| f.0).unwrap_or(0);
         found
             .into_iter()
             .filter(|f| f.0 == best)
-            .take(MAX_EXPANSIONS)
-            .map(|(d, term, offset)| Alternative {
+            .take(MAX_TYPO_EXPANSIONS)
+            .map(|(d, _, _, term, offset)| Alternative {
                 term,
                 kind: MatchKind::Fuzzy(d),
                 weight: self.meta.ranking.fuzzy_weight.powi(d as i32),
