@@ -259,24 +259,9 @@ fn Starters(chat: Chat) -> impl IntoView {
         if !fresh {
             return Vec::new();
         }
-        index
-            .featured(chat.locale(), chat.audience())
-            .into_iter()
-            .filter_map(|n| index.entry(n))
-            .take(4)
-            .map(|e| Choice { id: e.id, title: e.title })
-            .collect::<Vec<_>>()
+        entry_choices(&index, index.featured(chat.locale(), chat.audience()).into_iter().take(4))
     });
-    view! {
-        <Show when=move || !starters.get().is_empty()>
-            <div class="ma-starters" role="group" aria-label=move || chat.strings().suggestions>
-                {move || starters.get().into_iter().map(|c| {
-                    let title = c.title.clone();
-                    view! { <button class="ma-chip" data-entry=c.id.clone() on:click=move |_| chat.choose(Some(c.clone()))>{title}</button> }
-                }).collect_view()}
-            </div>
-        </Show>
-    }
+    view! { <EntryChips chat class="ma-starters" choices=starters/> }
 }
 
 /// Entries matching what is being typed.
@@ -288,17 +273,22 @@ fn Suggestions(chat: Chat) -> impl IntoView {
             return Vec::new();
         }
         let Some(index) = chat.index.get() else { return Vec::new() };
-        index
-            .suggest(&draft, chat.locale(), chat.audience(), 3)
-            .into_iter()
-            .filter_map(|n| index.entry(n))
-            .map(|e| Choice { id: e.id, title: e.title })
-            .collect::<Vec<_>>()
+        entry_choices(&index, index.suggest(&draft, chat.locale(), chat.audience(), 3))
     });
+    view! { <EntryChips chat class="ma-suggest" choices=suggestions/> }
+}
+
+fn entry_choices(index: &kb_core::Index, entries: impl IntoIterator<Item = u32>) -> Vec<Choice> {
+    entries.into_iter().filter_map(|n| index.entry(n)).map(|e| Choice { id: e.id, title: e.title }).collect()
+}
+
+/// A row of entry buttons above the composer; choosing one answers it and clears the draft.
+#[component]
+fn EntryChips(chat: Chat, class: &'static str, choices: Memo<Vec<Choice>>) -> impl IntoView {
     view! {
-        <Show when=move || !suggestions.get().is_empty()>
-            <div class="ma-suggest" role="group" aria-label=move || chat.strings().suggestions>
-                {move || suggestions.get().into_iter().map(|c| {
+        <Show when=move || !choices.get().is_empty()>
+            <div class=class role="group" aria-label=move || chat.strings().suggestions>
+                {move || choices.get().into_iter().map(|c| {
                     let title = c.title.clone();
                     view! { <button class="ma-chip" data-entry=c.id.clone() on:click=move |_| { chat.draft.set(String::new()); chat.choose(Some(c.clone())) }>{title}</button> }
                 }).collect_view()}
