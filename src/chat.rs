@@ -91,8 +91,16 @@ impl Chat {
     }
 
     /// Keeps the conversation in session storage whenever it changes.
+    /// While a reply streams, every token changes the messages; re-serialising the whole
+    /// conversation per token would be the costliest work on that path. So during a stream only
+    /// new messages are stored, and the finished reply once it ends (the effect also tracks
+    /// `streaming`).
     pub fn persist(self) {
-        Effect::new(move |_| {
+        Effect::new(move |stored_count: Option<usize>| {
+            let count = self.messages.with(Vec::len);
+            if self.streaming.get() && stored_count == Some(count) {
+                return count;
+            }
             let saved = Saved {
                 messages: self.messages.get(),
                 flow: self.flow.get(),
@@ -100,6 +108,7 @@ impl Chat {
                 ledger: Some(self.ledger.with_value(SessionLedger::to_json)),
             };
             saved.store();
+            count
         });
     }
 
