@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use kb_core::analysis::Locale;
-use kb_core::entry::Entry;
+use kb_core::entry::{Audience, Entry};
 use serde::Deserialize;
 
 use crate::knowledge::{Corpus, SourceEntry};
@@ -17,6 +17,8 @@ pub struct LabeledQuery {
     pub text: String,
     /// The expected entry id.
     pub expected: Option<String>,
+    /// Who asked, as the page would tell the widget (`data-audience`); `All` when unknown.
+    pub audience: Audience,
     /// 1-based line in its file.
     pub line: usize,
 }
@@ -25,6 +27,8 @@ pub struct LabeledQuery {
 struct QueryLine {
     text: String,
     expected: Option<String>,
+    #[serde(default)]
+    audience: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -57,12 +61,29 @@ fn lines<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<(usize, T)>, V
     }
 }
 
-/// Reads a query file (`{"text": …, "expected": id | null}` per line).
+/// Reads a query file (`{"text": …, "expected": id | null}` per line, with an optional
+/// `"audience": "buyer" | "seller"` naming the side of the marketplace the question was asked on).
 pub fn read_queries(path: &Path) -> Result<Vec<LabeledQuery>, Vec<Diagnostic>> {
-    Ok(lines::<QueryLine>(path)?
+    let mut errors = Vec::new();
+    let queries = lines::<QueryLine>(path)?
         .into_iter()
-        .map(|(line, q)| LabeledQuery { text: q.text, expected: q.expected, line })
-        .collect())
+        .map(|(line, q)| {
+            let audience = match q.audience.as_deref().map(str::parse::<Audience>) {
+                None => Audience::All,
+                Some(Ok(a)) => a,
+                Some(Err(e)) => {
+                    errors.push(Diagnostic::error(path, line, e));
+                    Audience::All
+                }
+            };
+            LabeledQuery { text: q.text, expected: q.expected, audience, line }
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(queries)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Reads a `kb.jsonl` as an English corpus.
@@ -79,4 +100,50 @@ pub fn read_kb(path: &Path) -> Result<Corpus, Vec<Diagnostic>> {
         entries,
         ..Corpus::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A query file under the system temp directory, removed when dropped.
+    struct TempFile(std::path::PathBuf);
+
+    impl TempFile {
+        fn new(text: &str) -> TempFile {
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            static N: AtomicUsize = AtomicUsize::new(0);
+            let name = format!("kb-dataset-{}-{}.jsonl", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+            let path = std::env::temp_dir().join(name);
+            std::fs::write(&path, text).unwrap();
+            TempFile(path)
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn audience_is_optional_and_validated() {
+        let file = TempFile::new(concat!(
+            r#"{"text": "a", "expected": "x", "audience": "seller"}"#, "\n",
+            r#"{"text": "b", "expected": null}"#, "\n",
+        ));
+        let queries = read_queries(&file.0).unwrap();
+        assert_eq!(queries[0].audience, Audience::Seller);
+        assert_eq!(queries[1].audience, Audience::All);
+        assert_eq!(queries[1].expected, None);
+
+        let bad = TempFile::new(concat!(
+            r#"{"text": "a", "expected": "x"}"#, "\n",
+            r#"{"text": "b", "expected": "x", "audience": "admin"}"#, "\n",
+        ));
+        let errors = read_queries(&bad.0).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, 2);
+        assert!(errors[0].message.contains("admin"), "{}", errors[0].message);
+    }
 }

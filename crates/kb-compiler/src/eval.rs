@@ -36,7 +36,7 @@ impl Outcome {
 pub fn run(index: &Index, queries: &[(Locale, LabeledQuery)], mut progress: impl FnMut(usize, usize)) -> Vec<Outcome> {
     let mut out = Vec::with_capacity(queries.len());
     for (i, (locale, q)) in queries.iter().enumerate() {
-        let query = Query::new(&q.text, *locale).limit(10);
+        let query = Query::new(&q.text, *locale).audience(q.audience).limit(10);
         let started = Instant::now();
         let result = index.search(&query);
         let micros = started.elapsed().as_secs_f64() * 1e6;
