@@ -113,8 +113,9 @@ async function buildIndex() {
   log(stderr.trim().split("\n").filter((l) => l.startsWith("kb: wrote")).join(" ") || "index built");
 }
 
-async function decide(text, locale) {
-  const { stdout } = await run(KB, ["search", text, "--index", INDEX, "--locale", locale, "--limit", "10", "--json"], { maxBuffer: 1 << 24 });
+async function decide(text, locale, audience = "all") {
+  const args = ["search", text, "--index", INDEX, "--locale", locale, "--audience", audience, "--limit", "10", "--json"];
+  const { stdout } = await run(KB, args, { maxBuffer: 1 << 24 });
   const r = JSON.parse(stdout);
   const ids = r.hits.map((h) => h.id);
   // The widget falls back when there is no hit whatever the confidence (src/chat.rs `respond`).
@@ -132,7 +133,7 @@ async function routing() {
   await Promise.all([0, 1].map(async () => {
     while (next < jobs.length) {
       const q = jobs[next++];
-      rows.push({ ...q, ...(await decide(q.text, q.locale)) });
+      rows.push({ ...q, ...(await decide(q.text, q.locale, q.audience)) });
     }
   }));
   log(`${rows.length} golden test questions routed with kb search in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -437,7 +438,7 @@ async function main() {
   if (late) warn.push(`**${late} of ${rq.length} replies sent their first byte after ${FIRST_BYTE_MS} ms: the widget (default first-byte timeout ${FIRST_BYTE_MS} ms) would have given up on them.**`);
   if (long) warn.push(`**${long} of ${rq.length} replies took longer than the widget's total timeout (${TOTAL_MS} ms).**`);
   const text = [
-    "### Routing of the golden test questions (kb-core decision, all audiences)",
+    "### Routing of the golden test questions (kb-core decision, each asked on its page's audience)",
     "",
     routingTable(rows),
     "",

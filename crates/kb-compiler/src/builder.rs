@@ -116,8 +116,12 @@ pub fn build(corpus: &Corpus, options: &BuildOptions) -> Vec<u8> {
         write_varint(&mut postings_bytes, list.len() as u64);
         let mut prev = 0u32;
         for &(u, tf) in list {
-            write_varint(&mut postings_bytes, (u - prev) as u64);
-            write_varint(&mut postings_bytes, tf as u64);
+            // A unit (a title, one question) almost never repeats a term: the low bit says
+            // whether a count follows, which halves the postings.
+            write_varint(&mut postings_bytes, (u64::from(u - prev) << 1) | u64::from(tf > 1));
+            if tf > 1 {
+                write_varint(&mut postings_bytes, tf as u64);
+            }
             prev = u;
         }
         terms.insert(key, offset).expect("keys come sorted from a BTreeMap");

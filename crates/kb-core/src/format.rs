@@ -26,7 +26,7 @@ use std::ops::Range;
 /// The four bytes every index starts with.
 pub const MAGIC: [u8; 4] = *b"KBIX";
 /// The format version this crate reads and writes.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 const HEADER_LEN: usize = 4 + 4 + 4 + 8;
 const DIRECTORY_ENTRY_LEN: usize = 12;
 
@@ -38,7 +38,8 @@ pub enum SectionKind {
     Meta = 1,
     /// An `fst::Map` from locale tag + term to the term's postings offset.
     Terms = 2,
-    /// Varint postings lists.
+    /// Postings lists: entry count, unit count, then per unit a varint `delta << 1 | has_count`
+    /// and, when that bit is set, the term count (otherwise 1).
     Postings = 3,
     /// Fixed-size records, one per indexed unit (title, each question, body).
     Units = 4,

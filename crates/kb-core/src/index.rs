@@ -425,8 +425,9 @@ impl Index {
         let mut units = Vec::with_capacity(n.min(data.len()));
         let mut unit = 0u64;
         for _ in 0..n {
-            unit += read_varint(data, &mut pos)?;
-            let tf = read_varint(data, &mut pos)? as u32;
+            let step = read_varint(data, &mut pos)?;
+            unit += step >> 1;
+            let tf = if step & 1 == 1 { u32::try_from(read_varint(data, &mut pos)?).ok()? } else { 1 };
             if unit >= units_total as u64 {
                 return None;
             }
