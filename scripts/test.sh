@@ -21,7 +21,7 @@ cargo test --no-fail-fast -p market-assist --target wasm32-unknown-unknown 2>&1 
 
 step "Knowledge: lint and golden-set gates"
 ./target/release/kb lint --knowledge knowledge 2>&1 | tail -n 5
-if ./target/release/kb eval --knowledge knowledge --min-top1 "${MIN_TOP1:-0.80}" --min-oos-routed 0.80 | tail -n 8; then
+if ./target/release/kb eval --knowledge knowledge --min-top1 "${MIN_TOP1:-0.90}" --min-oos-routed 0.80 | tail -n 8; then
   echo "test result: ok. 1 passed; 0 failed" | tee -a "$log"
 else
   echo "test result: FAILED. 0 passed; 1 failed" | tee -a "$log"; status=1

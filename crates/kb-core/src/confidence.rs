@@ -114,6 +114,15 @@ fn default_min_margin() -> f32 {
 /// of each other are a tie as far as the ranking can tell.
 pub const MIN_MARGIN: f32 = 0.04;
 
+/// Score margin under which entries that match every word of the question are tied: their
+/// scores then differ only by length normalisation and question-variant similarity, which
+/// cannot tell "account" apart as delete, create or locked.
+const WORDING_TIE_MARGIN: f32 = 0.1;
+
+/// Coverage at which the top entry counts as matching every word of the question (coverage is a
+/// ratio of float sums, so exactly 1.0 is not guaranteed).
+const FULL_COVERAGE: f32 = 0.999;
+
 /// The logistic function.
 pub fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
@@ -132,11 +141,32 @@ impl Calibration {
 
     /// The decision for a result's features: answer when confident, unless the first two
     /// entries are nearly tied — then offering both beats guessing one.
+    ///
+    /// A tie between entries that each contain every word of the question ("refund" against four
+    /// refund entries) is a question about the knowledge, just an underspecified one: the model
+    /// rightly doubts the top entry, but choosing among the tied ones beats asking the LLM.
+    ///
+    /// ```
+    /// use kb_core::confidence::{Calibration, Decision, Features};
+    /// let c = Calibration::default();
+    /// // Every word matched, unknown words none, margin 0.05: choices, however low the confidence.
+    /// let tie = Features::new([0.3, 0.05, 1.0, 0.0, 0.2, 0.0, 1.0, 0.0, 0.0, 0.2]);
+    /// assert!(c.confidence(&tie).value() < c.clarify_threshold);
+    /// assert_eq!(c.decide(&tie), Decision::Clarify);
+    /// // The same tie with a word the knowledge does not know is not a question about it.
+    /// let unknown = Features::new([0.3, 0.05, 1.0, 0.0, 0.2, 0.5, 0.5, 0.0, 0.0, 0.2]);
+    /// assert_eq!(c.decide(&unknown), Decision::Fallback);
+    /// // A clear winner on partly matched words is not a tie.
+    /// let partial = Features::new([0.3, 0.05, 0.6, 0.0, 0.2, 0.0, 0.5, 0.0, 0.0, 0.2]);
+    /// assert_eq!(c.decide(&partial), Decision::Fallback);
+    /// ```
     pub fn decide(&self, features: &Features) -> Decision {
         let confidence = self.confidence(features);
-        if confidence.value() >= self.answer_threshold && features.0[1] >= self.min_margin {
+        let [_, margin, coverage, _, _, unknown_share, ..] = features.0;
+        let tie_on_every_word = margin < WORDING_TIE_MARGIN && coverage >= FULL_COVERAGE && unknown_share == 0.0;
+        if confidence.value() >= self.answer_threshold && margin >= self.min_margin {
             Decision::Answer
-        } else if confidence.value() >= self.clarify_threshold {
+        } else if confidence.value() >= self.clarify_threshold || tie_on_every_word {
             Decision::Clarify
         } else {
             Decision::Fallback
