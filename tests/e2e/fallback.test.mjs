@@ -252,14 +252,14 @@ describe("LLM fallback against the fault server", () => {
     await recordSnapshots(s.page);
     await ask(s.page, OOS.weather);
     await settle(s.page);
-    const expected = okText(OOS.weather);
-    assert.equal(await aiText(s.page), expected);
+    const rendered = okText(OOS.weather);
+    assert.equal(await aiText(s.page), rendered);
     const snaps = await snapshots(s.page);
-    const partial = snaps.filter((x) => x.busy === "true" && x.text && x.text !== expected);
+    const partial = snaps.filter((x) => x.busy === "true" && x.text && x.text !== rendered);
     // 4 deltas 20 ms apart: under load the browser may read several in one chunk, so one
     // partial render is the most that can be required here (the drip test requires more)
     assert.ok(partial.length >= 1, `text shown before the stream ended; got ${JSON.stringify(snaps)}`);
-    for (const p of partial) assert.ok(OK_TEXT.startsWith(p.text) || expected.startsWith(p.text), `partial ${JSON.stringify(p.text)} is a prefix`);
+    for (const p of partial) assert.ok(OK_TEXT.startsWith(p.text) || rendered.startsWith(p.text), `partial ${JSON.stringify(p.text)} is a prefix`);
     // the AI note and the sources appear when the stream ends
     const ai = widget(s.page, ".ma-ai").last();
     assert.equal(await ai.getAttribute("aria-busy"), "false");
