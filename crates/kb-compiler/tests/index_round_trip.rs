@@ -100,30 +100,6 @@ fn the_asking_audience_is_filtered_and_boosted() {
 }
 
 #[test]
-fn a_misspelling_found_in_one_question_still_means_the_common_word() {
-    let entry = |id: &str, title: &str, questions: &[&str]| SourceEntry {
-        entry: Entry::new(id, title, Locale::En, "An answer."),
-        questions: questions.iter().map(|q| q.to_string()).collect(),
-    };
-    // "acount" is in the dictionary (one locked-out user typed it), "account" in four entries;
-    // "delete" alone leans to the review entry, which says it more often.
-    let corpus = Corpus {
-        entries: vec![
-            entry("locked", "Account locked", &["cant log in", "acount blocked", "locked out"]),
-            entry("delete", "Close my account", &["close account", "delete account", "remove profile"]),
-            entry("review", "Review deleted", &["why was my review deleted", "delete a review", "review gone"]),
-            entry("create", "Create an account", &["new account", "sign up", "register"]),
-            entry("verify", "Verify your account", &["account verification", "verify id", "kyc"]),
-        ],
-        ..Corpus::default()
-    };
-    let index = Index::from_bytes(build(&corpus, &BuildOptions::default())).unwrap();
-    let top = |q: &str| index.search(&Query::new(q, Locale::En)).hits.first().and_then(|h| index.entry(h.entry)).map(|e| e.id);
-    assert_eq!(top("pls delete my acount").as_deref(), Some("delete"));
-    assert_eq!(top("acount blocked").as_deref(), Some("locked"));
-}
-
-#[test]
 fn same_corpus_same_bytes() {
     assert_eq!(bytes(), bytes());
 }

@@ -22,10 +22,6 @@ const MAX_EXPANSIONS: usize = 4;
 const MAX_GROUPS: usize = 32;
 /// How many equally close dictionary terms one mistyped word may stand for.
 const MAX_TYPO_EXPANSIONS: usize = 2;
-/// Terms in at most this many entries may be misspellings of a more common neighbour.
-const RARE_TERM_DF: u32 = 1;
-/// How many times more entries a neighbour must be in to count as the common spelling.
-const COMMON_SPELLING_RATIO: u32 = 4;
 /// Dictionary terms a prefix is compared over before the most frequent are kept.
 const MAX_COMPLETION_CANDIDATES: usize = 256;
 
@@ -216,10 +212,7 @@ impl Index {
                 continue;
             }
             let alternatives = match self.terms.get(key(tag, &term)) {
-                Some(offset) => {
-                    let exact = Alternative { term: term.clone(), kind: MatchKind::Exact, weight: 1.0, offset };
-                    self.with_common_spellings(tag, exact)
-                }
+                Some(offset) => vec![Alternative { term: term.clone(), kind: MatchKind::Exact, weight: 1.0, offset }],
                 None => self.fuzzy(tag, &term),
             };
             groups.push(TermGroup { term, alternatives });
@@ -241,24 +234,6 @@ impl Index {
             groups.push(TermGroup { term: prefix, alternatives });
         }
         groups
-    }
-
-    /// A misspelling that some question in the knowledge also carries ("acount") is in the
-    /// dictionary, yet it almost always means the common word one edit away ("account"): a rare
-    /// term also stands for much more frequent neighbours.
-    fn with_common_spellings(&self, tag: u8, exact: Alternative) -> Vec<Alternative> {
-        let df = self.postings(exact.offset).map_or(0, |p| p.entry_df);
-        if df > RARE_TERM_DF {
-            return vec![exact];
-        }
-        let common: Vec<Alternative> = self
-            .fuzzy(tag, &exact.term)
-            .into_iter()
-            .filter(|alt| {
-                alt.term != exact.term && self.postings(alt.offset).is_some_and(|p| p.entry_df >= COMMON_SPELLING_RATIO * df.max(1))
-            })
-            .collect();
-        std::iter::once(exact).chain(common).take(MAX_EXPANSIONS).collect()
     }
 
     fn fuzzy(&self, tag: u8, term: &str) -> Vec<Alternative> {
