@@ -42,7 +42,7 @@ impl Engine {
     /// `{"ids": [top-10 entry ids], "confidence": number, "decision": "Answer" | "Clarify" | "Fallback"}`.
     pub fn search(&self, text: &str) -> String {
         let result = self.index.search(&Query::new(text, Locale::En).limit(10));
-        let ids: Vec<String> = result.hits.iter().take(10).filter_map(|h| self.index.entry(h.entry).map(|e| e.id)).collect();
+        let ids: Vec<String> = result.hits.iter().take(10).filter_map(|h| self.index.entry_id(h.entry)).collect();
         serde_json::json!({"ids": ids, "confidence": result.confidence.value(), "decision": result.decision}).to_string()
     }
 }

@@ -40,7 +40,7 @@ pub fn run(index: &Index, queries: &[(Locale, LabeledQuery)], mut progress: impl
         let started = Instant::now();
         let result = index.search(&query);
         let micros = started.elapsed().as_secs_f64() * 1e6;
-        let ranked = result.hits.iter().take(10).filter_map(|h| index.entry(h.entry).map(|e| e.id)).collect();
+        let ranked = result.hits.iter().take(10).filter_map(|h| index.entry_id(h.entry)).collect();
         out.push(Outcome { expected: q.expected.clone(), ranked, features: result.features, micros });
         if (i + 1) % 500 == 0 {
             progress(i + 1, queries.len());

@@ -51,7 +51,9 @@ fn every_entry_reads_back() {
     for source in &c.entries {
         let n = index.find(&source.entry.id, source.entry.locale).expect("entry is findable");
         assert_eq!(index.entry(n).unwrap(), source.entry);
+        assert_eq!(index.entry_id(n).as_deref(), Some(source.entry.id.as_str()));
     }
+    assert_eq!(index.entry_id(index.len() as u32), None);
     assert_eq!(index.featured(Locale::En, Audience::Buyer).len(), 1);
     assert!(index.featured(Locale::En, Audience::Seller).is_empty());
 }

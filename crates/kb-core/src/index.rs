@@ -140,12 +140,41 @@ pub(crate) struct EntryRecord {
     pub field_len: [u16; 3],
 }
 
-/// A decoded postings list.
-pub(crate) struct Postings {
+/// A postings list, decoded as it is iterated: (unit, term frequency) pairs by unit. Lists are
+/// checked once when the index loads ([`Index::from_bytes`] decodes every one), so a search
+/// reads them without allocating; damage found later just ends the iteration.
+#[derive(Clone)]
+pub(crate) struct Postings<'a> {
     /// How many distinct entries contain the term.
     pub entry_df: u32,
-    /// (unit, term frequency) pairs, by unit.
-    pub units: Vec<(u32, u32)>,
+    /// How many units contain the term.
+    pub len: usize,
+    data: &'a [u8],
+    pos: usize,
+    unit: u64,
+    left: usize,
+    units_total: u64,
+}
+
+impl Iterator for Postings<'_> {
+    type Item = (u32, u32);
+
+    fn next(&mut self) -> Option<(u32, u32)> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let decoded = (|| {
+            let step = read_varint(self.data, &mut self.pos)?;
+            self.unit = self.unit.checked_add(step >> 1)?;
+            let tf = if step & 1 == 1 { u32::try_from(read_varint(self.data, &mut self.pos)?).ok()? } else { 1 };
+            (self.unit < self.units_total).then_some((self.unit as u32, tf))
+        })();
+        if decoded.is_none() {
+            self.left = 0;
+        }
+        decoded
+    }
 }
 
 /// A compiled, read-only knowledge index.
@@ -268,7 +297,7 @@ impl Index {
     /// signature, while a word spread thinly over many entries' variants says little, and
     /// entry-level df cannot tell the two apart.
     pub(crate) fn vector_idf(&self, locale: Locale, postings: &Postings) -> f32 {
-        idf(self.locale_units[locale as usize] as f32, postings.units.len() as f32)
+        idf(self.locale_units[locale as usize] as f32, postings.len as f32)
     }
 
     /// Derives the vector norms from the postings instead of storing them: they are floats that
@@ -279,13 +308,17 @@ impl Index {
         let mut stream = self.terms.stream();
         while let Some((key, offset)) = stream.next() {
             let postings = self.postings(offset)?;
+            // The one full check of every list: searches trust the lengths from here on.
+            if postings.clone().count() != postings.len {
+                return None;
+            }
             let Some(locale) = Locale::ALL.into_iter().find(|l| l.tag() == key[0]) else { continue };
             let w = self.vector_idf(locale, &postings);
             lists.push((w, postings));
         }
         let mut unit_norms = vec![0f32; self.unit_count() as usize];
         for (w, postings) in &lists {
-            for &(u, _) in &postings.units {
+            for (u, _) in postings.clone() {
                 unit_norms[u as usize] += w * w;
             }
         }
@@ -296,7 +329,7 @@ impl Index {
         let mut per_entry: Vec<(u32, f32)> = Vec::new();
         for (w, postings) in &lists {
             per_entry.clear();
-            for &(u, _) in &postings.units {
+            for (u, _) in postings.clone() {
                 let unit = self.unit(u);
                 if unit.field == Field::Body || unit_norms[u as usize] <= 0.0 {
                     continue;
@@ -355,19 +388,41 @@ impl Index {
 
     /// Decodes the stored entry number `n`, or `None` if it is out of range or damaged.
     pub fn entry(&self, n: u32) -> Option<Entry> {
+        serde_json::from_slice(self.stored_bytes(n)?).ok()
+    }
+
+    /// The id of entry number `n`, without decoding the rest of it (answers are the bulk of an
+    /// entry, and ranked lists and lookups by id only need ids).
+    ///
+    /// ```
+    /// # fn demo(index: &kb_core::Index) {
+    /// use kb_core::{Query, analysis::Locale};
+    /// let result = index.search(&Query::new("refund", Locale::En));
+    /// let ids: Vec<String> = result.hits.iter().filter_map(|h| index.entry_id(h.entry)).collect();
+    /// # }
+    /// ```
+    pub fn entry_id(&self, n: u32) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct IdOnly {
+            id: String,
+        }
+        serde_json::from_slice::<IdOnly>(self.stored_bytes(n)?).ok().map(|e| e.id)
+    }
+
+    fn stored_bytes(&self, n: u32) -> Option<&[u8]> {
         if n as usize >= self.len() {
             return None;
         }
         let r = self.record(n);
         let start = self.stored.start + r.stored.0 as usize;
-        serde_json::from_slice(&self.bytes[start..start + r.stored.1 as usize]).ok()
+        self.bytes.get(start..start + r.stored.1 as usize)
     }
 
     /// The number of the entry with this id in `locale`.
     pub fn find(&self, id: &str, locale: Locale) -> Option<u32> {
         (0..self.len() as u32)
             .filter(|&n| self.record(n).locale == locale as u8)
-            .find(|&n| self.entry(n).is_some_and(|e| e.id == id))
+            .find(|&n| self.entry_id(n).is_some_and(|e| e == id))
     }
 
     /// Featured entries of `locale` that `audience` may see, for starter suggestions.
@@ -415,25 +470,20 @@ impl Index {
         }
     }
 
-    /// The postings list at `offset` in the postings section; `None` if damaged.
-    pub(crate) fn postings(&self, offset: u64) -> Option<Postings> {
+    /// How many entries contain the term whose postings start at `offset`, without decoding the
+    /// list (typo and prefix candidates are ranked by it, most of them never scored).
+    pub(crate) fn entry_df(&self, offset: u64) -> Option<u32> {
+        let data = &self.bytes[self.postings.clone()];
+        read_varint(data, &mut usize::try_from(offset).ok()?).and_then(|v| u32::try_from(v).ok())
+    }
+
+    /// The postings list at `offset` in the postings section; `None` if its header is damaged.
+    pub(crate) fn postings(&self, offset: u64) -> Option<Postings<'_>> {
         let data = &self.bytes[self.postings.clone()];
         let mut pos = usize::try_from(offset).ok()?;
-        let entry_df = read_varint(data, &mut pos)? as u32;
-        let n = read_varint(data, &mut pos)? as usize;
-        let units_total = self.unit_count();
-        let mut units = Vec::with_capacity(n.min(data.len()));
-        let mut unit = 0u64;
-        for _ in 0..n {
-            let step = read_varint(data, &mut pos)?;
-            unit += step >> 1;
-            let tf = if step & 1 == 1 { u32::try_from(read_varint(data, &mut pos)?).ok()? } else { 1 };
-            if unit >= units_total as u64 {
-                return None;
-            }
-            units.push((unit as u32, tf));
-        }
-        Some(Postings { entry_df, units })
+        let entry_df = u32::try_from(read_varint(data, &mut pos)?).ok()?;
+        let len = usize::try_from(read_varint(data, &mut pos)?).ok()?;
+        Some(Postings { entry_df, len, data, pos, unit: 0, left: len, units_total: self.unit_count() as u64 })
     }
 
     /// Encodes an entry record (used by the compiler, kept beside the decoder so they agree).

@@ -165,7 +165,7 @@ impl Index {
     /// use kb_core::{Query, analysis::Locale};
     /// let result = index.search(&Query::new("wher is my parcel??", Locale::En));
     /// if let Some(top) = result.hits.first() {
-    ///     println!("{:?} at {:.2}", index.entry(top.entry).map(|e| e.id), result.confidence.value());
+    ///     println!("{:?} at {:.2}", index.entry_id(top.entry), result.confidence.value());
     /// }
     /// # }
     /// ```
@@ -249,7 +249,7 @@ impl Index {
             // People rarely mistype the first letter, and a typo is more likely a common word
             // than a rare one: among equally close terms, those come first.
             let other_start = candidate.chars().next() != term.chars().next();
-            let df = self.postings(offset).map_or(0, |p| p.entry_df);
+            let df = self.entry_df(offset).unwrap_or(0);
             found.push((d, other_start, std::cmp::Reverse(df), candidate.to_string(), offset));
         }
         found.sort();
@@ -279,7 +279,7 @@ impl Index {
                 break;
             }
             let Ok(term) = std::str::from_utf8(&k[1..]) else { continue };
-            let df = self.postings(offset).map_or(0, |p| p.entry_df);
+            let df = self.entry_df(offset).unwrap_or(0);
             found.push((df, term.to_string(), offset));
         }
         found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
@@ -319,6 +319,7 @@ impl Index {
             staged_units.clear();
             let mut group_weight = 0.0f32;
             let mut group_vector = 0.0f32;
+            let single = group.alternatives.len() == 1;
             for (a, alt) in group.alternatives.iter().enumerate() {
                 let Some(postings) = self.postings(alt.offset) else { continue };
                 let weight = alt.weight * idf(entries, postings.entry_df as f32);
@@ -328,10 +329,12 @@ impl Index {
                 // An entry's units are stored together and postings are sorted by unit, so the
                 // per-entry term frequencies are runs.
                 let mut run: Option<(u32, [f32; 3])> = None;
-                let flush = |e: u32, tfs: [f32; 3], staged: &mut Vec<(u32, f32, usize, f32)>| {
+                // The term's BM25F contribution to entry `e` from its per-field frequencies, or
+                // `None` when the asker may not see the entry.
+                let contribution = |e: u32, tfs: [f32; 3]| -> Option<f32> {
                     let record = self.record(e);
                     if !record.audience.serves(query.audience) {
-                        return;
+                        return None;
                     }
                     let mut pseudo = 0.0;
                     for (f, &tf) in tfs.iter().enumerate() {
@@ -341,15 +344,23 @@ impl Index {
                             pseudo += ranking.field_weight[f] * tf / norm;
                         }
                     }
-                    staged.push((e, weight * pseudo / (ranking.k1 + pseudo), a, weight));
+                    Some(weight * pseudo / (ranking.k1 + pseudo))
                 };
-                for &(u, count) in &postings.units {
+                let mut flush = |e: u32, tfs: [f32; 3], acc: &mut [EntryScore], touched: &mut Vec<u32>| {
+                    let Some(c) = contribution(e, tfs) else { return };
+                    if single {
+                        add_match(&mut acc[e as usize], touched, e, c, weight, g, a, alt.kind);
+                    } else {
+                        staged.push((e, c, a, weight));
+                    }
+                };
+                for (u, count) in postings {
                     let unit = self.unit(u);
                     match &mut run {
                         Some((e, tfs)) if *e == unit.entry => tfs[unit.field as usize] += count as f32,
                         _ => {
                             if let Some((e, tfs)) = run.take() {
-                                flush(e, tfs, &mut staged);
+                                flush(e, tfs, &mut acc, &mut touched);
                             }
                             let mut tfs = [0.0; 3];
                             tfs[unit.field as usize] = count as f32;
@@ -358,16 +369,26 @@ impl Index {
                     }
                     let norm = self.unit_norms[u as usize];
                     if unit.field != Field::Body && norm > 0.0 {
-                        staged_units.push((u, alt.weight * w_vector * w_vector / norm));
+                        let dot = alt.weight * w_vector * w_vector / norm;
+                        if single {
+                            // Nothing to deduplicate: straight into the accumulator (this loop
+                            // runs for every posting of every query term).
+                            if unit_dot[u as usize] == 0.0 {
+                                touched_units.push(u);
+                            }
+                            unit_dot[u as usize] += dot;
+                        } else {
+                            staged_units.push((u, dot));
+                        }
                     }
                 }
                 if let Some((e, tfs)) = run {
-                    flush(e, tfs, &mut staged);
+                    flush(e, tfs, &mut acc, &mut touched);
                 }
             }
             query_weight += group_weight;
             query_norm += group_vector * group_vector;
-            if group.alternatives.len() > 1 {
+            if !single {
                 // Several spellings of one query term count once per entry: keep the best.
                 staged.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(y.1.total_cmp(&x.1)));
                 staged.dedup_by_key(|x| x.0);
@@ -375,17 +396,7 @@ impl Index {
                 staged_units.dedup_by_key(|x| x.0);
             }
             for &(e, c, a, w) in &staged {
-                let s = &mut acc[e as usize];
-                if s.groups == 0 {
-                    touched.push(e);
-                }
-                s.bm25f += c;
-                s.matched_weight += w;
-                if group.alternatives[a].kind != MatchKind::Exact {
-                    s.fuzzy_weight += w;
-                }
-                s.groups |= 1 << g;
-                s.alternatives |= (a as u64 & 3) << (2 * g);
+                add_match(&mut acc[e as usize], &mut touched, e, c, w, g, a, group.alternatives[a].kind);
             }
             for &(u, d) in &staged_units {
                 if unit_dot[u as usize] == 0.0 {
@@ -450,6 +461,21 @@ impl Index {
             .collect();
         (hits, agreement)
     }
+}
+
+/// Adds query group `g`'s match of entry `e` (through alternative `a`) to its accumulator.
+#[allow(clippy::too_many_arguments)]
+fn add_match(s: &mut EntryScore, touched: &mut Vec<u32>, e: u32, contribution: f32, weight: f32, g: usize, a: usize, kind: MatchKind) {
+    if s.groups == 0 {
+        touched.push(e);
+    }
+    s.bm25f += contribution;
+    s.matched_weight += weight;
+    if kind != MatchKind::Exact {
+        s.fuzzy_weight += weight;
+    }
+    s.groups |= 1 << g;
+    s.alternatives |= (a as u64 & 3) << (2 * g);
 }
 
 /// How much the two rankers and the closest questions agree with the top entry.
