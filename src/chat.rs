@@ -18,10 +18,6 @@ use crate::conversation::{query, Body, Choice, Message, Saved};
 use crate::fallback::{FallbackClient, FallbackError};
 use crate::i18n::{strings, Strings};
 
-/// Default first-byte timeout: small self-hosted models spend seconds reading a grounded
-/// prompt before the first token (SmolLM2 on 2 cores: 3–10 s), so 8 s cuts too many off.
-const DEFAULT_FIRST_BYTE_MS: u64 = 20_000;
-
 /// Default cap on LLM calls per browser session.
 const DEFAULT_MAX_FALLBACKS: u32 = 20;
 
@@ -405,7 +401,7 @@ impl Chat {
                 c.system_prompt.clone(),
                 c.redact.clone(),
                 Timeouts {
-                    first_byte_ms: c.first_byte_timeout.unwrap_or(DEFAULT_FIRST_BYTE_MS),
+                    first_byte_ms: c.first_byte_timeout.unwrap_or(Timeouts::default().first_byte_ms),
                     total_ms: c.total_timeout.unwrap_or(Timeouts::default().total_ms),
                 },
             )

@@ -9,7 +9,7 @@
 //! ```
 
 use kb_core::analysis::Locale;
-use kb_core::{Index, Query};
+use kb_core::{Audience, Index, Query};
 use wasm_bindgen::prelude::*;
 
 /// A loaded index.
@@ -38,11 +38,13 @@ impl Engine {
         self.index.calibration().answer_threshold
     }
 
-    /// Searches like `kb eval` does (English, all audiences, 10 hits) and returns JSON:
+    /// Searches like `kb eval` does (English, 10 hits; everyone's entries unless `audience` is
+    /// "buyer" or "seller") and returns JSON:
     /// `{"ids": [top-10 entry ids], "confidence": number, "decision": "Answer" | "Clarify" | "Fallback"}`.
-    pub fn search(&self, text: &str) -> String {
-        let result = self.index.search(&Query::new(text, Locale::En).limit(10));
+    pub fn search(&self, text: &str, audience: Option<String>) -> Result<String, JsError> {
+        let audience: Audience = audience.as_deref().unwrap_or("all").parse().map_err(|e: String| JsError::new(&e))?;
+        let result = self.index.search(&Query::new(text, Locale::En).audience(audience).limit(10));
         let ids: Vec<String> = result.hits.iter().take(10).filter_map(|h| self.index.entry_id(h.entry)).collect();
-        serde_json::json!({"ids": ids, "confidence": result.confidence.value(), "decision": result.decision}).to_string()
+        Ok(serde_json::json!({"ids": ids, "confidence": result.confidence.value(), "decision": result.decision}).to_string())
     }
 }

@@ -51,7 +51,9 @@ impl fmt::Display for TimeoutKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Timeouts {
-    /// Time allowed until the first byte of the response body. Default 8000.
+    /// Time allowed until the first byte of the response body. Default 20000: small self-hosted
+    /// models spend seconds reading a grounded prompt before the first token (SmolLM2 on 2
+    /// cores: 2–12 s), so 8 s cut too many replies off.
     pub first_byte_ms: u64,
     /// Time allowed for the whole call. Default 30000.
     pub total_ms: u64,
@@ -59,7 +61,7 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts { first_byte_ms: 8_000, total_ms: 30_000 }
+        Timeouts { first_byte_ms: 20_000, total_ms: 30_000 }
     }
 }
 
@@ -669,8 +671,8 @@ mod tests {
         let odd = Timeouts { first_byte_ms: 50, total_ms: 10 };
         assert_eq!(odd.remaining_ms(0, false), 10);
         let json = serde_json::to_string(&t).unwrap();
-        assert_eq!(json, r#"{"first_byte_ms":8000,"total_ms":30000}"#);
-        assert_eq!(serde_json::from_str::<Timeouts>(r#"{"total_ms":5}"#).unwrap().first_byte_ms, 8_000);
+        assert_eq!(json, r#"{"first_byte_ms":20000,"total_ms":30000}"#);
+        assert_eq!(serde_json::from_str::<Timeouts>(r#"{"total_ms":5}"#).unwrap().first_byte_ms, 20_000);
     }
 
     #[test]
