@@ -662,12 +662,14 @@ mod tests {
     #[test]
     fn timeouts() {
         let t = Timeouts::default();
-        assert_eq!(t.first_byte(), Duration::from_secs(8));
+        assert_eq!(t.first_byte(), Duration::from_secs(20));
         assert_eq!(t.total(), Duration::from_secs(30));
         assert_eq!(t.check(29_999, true), None);
+        assert_eq!(t.check(20_000, false), Some(TimeoutKind::FirstByte));
         assert_eq!(t.check(30_000, false), Some(TimeoutKind::Total));
         assert_eq!(t.remaining_ms(10_000, true), 20_000);
-        assert_eq!(t.remaining_ms(10_000, false), 0);
+        assert_eq!(t.remaining_ms(10_000, false), 10_000);
+        assert_eq!(t.remaining_ms(25_000, false), 0);
         let odd = Timeouts { first_byte_ms: 50, total_ms: 10 };
         assert_eq!(odd.remaining_ms(0, false), 10);
         let json = serde_json::to_string(&t).unwrap();
