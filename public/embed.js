@@ -25,7 +25,7 @@
   }
 
   var config = {
-    pack: new URL(data.pack || "kb.idx", base).href,
+    pack: new URL(data.pack || "kb.idx.gz", base).href,
     endpoint: data.endpoint || null,
     model: data.model || null,
     token: data.token || null,

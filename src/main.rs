@@ -114,7 +114,10 @@ fn load_pack(chat: Chat) {
             if !response.ok() {
                 return Err(format!("HTTP {}", response.status()));
             }
-            let bytes = response.binary().await.map_err(|e| e.to_string())?;
+            let mut bytes = response.binary().await.map_err(|e| e.to_string())?;
+            if bytes.starts_with(&GZIP_MAGIC) {
+                bytes = gunzip(&bytes).await.map_err(|e| format!("gzip: {}", describe(&e)))?;
+            }
             Index::from_bytes(bytes).map_err(|e| e.to_string())
         }
         .await;
@@ -126,6 +129,45 @@ fn load_pack(chat: Chat) {
             }
         }
     });
+}
+
+/// The first bytes of a gzip member.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Inflates a gzip file with the browser's own `DecompressionStream`. The pack ships gzipped
+/// (`kb.idx.gz`) so that hosts which do not compress unknown file types still send a third of
+/// it; a host that does add `Content-Encoding: gzip` has the browser undo that layer first, and
+/// the bytes then no longer start with the gzip magic.
+async fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, JsValue> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts)?;
+    let inflate = DecompressionStream::new("gzip")?;
+    let pair = web_sys::ReadableWritablePair::new(&inflate.readable(), &inflate.writable());
+    let stream = blob.stream().pipe_through(&pair);
+    let response = web_sys::Response::new_with_opt_readable_stream(Some(&stream))?;
+    let buffer = wasm_bindgen_futures::JsFuture::from(response.array_buffer()?).await?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+// web-sys has `DecompressionStream` only behind `web_sys_unstable_apis`, which would switch on
+// every unstable binding for the whole crate; this is the small part the widget needs.
+#[wasm_bindgen]
+extern "C" {
+    type DecompressionStream;
+
+    #[wasm_bindgen(constructor, catch)]
+    fn new(format: &str) -> Result<DecompressionStream, JsValue>;
+
+    #[wasm_bindgen(method, getter)]
+    fn readable(this: &DecompressionStream) -> web_sys::ReadableStream;
+
+    #[wasm_bindgen(method, getter)]
+    fn writable(this: &DecompressionStream) -> web_sys::WritableStream;
+}
+
+/// A JS error as text for the console.
+fn describe(e: &JsValue) -> String {
+    e.as_string().or_else(|| js_sys::Error::from(e.clone()).message().as_string()).unwrap_or_else(|| format!("{e:?}"))
 }
 
 fn main() {}

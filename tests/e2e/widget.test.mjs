@@ -27,7 +27,7 @@ test("embeds cross-origin: host page on one origin, script, wasm, css and pack f
   const hostOrigin = new URL(page.url()).origin;
   const cdnOrigin = new URL(servers.cdnUrl).origin;
   assert.notEqual(hostOrigin, cdnOrigin);
-  for (const file of ["embed.js", "market-assist.js", "market-assist_bg.wasm", "widget.css", "kb.idx"]) {
+  for (const file of ["embed.js", "market-assist.js", "market-assist_bg.wasm", "widget.css", "kb.idx.gz"]) {
     const hit = requests.find((u) => new URL(u).pathname === `/${file}`);
     assert.ok(hit, `${file} was requested`);
     assert.equal(new URL(hit).origin, cdnOrigin, `${file} comes from the CDN origin`);
@@ -38,6 +38,25 @@ test("embeds cross-origin: host page on one origin, script, wasm, css and pack f
   assert.equal(await inShadow(page, (r) => r.querySelectorAll(".ma-panel").length), 1);
   assert.deepEqual(unexpected(errors), []);
   await done(page);
+});
+
+test("the pack loads as a gzip file (the default kb.idx.gz) and as kb.idx sent with Content-Encoding", async () => {
+  for (const [pack, encoded] of [[undefined, false], ["kb.idx", true]]) {
+    const [page, errors] = await visit(`/pack-${encoded}`, { data: pack ? { pack } : {} });
+    const response = page.waitForResponse((r) => /\/kb\.idx(\.gz)?$/.test(new URL(r.url()).pathname));
+    await openWidget(page);
+    const r = await response;
+    assert.equal(new URL(r.url()).pathname, encoded ? "/kb.idx" : "/kb.idx.gz");
+    assert.equal(r.headers()["content-encoding"] ?? null, encoded ? "gzip" : null);
+    // Playwright hands over the body as the page received it: gzip bytes the widget inflates
+    // itself, or the index the browser already inflated.
+    const magic = [...(await r.body()).subarray(0, 4)];
+    assert.deepEqual(magic.slice(0, encoded ? 4 : 2), encoded ? [0x4b, 0x42, 0x49, 0x58] : [0x1f, 0x8b]);
+    await ask(page, "how do I track my order");
+    await waitForAnswer(page, "track-order");
+    assert.deepEqual(unexpected(errors), []);
+    await done(page);
+  }
 });
 
 test("the launcher is drawn before the wasm loads, and a click before load opens the panel after it", async () => {

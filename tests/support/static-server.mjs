@@ -1,6 +1,7 @@
 // A small static file server for the demo and the browser tests: serves one folder on
 // 127.0.0.1 with the right MIME types and CORS headers (the widget is loaded cross-origin,
-// like from a CDN). Usage: node static-server.mjs DIR [--port N]; prints "listening <port>".
+// like from a CDN), preferring precompressed `.gz` siblings the way nginx's gzip_static does.
+// Usage: node static-server.mjs DIR [--port N]; prints "listening <port>".
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve } from "node:path";
@@ -11,6 +12,10 @@ const TYPES = {
   ".png": "image/png", ".svg": "image/svg+xml", ".txt": "text/plain; charset=utf-8",
 };
 
+async function isFile(path) {
+  return stat(path).then((s) => s.isFile(), () => false);
+}
+
 export function serve(dir, port = 0) {
   const root = resolve(dir);
   const server = createServer(async (req, res) => {
@@ -20,9 +25,17 @@ export function serve(dir, port = 0) {
       if (path.endsWith("/")) path += "index.html";
       const file = normalize(join(root, path));
       if (!file.startsWith(root)) throw new Error("outside root");
-      if (!(await stat(file)).isFile()) throw new Error("not a file");
+      const type = TYPES[extname(file)] || "application/octet-stream";
+      // Like nginx's gzip_static: a file with a .gz sibling is sent as that sibling, with
+      // Content-Encoding, to clients that accept gzip (the browser then inflates it).
+      if (/\bgzip\b/.test(req.headers["accept-encoding"] ?? "") && (await isFile(`${file}.gz`))) {
+        res.writeHead(200, { ...headers, "content-type": type, "content-encoding": "gzip", vary: "accept-encoding" });
+        res.end(req.method === "HEAD" ? undefined : await readFile(`${file}.gz`));
+        return;
+      }
+      if (!(await isFile(file))) throw new Error("not a file");
       const body = await readFile(file);
-      res.writeHead(200, { ...headers, "content-type": TYPES[extname(file)] || "application/octet-stream" });
+      res.writeHead(200, { ...headers, "content-type": type });
       res.end(req.method === "HEAD" ? undefined : body);
     } catch {
       res.writeHead(404, { ...headers, "content-type": "text/plain" });
