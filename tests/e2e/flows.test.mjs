@@ -223,9 +223,8 @@ test("setContext before the bundle loads (data-load=open) is used once it loads"
   await done(page);
 });
 
-// Known bug (src/chat.rs, Chat::start_flow): it returns early while the knowledge pack is still
-// loading, so a startFlow() queued before load (or made right after mount) is silently dropped —
-// unlike ask(), which waits for the pack. Fails until fixed.
+// A startFlow() queued before load (or made right after mount) waits for the pack, like ask():
+// Chat::start_flow defers through when_ready instead of dropping the call.
 test("startFlow() called before the bundle and the pack have loaded is not lost", async () => {
   const [page, errors] = await visit("/flow-early", { data: { load: "open" } });
   await page.waitForFunction(() => window.MarketAssist?.__embedded);
