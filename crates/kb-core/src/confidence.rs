@@ -142,8 +142,8 @@ impl Calibration {
     /// The decision for a result's features: answer when confident, unless the first two
     /// entries are nearly tied — then offering both beats guessing one.
     ///
-    /// A tie between entries that each contain every word of the question ("refund" against four
-    /// refund entries) is a question about the knowledge, just an underspecified one: the model
+    /// A tie between entries that each contain every word of the question, spelt as typed
+    /// ("refund" against four refund entries), is a question about the knowledge, just an underspecified one: the model
     /// rightly doubts the top entry, but choosing among the tied ones beats asking the LLM.
     ///
     /// ```
@@ -153,17 +153,23 @@ impl Calibration {
     /// let tie = Features::new([0.3, 0.05, 1.0, 0.0, 0.2, 0.0, 1.0, 0.0, 0.0, 0.2]);
     /// assert!(c.confidence(&tie).value() < c.clarify_threshold);
     /// assert_eq!(c.decide(&tie), Decision::Clarify);
-    /// // The same tie with a word the knowledge does not know is not a question about it.
+    /// // The same tie with a word the knowledge does not know is not a question about it,
     /// let unknown = Features::new([0.3, 0.05, 1.0, 0.0, 0.2, 0.5, 0.5, 0.0, 0.0, 0.2]);
     /// assert_eq!(c.decide(&unknown), Decision::Fallback);
+    /// // and neither is one whose words matched only through typo tolerance.
+    /// let typos = Features::new([0.3, 0.05, 1.0, 0.5, 0.2, 0.0, 0.5, 0.0, 0.0, 0.2]);
+    /// assert_eq!(c.decide(&typos), Decision::Fallback);
     /// // A clear winner on partly matched words is not a tie.
     /// let partial = Features::new([0.3, 0.05, 0.6, 0.0, 0.2, 0.0, 0.5, 0.0, 0.0, 0.2]);
     /// assert_eq!(c.decide(&partial), Decision::Fallback);
     /// ```
     pub fn decide(&self, features: &Features) -> Decision {
         let confidence = self.confidence(features);
-        let [_, margin, coverage, _, _, unknown_share, ..] = features.0;
-        let tie_on_every_word = margin < WORDING_TIE_MARGIN && coverage >= FULL_COVERAGE && unknown_share == 0.0;
+        let [_, margin, coverage, fuzzy_share, _, unknown_share, ..] = features.0;
+        // Typo matches do not count: "wher is my parcel" half-matching seller entries through
+        // "where" and "when" is not a question those entries answer.
+        let tie_on_every_word =
+            margin < WORDING_TIE_MARGIN && coverage >= FULL_COVERAGE && fuzzy_share == 0.0 && unknown_share == 0.0;
         if confidence.value() >= self.answer_threshold && margin >= self.min_margin {
             Decision::Answer
         } else if confidence.value() >= self.clarify_threshold || tie_on_every_word {
