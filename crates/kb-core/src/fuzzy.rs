@@ -57,8 +57,9 @@ impl Levenshtein {
 pub enum State {
     /// Waiting for the locale tag.
     Tag,
-    /// Edit distances from the query's prefixes to the key read so far.
-    Row([u8; MAX_FUZZY_LEN + 1]),
+    /// Edit distances from the query's prefixes to the key read so far (capped at `max + 1`),
+    /// and how many key bytes that is.
+    Row([u8; MAX_FUZZY_LEN + 1], u8),
     /// The key cannot match any more.
     Dead,
 }
@@ -71,13 +72,13 @@ impl Automaton for Levenshtein {
     }
 
     fn is_match(&self, state: &State) -> bool {
-        matches!(state, State::Row(row) if row[self.query.len()] <= self.max)
+        matches!(state, State::Row(row, _) if row[self.query.len()] <= self.max)
     }
 
     fn can_match(&self, state: &State) -> bool {
         match state {
             State::Tag => true,
-            State::Row(row) => row[..=self.query.len()].iter().any(|&d| d <= self.max),
+            State::Row(row, _) => row[..=self.query.len()].iter().any(|&d| d <= self.max),
             State::Dead => false,
         }
     }
@@ -87,23 +88,28 @@ impl Automaton for Levenshtein {
             State::Tag if byte == self.tag => {
                 let mut row = [0u8; MAX_FUZZY_LEN + 1];
                 for (i, d) in row.iter_mut().enumerate().take(self.query.len() + 1) {
-                    *d = i as u8;
+                    *d = (i as u8).min(self.max + 1);
                 }
-                State::Row(row)
+                State::Row(row, 0)
             }
-            State::Row(prev) => {
-                let n = self.query.len();
-                let mut row = [0u8; MAX_FUZZY_LEN + 1];
-                row[0] = prev[0].saturating_add(1);
-                for j in 1..=n {
+            State::Row(prev, read) => {
+                let (n, max) = (self.query.len(), self.max as usize);
+                let read = *read as usize + 1;
+                // Only cells within `max` of the diagonal can stay within `max`: the others stay
+                // at the cap, so this step costs O(max), not O(query length), on every FST edge.
+                let mut row = [self.max + 1; MAX_FUZZY_LEN + 1];
+                row[0] = read.min(max + 1) as u8;
+                let (lo, hi) = (read.saturating_sub(max).max(1), (read + max).min(n));
+                let mut best = row[0];
+                for j in lo..=hi {
                     let substitution = prev[j - 1] + u8::from(self.query[j - 1] != byte);
                     row[j] = substitution.min(prev[j] + 1).min(row[j - 1] + 1).min(self.max + 1);
+                    best = best.min(row[j]);
                 }
-                row[0] = row[0].min(self.max + 1);
-                if row[..=n].iter().all(|&d| d > self.max) {
+                if best > self.max {
                     State::Dead
                 } else {
-                    State::Row(row)
+                    State::Row(row, read.min(u8::MAX as usize) as u8)
                 }
             }
             _ => State::Dead,
@@ -155,14 +161,34 @@ mod tests {
     }
 
     proptest! {
-        // The automaton finds exactly the terms a plain distance computation accepts.
+        // The automaton finds exactly the terms a plain distance computation accepts, also for
+        // words longer than the band of cells it updates (2 × max + 1).
         #[test]
-        fn agrees_with_distance(terms in proptest::collection::vec("[a-e]{1,7}", 1..30), query in "[a-e]{1,7}", max in 0u8..3) {
+        fn agrees_with_distance(terms in proptest::collection::vec("[a-e]{1,12}", 1..30), query in "[a-e]{1,12}", max in 0u8..3) {
             let expected: Vec<String> = {
                 let mut v: Vec<String> = terms.iter().filter(|t| distance(t, &query) <= max as usize).cloned().collect();
                 v.sort(); v.dedup(); v
             };
             prop_assert_eq!(found(&terms.iter().map(String::as_str).collect::<Vec<_>>(), &query, max), expected);
+        }
+
+        // Near misses made from the query by a few edits (random terms are rarely close).
+        #[test]
+        fn finds_near_misses(query in "[a-e]{4,14}", edits in proptest::collection::vec((0usize..16, 0u8..3, "[a-e]"), 0..4), max in 1u8..3) {
+            let mut term: Vec<char> = query.chars().collect();
+            for (at, kind, c) in &edits {
+                let at = at % (term.len() + 1);
+                let c = c.chars().next().unwrap();
+                match kind {
+                    0 => term.insert(at, c),
+                    1 if at < term.len() && term.len() > 1 => { term.remove(at); }
+                    _ if at < term.len() => term[at] = c,
+                    _ => term.push(c),
+                }
+            }
+            let term: String = term.into_iter().collect();
+            let hit = !found(&[term.as_str()], &query, max).is_empty();
+            prop_assert_eq!(hit, distance(&term, &query) <= max as usize, "{} vs {}", term, query);
         }
     }
 }
