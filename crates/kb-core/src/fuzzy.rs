@@ -35,6 +35,12 @@ pub fn allowed_distance(chars: usize) -> u8 {
     }
 }
 
+/// The largest edit distance the automaton supports (what [`allowed_distance`] hands out).
+pub const MAX_DISTANCE: u8 = 2;
+
+/// Cells of a state: the diagonal band of the dynamic-programming row.
+const BAND: usize = 2 * MAX_DISTANCE as usize + 1;
+
 /// Matches keys `tag` + a term within `max` byte edits of the query term.
 #[derive(Clone, Debug)]
 pub struct Levenshtein {
@@ -45,21 +51,40 @@ pub struct Levenshtein {
 
 impl Levenshtein {
     /// An automaton for `term` in the locale whose tag byte is `tag`; `term` is cut to
-    /// [`MAX_FUZZY_LEN`] bytes.
+    /// [`MAX_FUZZY_LEN`] bytes and `max` to [`MAX_DISTANCE`].
     pub fn new(tag: u8, term: &str, max: u8) -> Levenshtein {
         let bytes = term.as_bytes();
-        Levenshtein { tag, query: bytes[..bytes.len().min(MAX_FUZZY_LEN)].to_vec(), max }
+        Levenshtein { tag, query: bytes[..bytes.len().min(MAX_FUZZY_LEN)].to_vec(), max: max.min(MAX_DISTANCE) }
+    }
+
+    /// Row cell `j` (a query prefix length) as seen from a band around diagonal `read`: the cap
+    /// outside the band or the query, where the distance is above `max` anyway.
+    fn cell(&self, band: &[u8; BAND], read: usize, j: isize) -> u8 {
+        let k = j - read as isize + self.max as isize;
+        if j < 0 || j as usize > self.query.len() || k < 0 || k > 2 * self.max as isize {
+            self.max + 1
+        } else {
+            band[k as usize]
+        }
     }
 }
 
 /// The automaton's state: before the tag byte, a dynamic-programming row, or dead.
+///
+/// Only row cells within `max` of the diagonal can be within `max`, so a state keeps just that
+/// band (cell `k` is query prefix `read - max + k`): a few bytes the FST stream copies on every
+/// edge, and O(max) work per transition instead of O(query length).
 #[derive(Clone, Copy, Debug)]
 pub enum State {
     /// Waiting for the locale tag.
     Tag,
-    /// Edit distances from the query's prefixes to the key read so far (capped at `max + 1`),
-    /// and how many key bytes that is.
-    Row([u8; MAX_FUZZY_LEN + 1], u8),
+    /// The band of edit distances after `read` key bytes.
+    Band {
+        /// Distances from query prefixes `read - max ..= read + max`, capped at `max + 1`.
+        band: [u8; BAND],
+        /// Key bytes read after the tag.
+        read: u8,
+    },
     /// The key cannot match any more.
     Dead,
 }
@@ -72,44 +97,50 @@ impl Automaton for Levenshtein {
     }
 
     fn is_match(&self, state: &State) -> bool {
-        matches!(state, State::Row(row, _) if row[self.query.len()] <= self.max)
-    }
-
-    fn can_match(&self, state: &State) -> bool {
         match state {
-            State::Tag => true,
-            State::Row(row, _) => row[..=self.query.len()].iter().any(|&d| d <= self.max),
-            State::Dead => false,
+            State::Band { band, read } => self.cell(band, *read as usize, self.query.len() as isize) <= self.max,
+            _ => false,
         }
     }
 
+    fn can_match(&self, state: &State) -> bool {
+        !matches!(state, State::Dead)
+    }
+
     fn accept(&self, state: &State, byte: u8) -> State {
+        let m = self.max as isize;
         match state {
             State::Tag if byte == self.tag => {
-                let mut row = [0u8; MAX_FUZZY_LEN + 1];
-                for (i, d) in row.iter_mut().enumerate().take(self.query.len() + 1) {
-                    *d = (i as u8).min(self.max + 1);
-                }
-                State::Row(row, 0)
+                // Before any key byte, cell j is j (j insertions).
+                let band = std::array::from_fn(|k| {
+                    let j = k as isize - m;
+                    if j < 0 || j > m || j as usize > self.query.len() { self.max + 1 } else { j as u8 }
+                });
+                State::Band { band, read: 0 }
             }
-            State::Row(prev, read) => {
-                let (n, max) = (self.query.len(), self.max as usize);
-                let read = *read as usize + 1;
-                // Only cells within `max` of the diagonal can stay within `max`: the others stay
-                // at the cap, so this step costs O(max), not O(query length), on every FST edge.
-                let mut row = [self.max + 1; MAX_FUZZY_LEN + 1];
-                row[0] = read.min(max + 1) as u8;
-                let (lo, hi) = (read.saturating_sub(max).max(1), (read + max).min(n));
-                let mut best = row[0];
-                for j in lo..=hi {
-                    let substitution = prev[j - 1] + u8::from(self.query[j - 1] != byte);
-                    row[j] = substitution.min(prev[j] + 1).min(row[j - 1] + 1).min(self.max + 1);
-                    best = best.min(row[j]);
+            State::Band { band: prev, read } => {
+                let r = *read as usize;
+                let mut band = [self.max + 1; BAND];
+                let mut alive = false;
+                for k in 0..=(2 * m) as usize {
+                    let j = (r + 1) as isize - m + k as isize;
+                    let value = if j < 0 || j as usize > self.query.len() {
+                        self.max + 1
+                    } else if j == 0 {
+                        (r + 1).min(self.max as usize + 1) as u8
+                    } else {
+                        let substitution = self.cell(prev, r, j - 1) + u8::from(self.query[j as usize - 1] != byte);
+                        let deletion = self.cell(prev, r, j) + 1;
+                        let insertion = if k == 0 { self.max + 1 } else { band[k - 1] + 1 };
+                        substitution.min(deletion).min(insertion).min(self.max + 1)
+                    };
+                    band[k] = value;
+                    alive |= value <= self.max;
                 }
-                if best > self.max {
-                    State::Dead
+                if alive && r < u8::MAX as usize {
+                    State::Band { band, read: (r + 1) as u8 }
                 } else {
-                    State::Row(row, read.min(u8::MAX as usize) as u8)
+                    State::Dead
                 }
             }
             _ => State::Dead,
