@@ -18,6 +18,8 @@
   tag.async = true;
   tag.dataset.audience = settings.audience;
   tag.dataset.locale = settings.locale;
+  // One language's answers per page: kb.en.idx.gz and so on, written by scripts/build.sh.
+  tag.dataset.pack = "kb.{locale}.idx.gz";
   tag.dataset.endpoint = settings.endpoint;
   tag.dataset.handoffUrl = "https://help.demo-market.example/contact";
   tag.dataset.context = JSON.stringify(settings.order_status ? { order_status: settings.order_status } : {});

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything a deployment needs into dist/: the wasm widget (Trunk, release), embed.js,
-# widget.css, the demo page and the knowledge pack compiled from knowledge/ (kb.idx, and
-# kb.idx.gz, which the widget loads by default).
+# widget.css, the demo page and the knowledge packs compiled from knowledge/: kb.idx with every
+# locale, kb.<locale>.idx with one, and a .gz of each (what the widget loads).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/tools.sh build
@@ -10,7 +10,7 @@ cargo build --release -q -p kb-cli
 echo "[build] widget (trunk build --release)" >&2
 trunk build --release
 echo "[build] knowledge pack" >&2
-./target/release/kb build --knowledge knowledge --out dist/kb.idx
-# What the widget loads by default: hosts that do not compress unknown file types still send a
-# third of the pack (-n: no name or time stamp, so the same knowledge gives the same bytes).
-gzip -9 -n -k -f dist/kb.idx
+./target/release/kb build --knowledge knowledge --out dist/kb.idx --per-locale
+# Gzipped packs are what the widget loads: hosts that do not compress unknown file types still
+# send a third (-n: no name or time stamp, so the same knowledge gives the same bytes).
+gzip -9 -n -k -f dist/kb*.idx

@@ -10,7 +10,8 @@ use serde::Deserialize;
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Config {
-    /// URL of the compiled knowledge pack (`kb.idx`, or gzipped `kb.idx.gz`).
+    /// URL of the compiled knowledge pack (`kb.idx`, or gzipped `kb.idx.gz`); `{locale}` in it
+    /// stands for the current locale code (`kb.{locale}.idx.gz`).
     pub pack: String,
     /// Full URL of an OpenAI-compatible `/v1/chat/completions` endpoint; none → handoff only.
     pub endpoint: Option<String>,

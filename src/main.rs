@@ -106,29 +106,56 @@ pub fn mount(root: web_sys::ShadowRoot, config: &str, emit: js_sys::Function) ->
     Ok(Widget { chat })
 }
 
+/// Loads the knowledge pack, and loads it again when the page switches to a language with a
+/// pack of its own (`data-pack="kb.{locale}.idx.gz"`). Answers wait while a pack loads.
 fn load_pack(chat: Chat) {
-    let url = chat.config.with_value(|c| c.pack.clone());
-    leptos::task::spawn_local(async move {
-        let loaded = async {
-            let response = gloo_net::http::Request::get(&url).send().await.map_err(|e| e.to_string())?;
-            if !response.ok() {
-                return Err(format!("HTTP {}", response.status()));
-            }
-            let mut bytes = response.binary().await.map_err(|e| e.to_string())?;
-            if bytes.starts_with(&GZIP_MAGIC) {
-                bytes = gunzip(&bytes).await.map_err(|e| format!("gzip: {}", describe(&e)))?;
-            }
-            Index::from_bytes(bytes).map_err(|e| e.to_string())
+    let template = chat.config.with_value(|c| c.pack.clone());
+    // The URL wanted now: a reply for an older one (a quick switch back and forth) is dropped.
+    let wanted = StoredValue::new(String::new());
+    Effect::new(move |loaded: Option<String>| {
+        let url = pack_url(&template, chat.locale().code());
+        if loaded.as_deref() == Some(url.as_str()) {
+            return url;
         }
-        .await;
-        match loaded {
-            Ok(index) => chat.index.set(Some(Arc::new(index))),
-            Err(e) => {
-                web_sys::console::error_1(&format!("market-assist: knowledge pack {url}: {e}").into());
-                chat.load_failed.set(true);
-            }
+        wanted.set_value(url.clone());
+        if loaded.is_some() {
+            chat.index.set(None);
         }
+        chat.load_failed.set(false);
+        let requested = url.clone();
+        leptos::task::spawn_local(async move {
+            let loaded = fetch_pack(&requested).await;
+            if wanted.with_value(|w| *w != requested) {
+                return;
+            }
+            match loaded {
+                Ok(index) => chat.index.set(Some(Arc::new(index))),
+                Err(e) => {
+                    web_sys::console::error_1(&format!("market-assist: knowledge pack {requested}: {e}").into());
+                    chat.load_failed.set(true);
+                }
+            }
+        });
+        url
     });
+}
+
+/// The pack URL for `locale`: `{locale}` in the configured URL (also as `embed.js` leaves it
+/// after resolving it against the script's URL, percent-encoded) becomes the locale code.
+fn pack_url(template: &str, locale: &str) -> String {
+    template.replace("{locale}", locale).replace("%7Blocale%7D", locale).replace("%7blocale%7d", locale)
+}
+
+async fn fetch_pack(url: &str) -> Result<Index, String> {
+    let response = gloo_net::http::Request::get(url).send().await.map_err(|e| e.to_string())?;
+    if !response.ok() {
+        return Err(format!("HTTP {}", response.status()));
+    }
+    let mut bytes = response.binary().await.map_err(|e| e.to_string())?;
+    if bytes.starts_with(&GZIP_MAGIC) {
+        bytes = gunzip(&bytes).await.map_err(|e| format!("gzip: {}", describe(&e)))?;
+    }
+    Index::from_bytes(bytes).map_err(|e| e.to_string())
 }
 
 /// The first bytes of a gzip member.

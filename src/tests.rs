@@ -672,3 +672,11 @@ async fn gzipped_bytes_inflate_in_the_browser_and_damage_is_an_error() {
     flipped[62] ^= 0xff; // inside the CRC-32
     assert!(crate::gunzip(&flipped).await.is_err(), "a bad checksum is refused");
 }
+
+#[wasm_bindgen_test]
+fn a_pack_url_template_takes_the_locale_also_once_resolved_by_embed_js() {
+    assert_eq!(crate::pack_url("https://cdn.example/kb.{locale}.idx.gz", "id"), "https://cdn.example/kb.id.idx.gz");
+    // new URL("kb.{locale}.idx.gz", base).href percent-encodes the braces.
+    assert_eq!(crate::pack_url("https://cdn.example/kb.%7Blocale%7D.idx.gz", "th"), "https://cdn.example/kb.th.idx.gz");
+    assert_eq!(crate::pack_url("https://cdn.example/kb.idx.gz", "es"), "https://cdn.example/kb.idx.gz");
+}

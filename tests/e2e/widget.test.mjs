@@ -59,6 +59,24 @@ test("the pack loads as a gzip file (the default kb.idx.gz) and as kb.idx sent w
   }
 });
 
+test("data-pack with {locale} loads only the page language's pack, and another after setContext({locale})", async () => {
+  const [page, errors, requests] = await visit("/pack-locale", { lang: "id", data: { pack: "kb.{locale}.idx.gz" } });
+  await openWidget(page);
+  const packs = () => requests.map((u) => new URL(u).pathname).filter((p) => /^\/kb[^/]*\.idx/.test(p));
+  assert.deepEqual(packs(), ["/kb.id.idx.gz"]);
+  const title = (reply) => reply.locator(".ma-answer-title").textContent();
+  let reply = await ask(page, "paket saya di mana sekarang");
+  assert.equal(await reply.getAttribute("data-entry"), "track-order");
+  assert.equal(await title(reply), entryField("id", "track-order", "title"));
+  await page.evaluate(() => MarketAssist.setContext({ locale: "es" }));
+  reply = await ask(page, "dónde está mi paquete");
+  assert.equal(await reply.getAttribute("data-entry"), "track-order");
+  assert.equal(await title(reply), entryField("es", "track-order", "title"));
+  assert.deepEqual(packs(), ["/kb.id.idx.gz", "/kb.es.idx.gz"]);
+  assert.deepEqual(unexpected(errors), []);
+  await done(page);
+});
+
 test("the launcher is drawn before the wasm loads, and a click before load opens the panel after it", async () => {
   const [page, errors] = await newPage(browser);
   let release;

@@ -29,7 +29,9 @@ const USAGE: &str = "\
 kb — the marketplace assistant's knowledge tool
 
 USAGE:
-  kb build  [--knowledge DIR] [--out FILE]        lint, calibrate on golden/*/*.dev.jsonl, write the index
+  kb build  [--knowledge DIR] [--out FILE] [--per-locale]
+                                                   lint, calibrate on golden/*/*.dev.jsonl, write the index
+                                                   (and, with --per-locale, FILE's stem.<locale>.idx for each locale)
   kb lint   [--knowledge DIR]                     report problems as file:line: message
   kb search QUESTION [--index FILE | --knowledge DIR] [--locale L] [--audience A] [--limit N] [--json]
   kb eval   --kb DIR/kb.jsonl --queries DIR/test.jsonl [--calibrate DIR/dev.jsonl] [--out FILE] [--json]
@@ -58,7 +60,7 @@ impl Args {
         let mut it = raw.into_iter().peekable();
         while let Some(a) = it.next() {
             if let Some(name) = a.strip_prefix("--") {
-                let takes_value = !matches!(name, "json" | "help");
+                let takes_value = !matches!(name, "json" | "help" | "per-locale");
                 let value = if takes_value {
                     Some(it.next().ok_or_else(|| Failure::Usage(format!("--{name} needs a value")))?)
                 } else {
@@ -169,7 +171,7 @@ fn progress(what: &'static str) -> impl FnMut(usize, usize) {
 }
 
 fn cmd_build(args: &Args) -> Outcome2 {
-    args.check(&["knowledge", "out"])?;
+    args.check(&["knowledge", "out", "per-locale"])?;
     let dir = knowledge_dir(args);
     let started = Instant::now();
     let knowledge = load_checked(&dir)?;
@@ -181,7 +183,7 @@ fn cmd_build(args: &Args) -> Outcome2 {
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| Failure::Failed(format!("cannot create {}: {e}", parent.display())))?;
     }
-    std::fs::write(&out, &bytes).map_err(|e| Failure::Failed(format!("cannot write {}: {e}", out.display())))?;
+    write(&out, &bytes)?;
     let index = Index::from_bytes(bytes.clone()).map_err(|e| Failure::Failed(e.to_string()))?;
     let c = index.calibration();
     eprintln!(
@@ -194,7 +196,22 @@ fn cmd_build(args: &Args) -> Outcome2 {
         c.clarify_threshold,
         c.source
     );
+    if args.flag("per-locale") {
+        // One pack per locale beside the whole one, with the same calibration: a page loads
+        // only its own language's answers.
+        let options = BuildOptions { calibration: index.calibration().clone(), ..BuildOptions::default() };
+        for locale in corpus.locales() {
+            let part = build(&corpus.for_locale(locale), &options);
+            let path = out.with_extension(format!("{}.idx", locale.code()));
+            write(&path, &part)?;
+            eprintln!("kb: wrote {} ({} bytes, {} gzip)", path.display(), part.len(), gzip_len(&part));
+        }
+    }
     Ok(())
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Outcome2 {
+    std::fs::write(path, bytes).map_err(|e| Failure::Failed(format!("cannot write {}: {e}", path.display())))
 }
 
 fn cmd_lint(args: &Args) -> Outcome2 {

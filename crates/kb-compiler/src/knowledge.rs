@@ -55,6 +55,37 @@ pub struct Corpus {
     pub flows: Vec<Flow>,
 }
 
+impl Corpus {
+    /// The locales that have entries, in order.
+    pub fn locales(&self) -> Vec<Locale> {
+        let mut locales: Vec<Locale> = self.entries.iter().map(|e| e.entry.locale).collect();
+        locales.sort();
+        locales.dedup();
+        locales
+    }
+
+    /// The part of the corpus in `locale`: its entries, flows and analysis settings. Ranking
+    /// statistics are kept per locale, so an index of this part ranks a question in `locale`
+    /// exactly as the index of the whole corpus does — at a fraction of the download.
+    ///
+    /// ```
+    /// use kb_compiler::knowledge::{Corpus, SourceEntry};
+    /// use kb_core::{Entry, analysis::Locale};
+    /// let entry = |id: &str, l| SourceEntry { entry: Entry::new(id, "Title", l, "Answer."), questions: vec![] };
+    /// let corpus = Corpus { entries: vec![entry("a", Locale::En), entry("a", Locale::Id)], ..Corpus::default() };
+    /// assert_eq!(corpus.locales(), vec![Locale::En, Locale::Id]);
+    /// assert_eq!(corpus.for_locale(Locale::Id).entries.len(), 1);
+    /// ```
+    pub fn for_locale(&self, locale: Locale) -> Corpus {
+        Corpus {
+            name: format!("{} ({})", self.name, locale.code()),
+            entries: self.entries.iter().filter(|e| e.entry.locale == locale).cloned().collect(),
+            analysis: self.analysis.iter().filter(|(l, _)| **l == locale).map(|(l, a)| (*l, a.clone())).collect(),
+            flows: self.flows.iter().filter(|f| f.locale == locale).cloned().collect(),
+        }
+    }
+}
+
 /// A golden question set split by purpose.
 #[derive(Clone, Debug, Default)]
 pub struct GoldenSet {

@@ -141,3 +141,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_locale_pack_ranks_like_the_index_of_every_locale() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../knowledge");
+    let (knowledge, _) = kb_compiler::knowledge::Knowledge::load(&root);
+    let corpus = knowledge.corpus();
+    let whole = Index::from_bytes(build(&corpus, &BuildOptions::default())).unwrap();
+    let mut compared = 0;
+    for locale in corpus.locales() {
+        let part = corpus.for_locale(locale);
+        let pack = Index::from_bytes(build(&part, &BuildOptions::default())).unwrap();
+        assert_eq!(pack.len(), part.entries.len());
+        let golden = &knowledge.golden[&locale];
+        for q in golden.test.iter().chain(&golden.dev) {
+            let query = Query::new(&q.text, locale).audience(q.audience).limit(5);
+            let (a, b) = (whole.search(&query), pack.search(&query));
+            let ids = |index: &Index, r: &kb_core::SearchResult| -> Vec<String> {
+                r.hits.iter().filter_map(|h| index.entry_id(h.entry)).collect()
+            };
+            assert_eq!(ids(&pack, &b), ids(&whole, &a), "{locale:?}: {}", q.text);
+            assert_eq!(b.decision, a.decision, "{locale:?}: {}", q.text);
+            assert!((b.confidence.value() - a.confidence.value()).abs() < 1e-6, "{locale:?}: {}", q.text);
+            compared += 1;
+        }
+    }
+    assert!(compared > 1500, "only {compared} questions compared");
+}
