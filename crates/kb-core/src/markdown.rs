@@ -1,6 +1,6 @@
 //! The small Markdown dialect of answers (and LLM replies), parsed into a tree that a renderer
 //! turns into DOM nodes one by one. There is no HTML pass-through: `<b>` in the source stays the
-//! text "<b>", and links keep only http(s) and mailto targets, so untrusted text can never become
+//! text `"<b>"`, and links keep only http(s) and mailto targets, so untrusted text can never become
 //! markup.
 //!
 //! ```
