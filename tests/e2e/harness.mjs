@@ -15,7 +15,7 @@ export const OUTPUT = join(ROOT, "tests", "e2e", "output");
 
 /** Starts the CDN server for dist/ and a host server whose pages are registered by path. */
 export async function startServers() {
-  if (!existsSync(join(DIST, "market-assist_bg.wasm")) || !existsSync(join(DIST, "kb.idx"))) {
+  if (!["market-assist_bg.wasm", "kb.idx", "kb.idx.gz", "kb.en.idx.gz"].every((f) => existsSync(join(DIST, f)))) {
     throw new Error("dist/ is not built: run scripts/build.sh first");
   }
   const cdn = await serve(DIST);
