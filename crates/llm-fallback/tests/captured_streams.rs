@@ -5,6 +5,9 @@
 use llm_fallback::chunk::{DecodeError, FinishReason, StreamDecoder, StreamEvent};
 use proptest::prelude::*;
 
+mod common;
+use common::split;
+
 const EMOJI: &[u8] = include_bytes!("fixtures/smollm2-emoji.sse");
 const GROUNDED: &[u8] = include_bytes!("fixtures/smollm2-grounded.sse");
 const EMOJI_TEXT: &str = "🙏\nThank you. 👌";
@@ -51,20 +54,6 @@ fn decode<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> Outcome {
     out
 }
 
-/// Splits `bytes` at the given positions (taken modulo the length, sorted, deduplicated).
-fn split<'a>(bytes: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
-    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut pieces = Vec::new();
-    let mut prev = 0;
-    for cut in cuts {
-        pieces.push(&bytes[prev..cut]);
-        prev = cut;
-    }
-    pieces.push(&bytes[prev..]);
-    pieces
-}
 
 /// The same stream with CRLF line endings and SSE comments (keep-alives) between events.
 fn with_crlf_and_comments(bytes: &[u8], every: usize) -> Vec<u8> {

@@ -8,20 +8,13 @@ use llm_fallback::request::{ChatRequest, Passage, Turn};
 use llm_fallback::sse::{SseError, SseEvent, SseParser};
 use proptest::prelude::*;
 
+mod common;
+
 type Events = Vec<Result<SseEvent, SseError>>;
 
-/// Feeds `bytes` cut at the given positions (sorted, deduplicated, clamped), then finishes.
+/// Feeds `bytes` cut at the given positions (see [`common::split`]), then finishes.
 fn feed_split(parser: &mut SseParser, bytes: &[u8], cuts: &[usize]) -> Events {
-    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut out = Vec::new();
-    let mut prev = 0;
-    for cut in cuts {
-        out.extend(parser.push(&bytes[prev..cut]));
-        prev = cut;
-    }
-    out.extend(parser.push(&bytes[prev..]));
+    let mut out: Events = common::split(bytes, cuts).into_iter().flat_map(|piece| parser.push(piece)).collect();
     out.extend(parser.finish());
     out
 }
