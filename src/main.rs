@@ -143,7 +143,7 @@ fn load_pack(chat: Chat) {
 /// The pack URL for `locale`: `{locale}` in the configured URL (also as `embed.js` leaves it
 /// after resolving it against the script's URL, percent-encoded) becomes the locale code.
 fn pack_url(template: &str, locale: &str) -> String {
-    template.replace("{locale}", locale).replace("%7Blocale%7D", locale).replace("%7blocale%7d", locale)
+    template.replace("{locale}", locale).replace("%7Blocale%7D", locale)
 }
 
 async fn fetch_pack(url: &str) -> Result<Index, String> {

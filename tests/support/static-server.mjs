@@ -28,14 +28,12 @@ export function serve(dir, port = 0) {
       const type = TYPES[extname(file)] || "application/octet-stream";
       // Like nginx's gzip_static: a file with a .gz sibling is sent as that sibling, with
       // Content-Encoding, to clients that accept gzip (the browser then inflates it).
-      if (/\bgzip\b/.test(req.headers["accept-encoding"] ?? "") && (await isFile(`${file}.gz`))) {
-        res.writeHead(200, { ...headers, "content-type": type, "content-encoding": "gzip", vary: "accept-encoding" });
-        res.end(req.method === "HEAD" ? undefined : await readFile(`${file}.gz`));
-        return;
-      }
-      if (!(await isFile(file))) throw new Error("not a file");
-      const body = await readFile(file);
-      res.writeHead(200, { ...headers, "content-type": type });
+      const gzipped = /\bgzip\b/.test(req.headers["accept-encoding"] ?? "") && (await isFile(`${file}.gz`));
+      const source = gzipped ? `${file}.gz` : file;
+      if (!(await isFile(source))) throw new Error("not a file");
+      const body = await readFile(source);
+      const encoding = gzipped ? { "content-encoding": "gzip", vary: "accept-encoding" } : {};
+      res.writeHead(200, { ...headers, "content-type": type, ...encoding });
       res.end(req.method === "HEAD" ? undefined : body);
     } catch {
       res.writeHead(404, { ...headers, "content-type": "text/plain" });

@@ -321,7 +321,7 @@ fn eval_dataset(args: &Args) -> Outcome2 {
     eprintln!("kb: {} entries, {} test questions, {} calibration questions", corpus.entries.len(), tests.len(), dev.len());
     let (bytes, _) = build_calibrated(&corpus, &dev)?;
     if let Some(out) = args.get("out") {
-        std::fs::write(out, &bytes).map_err(|e| Failure::Failed(format!("cannot write {out}: {e}")))?;
+        write(Path::new(out), &bytes)?;
     }
     let index = Index::from_bytes(bytes.clone()).map_err(|e| Failure::Failed(e.to_string()))?;
     let outcomes = run(&index, &tests, progress("evaluating"));
