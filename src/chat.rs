@@ -18,6 +18,16 @@ use crate::conversation::{query, Body, Choice, Message, Saved};
 use crate::fallback::{FallbackClient, FallbackError};
 use crate::i18n::{strings, Strings};
 
+/// What the current flow step made of typed text.
+enum FlowText {
+    /// The step's slot took it; the flow moved on.
+    Taken,
+    /// No flow asks for text now: it is a question.
+    NotForFlow,
+    /// It does not fit the slot: the slot's message, unless the text is a question after all.
+    Invalid(String),
+}
+
 /// Default cap on LLM calls per browser session.
 const DEFAULT_MAX_FALLBACKS: u32 = 20;
 
@@ -218,13 +228,25 @@ impl Chat {
 
     fn respond(&self, text: &str) {
         let Some(index) = self.index.get_untracked() else { return };
-        if self.try_flow_text(&index, text) {
-            return;
-        }
+        let slot_error = match self.flow_text(&index, text) {
+            FlowText::Taken => return,
+            FlowText::NotForFlow => None,
+            FlowText::Invalid(message) => Some(message),
+        };
         let (locale, audience) = (self.locale_untracked(), self.audience());
         let result = index.search(&query(text, locale, audience));
         let calibration = self.config.with_value(|c| index.calibration().with_thresholds(c.answer_threshold, c.clarify_threshold));
         let decision = if result.hits.is_empty() { Decision::Fallback } else { calibration.decide(&result.features) };
+        if let Some(message) = slot_error {
+            // Text that does not fit the step's slot is a new question only if it is answered
+            // with confidence; otherwise it was a mistyped slot value.
+            if decision != Decision::Answer {
+                self.push(Body::Note(message));
+                return;
+            }
+            self.retire_steps();
+            self.flow.set(None);
+        }
         match decision {
             Decision::Answer => {
                 let n = result.hits[0].entry;
@@ -362,31 +384,23 @@ impl Chat {
 
     /// Typed text during a flow: fills the slot if it fits, otherwise leaves the flow when the
     /// text is a confident question of its own. Returns true if the flow handled it.
-    fn try_flow_text(&self, index: &Index, text: &str) -> bool {
-        let Some(state) = self.flow.get_untracked() else { return false };
-        let Some(flow) = index.flow(&state.flow, self.locale_untracked()) else { return false };
+    /// Offers typed text to the current flow step.
+    fn flow_text(&self, index: &Index, text: &str) -> FlowText {
+        let Some(state) = self.flow.get_untracked() else { return FlowText::NotForFlow };
+        let Some(flow) = index.flow(&state.flow, self.locale_untracked()) else { return FlowText::NotForFlow };
         let asks_text = flow.step(&state.step).is_some_and(|s| s.slot.is_some());
         if !asks_text {
             self.retire_steps();
             self.flow.set(None);
-            return false;
+            return FlowText::NotForFlow;
         }
         match self.context.with_untracked(|ctx| flow.advance(&state, FlowInput::Text(text), ctx)) {
             Ok(next) => {
                 self.enter(index, next);
-                true
+                FlowText::Taken
             }
-            Err(FlowError::Invalid(message)) => {
-                let confident = index.search(&query(text, self.locale_untracked(), self.audience())).decision == Decision::Answer;
-                if confident {
-                    self.retire_steps();
-                    self.flow.set(None);
-                    return false;
-                }
-                self.push(Body::Note(message));
-                true
-            }
-            Err(FlowError::Unexpected) => false,
+            Err(FlowError::Invalid(message)) => FlowText::Invalid(message),
+            Err(FlowError::Unexpected) => FlowText::NotForFlow,
         }
     }
 
