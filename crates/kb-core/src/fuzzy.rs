@@ -129,8 +129,10 @@ impl Automaton for Levenshtein {
                     } else if j == 0 {
                         (r + 1).min(self.max as usize + 1) as u8
                     } else {
-                        let substitution = self.cell(prev, r, j - 1) + u8::from(self.query[j as usize - 1] != byte);
-                        let deletion = self.cell(prev, r, j) + 1;
+                        // The previous band sits one cell to the left: prefix j - 1 is its
+                        // cell k, prefix j its cell k + 1 (the cap past its end).
+                        let substitution = prev[k] + u8::from(self.query[j as usize - 1] != byte);
+                        let deletion = if k < 2 * m as usize { prev[k + 1] } else { self.max + 1 } + 1;
                         let insertion = if k == 0 { self.max + 1 } else { band[k - 1] + 1 };
                         substitution.min(deletion).min(insertion).min(self.max + 1)
                     };

@@ -373,10 +373,7 @@ impl Index {
                         if single {
                             // Nothing to deduplicate: straight into the accumulator (this loop
                             // runs for every posting of every query term).
-                            if unit_dot[u as usize] == 0.0 {
-                                touched_units.push(u);
-                            }
-                            unit_dot[u as usize] += dot;
+                            add_dot(&mut unit_dot, &mut touched_units, u, dot);
                         } else {
                             staged_units.push((u, dot));
                         }
@@ -399,10 +396,7 @@ impl Index {
                 add_match(&mut acc[e as usize], &mut touched, e, c, w, g, a, group.alternatives[a].kind);
             }
             for &(u, d) in &staged_units {
-                if unit_dot[u as usize] == 0.0 {
-                    touched_units.push(u);
-                }
-                unit_dot[u as usize] += d;
+                add_dot(&mut unit_dot, &mut touched_units, u, d);
             }
         }
         if query_weight <= 0.0 {
@@ -461,6 +455,14 @@ impl Index {
             .collect();
         (hits, agreement)
     }
+}
+
+/// Adds `dot` to unit `u`'s similarity with the query.
+fn add_dot(unit_dot: &mut [f32], touched: &mut Vec<u32>, u: u32, dot: f32) {
+    if unit_dot[u as usize] == 0.0 {
+        touched.push(u);
+    }
+    unit_dot[u as usize] += dot;
 }
 
 /// Adds query group `g`'s match of entry `e` (through alternative `a`) to its accumulator.
