@@ -108,7 +108,8 @@ impl Saved {
     pub fn load() -> Saved {
         storage()
             .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
-            .and_then(|json| serde_json::from_str(&json).ok())
+            // from_slice, not from_str: one JSON reader type in the wasm (see llm_fallback::chunk::parse_data).
+            .and_then(|json| serde_json::from_slice(json.as_bytes()).ok())
             .unwrap_or_default()
     }
 

@@ -199,7 +199,7 @@ impl FallbackClient {
                 if !got_first_byte && !bytes.is_empty() {
                     got_first_byte = true;
                     drop(first_byte_deadline.take());
-                    web_sys::console::debug_1(&format!("first byte after {:.0} ms", now_ms() - started).into());
+                    web_sys::console::debug_1(&format!("first byte after {} ms", (now_ms() - started) as u64).into());
                 }
                 decoder.push(&bytes)
             };

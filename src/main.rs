@@ -58,8 +58,9 @@ impl Widget {
     /// Merges page context (JSON object of strings: audience, locale, order_id, order_status, …).
     #[wasm_bindgen(js_name = setContext)]
     pub fn set_context(&self, json: &str) -> Result<(), JsValue> {
+        // from_slice, not from_str: one JSON reader type in the wasm (see llm_fallback::chunk::parse_data).
         let value: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(json).map_err(|e| JsValue::from_str(&format!("setContext: {e}")))?;
+            serde_json::from_slice(json.as_bytes()).map_err(|e| JsValue::from_str(&format!("setContext: {e}")))?;
         self.chat.context.update(|ctx| merge_context(ctx, value));
         Ok(())
     }
@@ -93,7 +94,7 @@ pub fn mount(root: web_sys::ShadowRoot, config: &str, emit: js_sys::Function) ->
     PANIC_HOOK.call_once(|| std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&format!("market-assist: {info}").into()))));
     // Effects created below (persistence, deferred answers) need the executor before mount_to.
     let _ = any_spawner::Executor::init_wasm_bindgen();
-    let mut config: Config = serde_json::from_str(config).map_err(|e| JsValue::from_str(&format!("market-assist config: {e}")))?;
+    let mut config: Config = serde_json::from_slice(config.as_bytes()).map_err(|e| JsValue::from_str(&format!("market-assist config: {e}")))?;
     let raw = std::mem::take(&mut config.context);
     merge_context(&mut config.context, raw.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect());
     let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;

@@ -252,7 +252,7 @@ impl Index {
             let df = self.entry_df(offset).unwrap_or(0);
             found.push((d, other_start, std::cmp::Reverse(df), candidate.to_string(), offset));
         }
-        found.sort();
+        found.sort_unstable();
         let best = found.first().map(|f| f.0).unwrap_or(0);
         found
             .into_iter()
@@ -282,7 +282,7 @@ impl Index {
             let df = self.entry_df(offset).unwrap_or(0);
             found.push((df, term.to_string(), offset));
         }
-        found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        found.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         found
             .into_iter()
             .take(MAX_EXPANSIONS)

@@ -526,8 +526,9 @@ impl SessionLedger {
     /// # Errors
     /// [`LedgerError::InvalidJson`] if `json` is not a saved ledger.
     pub fn from_json(json: &str) -> Result<Self, LedgerError> {
+        // from_slice, not from_str: see parse_data.
         let mut ledger: SessionLedger =
-            serde_json::from_str(json).map_err(|e| LedgerError::InvalidJson(e.to_string()))?;
+            serde_json::from_slice(json.as_bytes()).map_err(|e| LedgerError::InvalidJson(e.to_string()))?;
         ledger.trim_cache();
         Ok(ledger)
     }

@@ -296,9 +296,9 @@ impl Redactor {
 fn build(text: &str, cs: &[(usize, char)], mut spans: Vec<(usize, usize, RedactionKind)>) -> Redacted {
     let byte_at = |i: usize| cs.get(i).map_or(text.len(), |&(b, _)| b);
     spans.retain(|&(s, e, _)| s < e);
-    spans.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    spans.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
     let mut kinds: Vec<RedactionKind> = spans.iter().map(|s| s.2).collect();
-    kinds.sort();
+    kinds.sort_unstable();
     kinds.dedup();
 
     let mut merged: Vec<(usize, usize, RedactionKind)> = Vec::new();
