@@ -208,17 +208,17 @@ impl Chat {
         self.when_ready(move |chat| chat.respond(&text));
     }
 
-    /// Runs `action` now if the knowledge pack is loaded, else once it is (so that questions
-    /// and flows requested while it loads are not lost).
+    /// Runs `action` now if the knowledge pack has loaded (or failed to), else once it has, so
+    /// that questions and flows requested while it loads are not lost.
     fn when_ready(&self, action: impl FnOnce(Chat) + 'static) {
-        if self.index.get_untracked().is_some() {
+        if self.index.get_untracked().is_some() || self.load_failed.get_untracked() {
             action(*self);
             return;
         }
         let chat = *self;
         let mut action = Some(action);
         Effect::new(move |_| {
-            if chat.index.get().is_some() {
+            if chat.index.get().is_some() || chat.load_failed.get() {
                 if let Some(act) = action.take() {
                     act(chat);
                 }
@@ -227,7 +227,11 @@ impl Chat {
     }
 
     fn respond(&self, text: &str) {
-        let Some(index) = self.index.get_untracked() else { return };
+        let Some(index) = self.index.get_untracked() else {
+            // The pack could not be loaded: the question still reaches the LLM, or a person.
+            self.fall_back(text.to_string(), Vec::new());
+            return;
+        };
         let slot_error = match self.flow_text(&index, text) {
             FlowText::Taken => return,
             FlowText::NotForFlow => None,

@@ -640,14 +640,21 @@ async fn widget_mount_loads_the_pack_and_answers() {
 async fn widget_mount_reports_a_pack_that_cannot_load() {
     clear_session();
     let (host, shadow) = shadow_host();
-    let widget = crate::mount(shadow.clone(), r#"{"pack":"/no-such-pack.idx"}"#, js_sys::Function::new_no_args("")).expect("mount");
+    let widget = crate::mount(shadow.clone(), r#"{"pack":"/no-such-pack.idx"}"#, recording_emit()).expect("mount");
+    // Asked before the load fails: the question waits, then is not lost with the pack.
+    widget.ask("where is my parcel");
     wait_for("the load to fail", || widget.chat.load_failed.get_untracked()).await;
-    widget.open();
     settle().await;
     let root: JsValue = shadow.into();
     let alert = one(&root, ".ma-error[role='alert']");
     assert_eq!(text(&alert), "Help articles could not be loaded.");
     assert_eq!(count(&root, ".ma-note[role='status']"), 0, "the loading note is gone");
+    // Without knowledge and without an LLM endpoint, a person is the way on.
+    let replies: Vec<String> = all(&root, ".ma-msg.ma-bot:not(.ma-handoff)").iter().map(text).collect();
+    assert_eq!(replies.last().map(String::as_str), Some("I'm not sure I have an answer for that."), "the reply to the waiting question");
+    assert_eq!(count(&root, ".ma-handoff"), 1, "a handoff is offered");
+    let events = recorded_events();
+    assert!(events.iter().any(|(n, d)| n == "handoff" && d["summary"] == "where is my parcel"), "events: {events:?}");
     clear_session();
     host.remove();
 }

@@ -645,6 +645,25 @@ describe("LLM fallback against the fault server", () => {
     assertNoErrors(s);
   });
 
+  it("knowledge pack missing: a question still reaches the LLM, without passages", async (t) => {
+    const s = await setup(t, { scenario: "ok", data: { pack: "no-such-pack.idx.gz" } });
+    await widget(s.page, ".ma-error[role=alert]").waitFor();
+    await ask(s.page, IN_SCOPE);
+    await settle(s.page);
+    // No passage was sent, so the answer's [track-order] marker is not a known citation.
+    assert.equal(await aiText(s.page), OK_TEXT);
+    assert.equal(await widget(s.page, ".ma-ai").last().locator(".ma-chip[data-entry]").count(), 0, "no sources");
+    const reqs = await s.recorded();
+    assert.equal(reqs.length, 1);
+    const [system, ...rest] = reqs[0].body.messages;
+    assert.match(system.content, /## Passages\s+\(no passages/);
+    assert.deepEqual(rest[rest.length - 1], { role: "user", content: IN_SCOPE });
+    assert.deepEqual(await s.events("fallback"), [{ question: IN_SCOPE, redacted: false }]);
+    const unexpected = s.errors.filter((e) => !/knowledge pack \S*no-such-pack\.idx\.gz: HTTP 404/.test(e));
+    assert.deepEqual(unexpected, [], "no page errors besides the missing pack");
+    assert.equal(s.errors.length, 1, "the missing pack is reported once in the console");
+  });
+
   it("no endpoint configured: handoff offered, no request", async (t) => {
     const s = await setup(t, { data: { endpoint: null } });
     await ask(s.page, OOS.weather);
