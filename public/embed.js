@@ -55,7 +55,9 @@
   // Enough style to show the launcher before widget.css arrives; `all: initial` (important, so
   // it wins over host `*` rules) stops host styles from leaking in through inheritance.
   var critical = ":host{all:initial!important;position:fixed!important;z-index:var(--ma-z)!important;bottom:20px!important;" + side + ":20px!important;display:block!important;width:auto!important;height:auto!important}" +
-    ".ma-launcher{all:initial;box-sizing:border-box;width:60px;height:60px;border-radius:50%;background:var(--ma-brand);color:#fff;display:flex;align-items:center;justify-content:center;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.25)}";
+    ".ma-launcher{all:initial;box-sizing:border-box;width:60px;height:60px;border-radius:50%;background:var(--ma-brand);color:#fff;display:flex;align-items:center;justify-content:center;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.25)}" +
+    ".ma-unavailable{position:absolute;bottom:72px;" + side + ":0;width:240px;box-sizing:border-box;padding:12px 14px;border-radius:12px;background:#fff;color:#1f2328;font:14px/1.4 system-ui,sans-serif;box-shadow:0 6px 20px rgba(0,0,0,.25)}" +
+    ".ma-unavailable p{margin:0 0 8px}.ma-unavailable a{color:#1f2328;font-weight:600}";
   var style = document.createElement("style");
   style.textContent = vars + critical;
   var css = document.createElement("link");
@@ -94,6 +96,43 @@
     window.dispatchEvent(new CustomEvent("market-assist:" + name, { detail: detail }));
   }
 
+  // ---- when the bundle cannot load ----------------------------------------------------------
+  // The widget's own strings live in the wasm; these few are for when it never arrives (a CDN
+  // outage, a blocked .wasm), so that a click on the launcher still leads somewhere.
+  var UNAVAILABLE = {
+    en: ["Help is unavailable right now. Please try again in a moment.", "Talk to a person"],
+    id: ["Bantuan sedang tidak tersedia. Silakan coba lagi sebentar lagi.", "Hubungi petugas"],
+    es: ["La ayuda no está disponible ahora. Inténtalo de nuevo en un momento.", "Hablar con una persona"],
+    th: ["ขณะนี้ระบบช่วยเหลือใช้งานไม่ได้ โปรดลองอีกครั้งในอีกสักครู่", "คุยกับเจ้าหน้าที่"],
+    vi: ["Trợ giúp hiện không khả dụng. Vui lòng thử lại sau giây lát.", "Nói chuyện với nhân viên"]
+  };
+  var notice = null;
+  function showUnavailable() {
+    if (notice || widget) return;
+    var words = UNAVAILABLE[String(config.locale).slice(0, 2).toLowerCase()] || UNAVAILABLE.en;
+    notice = document.createElement("div");
+    notice.className = "ma-unavailable";
+    notice.setAttribute("role", "alert");
+    var text = document.createElement("p");
+    text.textContent = words[0];
+    notice.appendChild(text);
+    var handoff = null;
+    try { handoff = config.handoffUrl && new URL(config.handoffUrl, location.href); } catch (e) { /* no link */ }
+    if (handoff && /^(https?|mailto):$/.test(handoff.protocol)) {
+      var link = document.createElement("a");
+      link.href = handoff.href;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = words[1];
+      notice.appendChild(link);
+    }
+    shadow.appendChild(notice);
+  }
+  function hideUnavailable() {
+    if (notice) notice.remove();
+    notice = null;
+  }
+
   // ---- lazy load ----------------------------------------------------------------------------
   function load() {
     if (loading) return loading;
@@ -102,6 +141,7 @@
       .then(function (glue) {
         widget = glue.mount(shadow, JSON.stringify(config), emit);
         placeholder.remove();
+        hideUnavailable();
         if (performance.mark) performance.mark("market-assist:ready");
         var pending = queue.splice(0);
         pending.forEach(function (call) { run(call[0], call[1]); });
@@ -116,7 +156,14 @@
   }
 
   function run(method, args) {
-    if (!widget) { queue.push([method, args]); load(); return; }
+    if (!widget) {
+      queue.push([method, args]);
+      // A call from the page or a click on the launcher retries a failed load, and says so if
+      // it fails again; the queued calls wait for a load that works.
+      hideUnavailable();
+      load().catch(showUnavailable);
+      return;
+    }
     if (method === "setContext") widget.setContext(JSON.stringify(args[0] || {}));
     else widget[method].apply(widget, args);
   }

@@ -108,6 +108,34 @@ test("the launcher is drawn before the wasm loads, and a click before load opens
   await done(page);
 });
 
+test("a bundle that cannot load: the launcher says so in the page's language and offers the handoff; a later click retries", async () => {
+  const [page, errors] = await newPage(browser);
+  let broken = true;
+  await page.route("**/market-assist_bg.wasm", (route) => (broken ? route.fulfill({ status: 503, body: "down" }) : route.continue()));
+  const handoff = "https://help.demo-market.example/contact";
+  await page.goto(servers.page("/unavailable", hostPage(servers.cdnUrl, { lang: "es", data: { "handoff-url": handoff, load: "open" } })));
+  await widget(page, ".ma-launcher").click();
+  const notice = widget(page, ".ma-unavailable[role=alert]");
+  await notice.waitFor();
+  assert.equal(await notice.locator("p").textContent(), "La ayuda no está disponible ahora. Inténtalo de nuevo en un momento.");
+  const link = notice.locator("a");
+  assert.equal(await link.getAttribute("href"), handoff);
+  assert.equal(await link.getAttribute("rel"), "noopener");
+  assert.equal(await link.textContent(), "Hablar con una persona");
+  // The notice sits above the launcher, inside the viewport.
+  const [n, l] = [await notice.boundingBox(), await widget(page, ".ma-launcher").boundingBox()];
+  assert.ok(n.y + n.height <= l.y && n.x >= 0, `notice ${JSON.stringify(n)} above launcher ${JSON.stringify(l)}`);
+  // The CDN is back: the next click loads the widget, opens it, and the notice goes.
+  broken = false;
+  await widget(page, ".ma-launcher").click();
+  await widget(page, ".ma-panel").waitFor();
+  assert.equal(await widget(page, ".ma-unavailable").count(), 0);
+  assert.equal(await widget(page, ".ma-launcher").count(), 1);
+  const unrelated = unexpected(errors).filter((e) => !/could not load the widget|503|Failed to load resource|WebAssembly/.test(e));
+  assert.deepEqual(unrelated, []);
+  await done(page);
+});
+
 const GOLDEN = [
   ["wher is my parcel??", "track-order"],
   ["how do i print the shipping label", "print-shipping-label"],
