@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use kb_core::analysis::{Analyzer, Locale};
+use kb_core::codec::Encode;
 use kb_core::confidence::Calibration;
 use kb_core::format::{write_varint, Container, SectionKind};
 use kb_core::index::{Field, LocaleMeta, Meta, Ranking};
@@ -137,12 +138,11 @@ pub fn build(corpus: &Corpus, options: &BuildOptions) -> Vec<u8> {
     let mut stored = Vec::new();
     let mut entry_bytes = Vec::with_capacity(order.len() * kb_core::format::ENTRY_RECORD_LEN);
     for (n, source) in order.iter().enumerate() {
-        let json = serde_json::to_vec(&source.entry).expect("entries serialise");
         let at = stored.len() as u32;
-        stored.extend_from_slice(&json);
+        source.entry.encode(&mut stored);
         Index::encode_entry_record(
             &mut entry_bytes,
-            (at, json.len() as u32),
+            (at, stored.len() as u32 - at),
             source.entry.locale,
             source.entry.audience,
             source.entry.featured,
@@ -175,13 +175,13 @@ pub fn build(corpus: &Corpus, options: &BuildOptions) -> Vec<u8> {
     let mut flows = corpus.flows.clone();
     flows.sort_by(|a, b| (&a.id, a.locale).cmp(&(&b.id, b.locale)));
     Container::encode(&[
-        (SectionKind::Meta, serde_json::to_vec(&meta).expect("meta serialises")),
+        (SectionKind::Meta, meta.to_bytes()),
         (SectionKind::Terms, terms_bytes),
         (SectionKind::Postings, postings_bytes),
         (SectionKind::Units, unit_bytes),
         (SectionKind::Entries, entry_bytes),
         (SectionKind::Stored, stored),
-        (SectionKind::Flows, serde_json::to_vec(&flows).expect("flows serialise")),
+        (SectionKind::Flows, flows.to_bytes()),
     ])
 }
 

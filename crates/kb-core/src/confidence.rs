@@ -74,7 +74,7 @@ pub enum Decision {
 }
 
 /// The confidence model and its thresholds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Calibration {
     /// One weight per feature.
     pub weights: [f32; FEATURE_COUNT],
@@ -86,7 +86,6 @@ pub struct Calibration {
     pub clarify_threshold: f32,
     /// Smallest score margin between the first two entries for a local answer; below it the
     /// widget asks "did you mean" instead.
-    #[serde(default = "default_min_margin")]
     pub min_margin: f32,
     /// Where the model and thresholds came from (for reports).
     pub source: String,
@@ -104,10 +103,6 @@ impl Default for Calibration {
             source: "default prior".to_string(),
         }
     }
-}
-
-fn default_min_margin() -> f32 {
-    MIN_MARGIN
 }
 
 /// The default [`Calibration::min_margin`]: scores are in [0, 1], so two entries within 0.04

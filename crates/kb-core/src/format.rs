@@ -26,7 +26,7 @@ use std::ops::Range;
 /// The four bytes every index starts with.
 pub const MAGIC: [u8; 4] = *b"KBIX";
 /// The format version this crate reads and writes.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 const HEADER_LEN: usize = 4 + 4 + 4 + 8;
 const DIRECTORY_ENTRY_LEN: usize = 12;
 
@@ -34,7 +34,7 @@ const DIRECTORY_ENTRY_LEN: usize = 12;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum SectionKind {
-    /// JSON: analysis settings, ranking parameters, calibration, statistics.
+    /// Analysis settings, ranking parameters, calibration, statistics ([`crate::codec`]).
     Meta = 1,
     /// An `fst::Map` from locale tag + term to the term's postings offset.
     Terms = 2,
@@ -45,9 +45,9 @@ pub enum SectionKind {
     Units = 4,
     /// Fixed-size records, one per entry.
     Entries = 5,
-    /// Stored entries (JSON each), addressed by the entry records.
+    /// Stored entries ([`crate::codec`], one after another), addressed by the entry records.
     Stored = 6,
-    /// JSON: guided flows.
+    /// Guided flows ([`crate::codec`]).
     Flows = 7,
 }
 

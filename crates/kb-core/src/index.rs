@@ -5,16 +5,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use fst::{Map, Streamer};
-use serde::{Deserialize, Serialize};
 
 use crate::analysis::{Analyzer, Locale};
+use crate::codec::{self, Decode};
 use crate::confidence::Calibration;
 use crate::entry::{Audience, Entry};
 use crate::flow::Flow;
 use crate::format::{read_u32, read_varint, Container, FormatError, SectionKind, ENTRY_RECORD_LEN, UNIT_RECORD_LEN};
 
 /// Which part of an entry a unit of text comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
     /// The entry title.
     Title = 0,
@@ -38,7 +38,7 @@ impl Field {
 }
 
 /// Ranking parameters, stored in the index so that every reader ranks alike.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Ranking {
     /// BM25 term-frequency saturation.
     pub k1: f32,
@@ -55,7 +55,6 @@ pub struct Ranking {
     pub prefix_weight: f32,
     /// Score factor for entries written for exactly the asking audience (buyer or seller) over
     /// entries for everyone, when the page says who is asking.
-    #[serde(default = "default_audience_boost")]
     pub audience_boost: f32,
 }
 
@@ -77,12 +76,8 @@ impl Default for Ranking {
 /// that match alike, too little to lift a weaker match over a clearly better one.
 pub const AUDIENCE_BOOST: f32 = 1.08;
 
-fn default_audience_boost() -> f32 {
-    AUDIENCE_BOOST
-}
-
 /// Per-locale analysis settings and statistics.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LocaleMeta {
     /// The locale.
     pub locale: Locale,
@@ -96,8 +91,8 @@ pub struct LocaleMeta {
     pub avg_field_len: [f32; 3],
 }
 
-/// The index's JSON metadata section.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The index's metadata section.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Meta {
     /// Name of the knowledge base (free text).
     pub name: String,
@@ -226,7 +221,7 @@ impl Index {
         let container = Container::decode(&bytes)?;
         let range = |kind| container.section(kind).ok_or(FormatError::BadSection("missing"));
         let meta_range = range(SectionKind::Meta)?;
-        let meta: Meta = serde_json::from_slice(&bytes[meta_range]).map_err(|e| corrupt(&format!("metadata: {e}")))?;
+        let meta = Meta::from_bytes(&bytes[meta_range]).map_err(|e| corrupt(&format!("metadata: {e}")))?;
         let terms_range = range(SectionKind::Terms)?;
         let terms = Map::new(Slice { bytes: bytes.clone(), start: terms_range.start, end: terms_range.end })
             .map_err(|e| corrupt(&format!("term dictionary: {e}")))?;
@@ -238,7 +233,7 @@ impl Index {
             return Err(corrupt("record table length"));
         }
         let flows_range = range(SectionKind::Flows)?;
-        let flows: Vec<Flow> = serde_json::from_slice(&bytes[flows_range]).map_err(|e| corrupt(&format!("flows: {e}")))?;
+        let flows = Vec::<Flow>::from_bytes(&bytes[flows_range]).map_err(|e| corrupt(&format!("flows: {e}")))?;
         let mut analyzers = BTreeMap::new();
         for lm in &meta.locales {
             let mut a = Analyzer::new(lm.locale);
@@ -388,7 +383,7 @@ impl Index {
 
     /// Decodes the stored entry number `n`, or `None` if it is out of range or damaged.
     pub fn entry(&self, n: u32) -> Option<Entry> {
-        serde_json::from_slice(self.stored_bytes(n)?).ok()
+        Entry::from_bytes(self.stored_bytes(n)?).ok()
     }
 
     /// The id of entry number `n`, without decoding the rest of it (answers are the bulk of an
@@ -402,11 +397,7 @@ impl Index {
     /// # }
     /// ```
     pub fn entry_id(&self, n: u32) -> Option<String> {
-        #[derive(serde::Deserialize)]
-        struct IdOnly {
-            id: String,
-        }
-        serde_json::from_slice::<IdOnly>(self.stored_bytes(n)?).ok().map(|e| e.id)
+        codec::entry_id(self.stored_bytes(n)?).ok()
     }
 
     fn stored_bytes(&self, n: u32) -> Option<&[u8]> {

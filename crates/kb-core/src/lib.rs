@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod codec;
 pub mod confidence;
 pub mod entry;
 pub mod flow;

@@ -1,0 +1,426 @@
+//! The binary encoding of the index's structured sections: metadata, stored entries and flows.
+//!
+//! The widget decodes these on every page load. Read as JSON they cost its wasm a JSON parser
+//! instantiated for every type (about 13 kB of the gzipped shell); this encoding costs a few
+//! hundred bytes of code. Integers are LEB128 varints, `f32`s four little-endian bytes, `bool`s
+//! and enum tags one byte, strings and lists a varint length and their items. A record's fields
+//! are written in declaration order with no names, so changing a stored type means a new
+//! [`crate::format::VERSION`].
+//!
+//! ```
+//! use kb_core::codec::{Decode, Encode};
+//! use kb_core::{Entry, analysis::Locale};
+//!
+//! let entry = Entry::new("track-order", "Track my order", Locale::En, "Open **Orders**.");
+//! let bytes = entry.to_bytes();
+//! assert_eq!(Entry::from_bytes(&bytes), Ok(entry));
+//! assert!(Entry::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+//! ```
+
+use std::fmt;
+
+use crate::analysis::Locale;
+use crate::confidence::{Calibration, FEATURE_COUNT};
+use crate::entry::{Audience, Entry, Link};
+use crate::flow::{Action, Choice, Condition, Flow, Slot, Step};
+use crate::format::{read_varint, write_varint};
+use crate::index::{LocaleMeta, Meta, Ranking};
+
+/// Why bytes could not be decoded: what was being read when they ran out or made no sense.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodeError(pub &'static str);
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "bad {}", self.0)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// A cursor over encoded bytes.
+pub struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// Starts reading at the first byte.
+    pub fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes, pos: 0 }
+    }
+
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], DecodeError> {
+        let end = self.pos.checked_add(n).filter(|&end| end <= self.bytes.len()).ok_or(DecodeError(what))?;
+        let taken = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(taken)
+    }
+
+    fn byte(&mut self, what: &'static str) -> Result<u8, DecodeError> {
+        Ok(self.take(1, what)?[0])
+    }
+
+    fn varint(&mut self, what: &'static str) -> Result<u64, DecodeError> {
+        read_varint(self.bytes, &mut self.pos).ok_or(DecodeError(what))
+    }
+
+    /// A length that the remaining bytes can hold (every item takes at least one byte), so that
+    /// damaged input cannot make a reader allocate more than the input's size.
+    fn len(&mut self, what: &'static str) -> Result<usize, DecodeError> {
+        let n = self.varint(what)?;
+        usize::try_from(n).ok().filter(|&n| n <= self.bytes.len() - self.pos).ok_or(DecodeError(what))
+    }
+}
+
+/// A value that can be written in this encoding.
+pub trait Encode {
+    /// Appends the value's bytes to `out`.
+    fn encode(&self, out: &mut Vec<u8>);
+
+    /// The value's bytes.
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode(&mut out);
+        out
+    }
+}
+
+/// A value that can be read back from this encoding.
+pub trait Decode: Sized {
+    /// Reads one value at the reader's position.
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError>;
+
+    /// Reads a value that must span all of `bytes`.
+    fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let value = Self::decode(&mut r)?;
+        if r.pos != bytes.len() {
+            return Err(DecodeError("trailing bytes"));
+        }
+        Ok(value)
+    }
+}
+
+impl Encode for u32 {
+    fn encode(&self, out: &mut Vec<u8>) {
+        write_varint(out, u64::from(*self));
+    }
+}
+
+impl Decode for u32 {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        u32::try_from(r.varint("integer")?).map_err(|_| DecodeError("integer"))
+    }
+}
+
+impl Encode for f32 {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+}
+
+impl Decode for f32 {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(f32::from_le_bytes(r.take(4, "number")?.try_into().expect("4 bytes")))
+    }
+}
+
+impl Encode for bool {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(u8::from(*self));
+    }
+}
+
+impl Decode for bool {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        match r.byte("flag")? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(DecodeError("flag")),
+        }
+    }
+}
+
+impl Encode for String {
+    fn encode(&self, out: &mut Vec<u8>) {
+        write_varint(out, self.len() as u64);
+        out.extend_from_slice(self.as_bytes());
+    }
+}
+
+impl Decode for String {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let n = r.len("text")?;
+        let bytes = r.take(n, "text")?;
+        std::str::from_utf8(bytes).map(str::to_string).map_err(|_| DecodeError("text"))
+    }
+}
+
+impl<T: Encode> Encode for Vec<T> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        write_varint(out, self.len() as u64);
+        for item in self {
+            item.encode(out);
+        }
+    }
+}
+
+impl<T: Decode> Decode for Vec<T> {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let n = r.len("list")?;
+        let mut items = Vec::with_capacity(n);
+        for _ in 0..n {
+            items.push(T::decode(r)?);
+        }
+        Ok(items)
+    }
+}
+
+impl<T: Encode> Encode for Option<T> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.is_some().encode(out);
+        if let Some(value) = self {
+            value.encode(out);
+        }
+    }
+}
+
+impl<T: Decode> Decode for Option<T> {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(if bool::decode(r)? { Some(T::decode(r)?) } else { None })
+    }
+}
+
+impl<A: Encode, B: Encode> Encode for (A, B) {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.0.encode(out);
+        self.1.encode(out);
+    }
+}
+
+impl<A: Decode, B: Decode> Decode for (A, B) {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok((A::decode(r)?, B::decode(r)?))
+    }
+}
+
+impl<const N: usize> Encode for [f32; N] {
+    fn encode(&self, out: &mut Vec<u8>) {
+        for x in self {
+            x.encode(out);
+        }
+    }
+}
+
+impl<const N: usize> Decode for [f32; N] {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let mut values = [0.0; N];
+        for x in &mut values {
+            *x = f32::decode(r)?;
+        }
+        Ok(values)
+    }
+}
+
+impl Encode for Locale {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(*self as u8);
+    }
+}
+
+impl Decode for Locale {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Locale::ALL.get(r.byte("locale")? as usize).copied().ok_or(DecodeError("locale"))
+    }
+}
+
+impl Encode for Audience {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.to_byte());
+    }
+}
+
+impl Decode for Audience {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let b = r.byte("audience")?;
+        if b > Audience::All.to_byte() {
+            return Err(DecodeError("audience"));
+        }
+        Ok(Audience::from_byte(b))
+    }
+}
+
+impl Encode for Action {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Action::Entry(id) => (0u32, id).encode(out),
+            Action::Url(url) => (1u32, url).encode(out),
+            Action::Handoff => 2u32.encode(out),
+            Action::Event(name) => (3u32, name).encode(out),
+            Action::End => 4u32.encode(out),
+        }
+    }
+}
+
+impl Decode for Action {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(match u32::decode(r)? {
+            0 => Action::Entry(String::decode(r)?),
+            1 => Action::Url(String::decode(r)?),
+            2 => Action::Handoff,
+            3 => Action::Event(String::decode(r)?),
+            4 => Action::End,
+            _ => return Err(DecodeError("flow action")),
+        })
+    }
+}
+
+impl<T: Encode + ?Sized> Encode for &T {
+    fn encode(&self, out: &mut Vec<u8>) {
+        (**self).encode(out);
+    }
+}
+
+/// Encodes and decodes a struct as its fields in the order listed: `encode` writes them in that
+/// order, and the struct literal that decodes them evaluates its fields in the order written.
+macro_rules! record {
+    ($($ty:ident { $($field:ident),* $(,)? })*) => {$(
+        impl Encode for $ty {
+            fn encode(&self, out: &mut Vec<u8>) {
+                $(self.$field.encode(out);)*
+            }
+        }
+
+        impl Decode for $ty {
+            fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+                Ok($ty { $($field: Decode::decode(r)?),* })
+            }
+        }
+    )*};
+}
+
+record! {
+    Link { label, url }
+    Entry { id, title, locale, audience, tags, answer, links, related, featured, flow }
+    Choice { label, target }
+    Condition { key, value, target }
+    Slot { name, pattern, target, error }
+    Step { id, message, conditions, choices, slot, action }
+    Flow { id, locale, title, audience, start, steps }
+    Ranking { k1, field_weight, field_b, centroid_share, fuzzy_weight, prefix_weight, audience_boost }
+    Calibration { weights, bias, answer_threshold, clarify_threshold, min_margin, source }
+    LocaleMeta { locale, stopwords, synonyms, entries, avg_field_len }
+    Meta { name, locales, ranking, calibration }
+}
+
+// The weights are a fixed-size array: a change of feature count must change the format version.
+const _: () = assert!(FEATURE_COUNT == 10, "Calibration::weights changed size: bump format::VERSION");
+
+/// Reads only the id of an encoded [`Entry`] (its first field).
+pub fn entry_id(bytes: &[u8]) -> Result<String, DecodeError> {
+    String::decode(&mut Reader::new(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn flow() -> Flow {
+        let step = |id: &str, action: Option<Action>| Step {
+            id: id.into(),
+            message: format!("at {id} — ขั้นตอน"),
+            conditions: vec![Condition { key: "order_status".into(), value: "shipped".into(), target: "b".into() }],
+            choices: vec![Choice { label: "Yes".into(), target: "b".into() }],
+            slot: Some(Slot { name: "order_id".into(), pattern: "MP#".into(), target: "b".into(), error: "?".into() }),
+            action,
+        };
+        Flow {
+            id: "where-is-my-order".into(),
+            locale: Locale::Th,
+            title: "Where is my order".into(),
+            audience: Audience::Buyer,
+            start: "a".into(),
+            steps: vec![
+                step("a", None),
+                step("b", Some(Action::Entry("track-order".into()))),
+                step("c", Some(Action::Url("https://example.com".into()))),
+                step("d", Some(Action::Handoff)),
+                step("e", Some(Action::Event("done".into()))),
+                step("f", Some(Action::End)),
+            ],
+        }
+    }
+
+    #[test]
+    fn flows_and_meta_round_trip() {
+        let flows = vec![flow(), Flow { steps: Vec::new(), ..flow() }];
+        assert_eq!(Vec::<Flow>::from_bytes(&flows.to_bytes()), Ok(flows));
+        let meta = Meta {
+            name: "kb".into(),
+            locales: vec![LocaleMeta {
+                locale: Locale::Es,
+                stopwords: vec!["de".into(), "la".into()],
+                synonyms: vec![(vec!["paquete".into()], vec!["pedido".into()])],
+                entries: 122,
+                avg_field_len: [1.5, 40.25, 80.0],
+            }],
+            ranking: Ranking::default(),
+            calibration: Calibration::default(),
+        };
+        assert_eq!(Meta::from_bytes(&meta.to_bytes()), Ok(meta));
+    }
+
+    #[test]
+    fn every_truncation_of_a_flow_is_an_error() {
+        let bytes = flow().to_bytes();
+        for n in 0..bytes.len() {
+            assert!(Flow::from_bytes(&bytes[..n]).is_err(), "{n} of {} bytes decoded", bytes.len());
+        }
+    }
+
+    #[test]
+    fn out_of_range_tags_are_errors() {
+        assert_eq!(Locale::from_bytes(&[9]), Err(DecodeError("locale")));
+        assert_eq!(Audience::from_bytes(&[3]), Err(DecodeError("audience")));
+        assert_eq!(bool::from_bytes(&[2]), Err(DecodeError("flag")));
+        assert_eq!(Action::from_bytes(&[5]), Err(DecodeError("flow action")));
+        assert_eq!(String::from_bytes(&[2, 0xff, 0xfe]), Err(DecodeError("text")));
+        // A list claiming more items than there are bytes fails before allocating for them.
+        assert_eq!(Vec::<u32>::from_bytes(&[0xff, 0xff, 0xff, 0xff, 0x0f]), Err(DecodeError("list")));
+    }
+
+    proptest! {
+        #[test]
+        fn entries_round_trip(
+            id in "[a-z-]{1,12}", title in "\\PC{0,20}", answer in "\\PC{0,60}", locale in 0usize..5, audience in 0u8..3,
+            tags in proptest::collection::vec("\\PC{0,8}", 0..3), related in proptest::collection::vec("[a-z-]{1,8}", 0..3),
+            links in proptest::collection::vec(("\\PC{0,8}", "https://[a-z]{1,8}\\.example"), 0..3),
+            featured: bool, flow in proptest::option::of("[a-z-]{1,8}"),
+        ) {
+            let entry = Entry {
+                id, title, answer, tags, related, featured, flow,
+                locale: Locale::ALL[locale],
+                audience: Audience::from_byte(audience),
+                links: links.into_iter().map(|(label, url)| Link { label, url }).collect(),
+            };
+            let bytes = entry.to_bytes();
+            prop_assert_eq!(entry_id(&bytes), Ok(entry.id.clone()));
+            prop_assert_eq!(Entry::from_bytes(&bytes), Ok(entry));
+        }
+
+        #[test]
+        fn random_bytes_are_an_error_or_a_value_that_round_trips(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            if let Ok(entry) = Entry::from_bytes(&bytes) {
+                prop_assert_eq!(Entry::from_bytes(&entry.to_bytes()), Ok(entry));
+            }
+            if let Ok(meta) = Meta::from_bytes(&bytes) {
+                prop_assert_eq!(Meta::from_bytes(&meta.to_bytes()).map(|m| m.to_bytes()), Ok(meta.to_bytes()));
+            }
+            if let Ok(flows) = Vec::<Flow>::from_bytes(&bytes) {
+                prop_assert_eq!(Vec::<Flow>::from_bytes(&flows.to_bytes()), Ok(flows));
+            }
+        }
+    }
+}
