@@ -67,10 +67,8 @@ impl Chat {
             }
         }
         let max = config.max_fallbacks.unwrap_or(DEFAULT_MAX_FALLBACKS);
-        let ledger = saved
-            .ledger
-            .as_deref()
-            .and_then(|j| SessionLedger::from_json(j).ok())
+        let ledger = Saved::load_ledger()
+            .and_then(|j| SessionLedger::from_json(&j).ok())
             .unwrap_or_else(|| SessionLedger::new(max));
         let context = config.context.clone();
         let chat = Chat {
@@ -107,13 +105,9 @@ impl Chat {
             if self.streaming.get() && stored_count == Some(count) {
                 return count;
             }
-            let saved = Saved {
-                messages: self.messages.get(),
-                flow: self.flow.get(),
-                next_id: self.next_id.get_value(),
-                ledger: Some(self.ledger.with_value(SessionLedger::to_json)),
-            };
+            let saved = Saved { messages: self.messages.get(), flow: self.flow.get(), next_id: self.next_id.get_value() };
             saved.store();
+            Saved::store_ledger(&self.ledger.with_value(SessionLedger::to_json));
             count
         });
     }

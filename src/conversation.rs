@@ -1,17 +1,19 @@
 //! What the conversation is: its messages, the flow in progress, and how it is kept in
 //! `sessionStorage` so that it survives reloads and page navigation.
 
+use kb_core::codec::{Decode, DecodeError, Encode, Reader};
 use kb_core::flow::FlowState;
 use kb_core::{Link, Query};
-use serde::{Deserialize, Serialize};
 
 /// Storage key; bump the suffix when the shape changes so old data is ignored, not misread.
-const STORAGE_KEY: &str = "market-assist:conversation:v1";
-/// The most a conversation may take in storage; the oldest messages go first.
+const STORAGE_KEY: &str = "market-assist:conversation:v2";
+/// Storage key of the LLM session ledger (call count and answer cache), kept as its own JSON.
+const LEDGER_KEY: &str = "market-assist:ledger:v1";
+/// The most a conversation may take in storage, in bytes; the oldest messages go first.
 const STORAGE_CAP: usize = 64 * 1024;
 
 /// An entry offered as a choice.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Choice {
     /// Entry id.
     pub id: String,
@@ -20,7 +22,7 @@ pub struct Choice {
 }
 
 /// What a message says.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Body {
     /// The user's words.
     User(String),
@@ -58,7 +60,6 @@ pub enum Body {
         /// The question, for "try again".
         question: String,
         /// The model cited its sources (else they are shown as related articles).
-        #[serde(default)]
         cited: bool,
     },
     /// A step of a guided flow.
@@ -78,7 +79,7 @@ pub enum Body {
 }
 
 /// One message.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Message {
     /// Unique within the conversation (keys the list).
     pub id: u64,
@@ -87,7 +88,7 @@ pub struct Message {
 }
 
 /// Everything kept across reloads.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Saved {
     /// The messages.
     pub messages: Vec<Message>,
@@ -95,8 +96,80 @@ pub struct Saved {
     pub flow: Option<FlowState>,
     /// Next message id.
     pub next_id: u64,
-    /// The LLM session ledger (call cap and cache), as JSON.
-    pub ledger: Option<String>,
+}
+
+// Stored in the knowledge pack's binary encoding: the widget's wasm then needs no JSON code for
+// the conversation's types (about 9 kB of the gzipped shell).
+kb_core::record! {
+    Choice { id, title }
+    Message { id, body }
+    Saved { messages, flow, next_id }
+}
+
+impl Encode for Body {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Body::User(text) => (0u32, text).encode(out),
+            Body::Note(text) => (1u32, text).encode(out),
+            Body::Answer { id, title, markdown, links, flow, feedback } => {
+                (2u32, id).encode(out);
+                (title, markdown).encode(out);
+                (links, flow).encode(out);
+                feedback.encode(out);
+            }
+            Body::Clarify(choices) => (3u32, choices).encode(out),
+            Body::Ai { text, sources, streaming, failed, redacted, question, cited } => {
+                (4u32, text).encode(out);
+                (sources, question).encode(out);
+                [*streaming, *failed, *redacted, *cited].iter().for_each(|flag| flag.encode(out));
+            }
+            Body::Step { text, choices, current } => {
+                (5u32, text).encode(out);
+                (choices, current).encode(out);
+            }
+            Body::Handoff { summary } => (6u32, summary).encode(out),
+        }
+    }
+}
+
+impl Decode for Body {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(match u32::decode(r)? {
+            0 => Body::User(Decode::decode(r)?),
+            1 => Body::Note(Decode::decode(r)?),
+            2 => Body::Answer {
+                id: Decode::decode(r)?,
+                title: Decode::decode(r)?,
+                markdown: Decode::decode(r)?,
+                links: Decode::decode(r)?,
+                flow: Decode::decode(r)?,
+                feedback: Decode::decode(r)?,
+            },
+            3 => Body::Clarify(Decode::decode(r)?),
+            4 => Body::Ai {
+                text: Decode::decode(r)?,
+                sources: Decode::decode(r)?,
+                question: Decode::decode(r)?,
+                streaming: Decode::decode(r)?,
+                failed: Decode::decode(r)?,
+                redacted: Decode::decode(r)?,
+                cited: Decode::decode(r)?,
+            },
+            5 => Body::Step { text: Decode::decode(r)?, choices: Decode::decode(r)?, current: Decode::decode(r)? },
+            6 => Body::Handoff { summary: Decode::decode(r)? },
+            _ => return Err(DecodeError("message")),
+        })
+    }
+}
+
+/// sessionStorage holds strings: each byte is kept as the character with that code
+/// (U+0000–U+00FF), one UTF-16 unit each.
+fn bytes_as_text(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+fn text_as_bytes(text: &str) -> Option<Vec<u8>> {
+    text.chars().map(|c| u8::try_from(c).ok()).collect()
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -108,8 +181,8 @@ impl Saved {
     pub fn load() -> Saved {
         storage()
             .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
-            // from_slice, not from_str: one JSON reader type in the wasm (see llm_fallback::chunk::parse_data).
-            .and_then(|json| serde_json::from_slice(json.as_bytes()).ok())
+            .and_then(|text| text_as_bytes(&text))
+            .and_then(|bytes| Saved::from_bytes(&bytes).ok())
             .unwrap_or_default()
     }
 
@@ -119,12 +192,25 @@ impl Saved {
         let Some(s) = storage() else { return };
         let mut copy = self.clone();
         loop {
-            let Ok(json) = serde_json::to_string(&copy) else { return };
-            if json.len() <= STORAGE_CAP || copy.messages.is_empty() {
-                let _ = s.set_item(STORAGE_KEY, &json);
+            let bytes = copy.to_bytes();
+            if bytes.len() <= STORAGE_CAP || copy.messages.is_empty() {
+                let _ = s.set_item(STORAGE_KEY, &bytes_as_text(&bytes));
                 return;
             }
             copy.messages.remove(0);
+        }
+    }
+
+    /// The LLM session ledger saved by [`Saved::store_ledger`], as JSON.
+    pub fn load_ledger() -> Option<String> {
+        storage()?.get_item(LEDGER_KEY).ok().flatten()
+    }
+
+    /// Keeps the LLM session ledger (its JSON) for the rest of the session; "new conversation"
+    /// does not reset it, so the per-session call cap holds.
+    pub fn store_ledger(json: &str) {
+        if let Some(s) = storage() {
+            let _ = s.set_item(LEDGER_KEY, json);
         }
     }
 

@@ -627,7 +627,7 @@ async fn widget_mount_loads_the_pack_and_answers() {
         "an answer event names the entry: {events:?}"
     );
     // The conversation is persisted for the next page.
-    let saved = web_sys::window().unwrap().session_storage().unwrap().unwrap().get_item("market-assist:conversation:v1").unwrap();
+    let saved = web_sys::window().unwrap().session_storage().unwrap().unwrap().get_item("market-assist:conversation:v2").unwrap();
     assert!(saved.is_some_and(|s| s.contains("payment-methods")), "conversation saved to sessionStorage");
     widget.close();
     settle().await;
@@ -657,6 +657,47 @@ async fn widget_mount_reports_a_pack_that_cannot_load() {
     assert!(events.iter().any(|(n, d)| n == "handoff" && d["summary"] == "where is my parcel"), "events: {events:?}");
     clear_session();
     host.remove();
+}
+
+#[wasm_bindgen_test]
+fn every_kind_of_message_survives_session_storage() {
+    use crate::conversation::{Body, Choice, Message, Saved};
+    clear_session();
+    let choice = |id: &str| Choice { id: id.into(), title: format!("{id} — ไทย ñ") };
+    let bodies = vec![
+        Body::User("wher is my parcel?? 📦".into()),
+        Body::Note("Hi!".into()),
+        Body::Answer {
+            id: "track-order".into(),
+            title: "Track my order".into(),
+            markdown: "Open **Orders**.".into(),
+            links: vec![Link { label: "Orders".into(), url: "https://example.com/orders".into() }],
+            flow: Some("where-is-my-order".into()),
+            feedback: Some(false),
+        },
+        Body::Clarify(vec![choice("refund-status"), choice("partial-refund")]),
+        Body::Ai { text: "See [track-order].".into(), sources: vec![choice("track-order")], streaming: false, failed: true, redacted: true, question: "q".into(), cited: false },
+        Body::Step { text: "Pick one".into(), choices: vec!["Yes".into(), "No".into()], current: true },
+        Body::Handoff { summary: "order MP1".into() },
+    ];
+    let flow = kb_core::flow::FlowState {
+        flow: "where-is-my-order".into(),
+        step: "ask-id".into(),
+        slots: [("order_id".to_string(), "MP1234567890".to_string())].into(),
+        trail: vec!["Yes".into()],
+    };
+    let saved = Saved { messages: bodies.into_iter().enumerate().map(|(i, body)| Message { id: i as u64 * 1000, body }).collect(), flow: Some(flow), next_id: 7000 };
+    saved.store();
+    assert_eq!(Saved::load(), saved);
+    // Damaged storage is an empty conversation, not an error.
+    let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
+    let stored = storage.get_item("market-assist:conversation:v2").unwrap().unwrap();
+    let half: String = stored.chars().take(stored.chars().count() / 2).collect();
+    storage.set_item("market-assist:conversation:v2", &half).unwrap();
+    assert_eq!(Saved::load(), Saved::default());
+    storage.set_item("market-assist:conversation:v2", "not ours: ✓").unwrap();
+    assert_eq!(Saved::load(), Saved::default());
+    clear_session();
 }
 
 // ---- the gzipped pack ----------------------------------------------------------------------

@@ -17,12 +17,13 @@
 //! assert!(Entry::from_bytes(&bytes[..bytes.len() - 1]).is_err());
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::analysis::Locale;
 use crate::confidence::{Calibration, FEATURE_COUNT};
 use crate::entry::{Audience, Entry, Link};
-use crate::flow::{Action, Choice, Condition, Flow, Slot, Step};
+use crate::flow::{Action, Choice, Condition, Flow, FlowState, Slot, Step};
 use crate::format::{read_varint, write_varint};
 use crate::index::{LocaleMeta, Meta, Ranking};
 
@@ -114,6 +115,18 @@ impl Decode for u32 {
     }
 }
 
+impl Encode for u64 {
+    fn encode(&self, out: &mut Vec<u8>) {
+        write_varint(out, *self);
+    }
+}
+
+impl Decode for u64 {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        r.varint("integer")
+    }
+}
+
 impl Encode for f32 {
     fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.to_le_bytes());
@@ -189,6 +202,21 @@ impl<T: Encode> Encode for Option<T> {
 impl<T: Decode> Decode for Option<T> {
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Ok(if bool::decode(r)? { Some(T::decode(r)?) } else { None })
+    }
+}
+
+impl<K: Encode, V: Encode> Encode for BTreeMap<K, V> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        write_varint(out, self.len() as u64);
+        for pair in self {
+            pair.encode(out);
+        }
+    }
+}
+
+impl<K: Decode + Ord, V: Decode> Decode for BTreeMap<K, V> {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Vec::<(K, V)>::decode(r)?.into_iter().collect())
     }
 }
 
@@ -282,25 +310,38 @@ impl<T: Encode + ?Sized> Encode for &T {
     }
 }
 
-/// Encodes and decodes a struct as its fields in the order listed: `encode` writes them in that
-/// order, and the struct literal that decodes them evaluates its fields in the order written.
+/// Implements [`codec::Encode`](crate::codec::Encode) and [`codec::Decode`](crate::codec::Decode)
+/// for structs as their fields in the order listed: `encode` writes them in that order, and the
+/// struct literal that decodes them evaluates its fields in the order written.
+///
+/// ```
+/// use kb_core::codec::{Decode, Encode};
+///
+/// #[derive(Debug, PartialEq)]
+/// struct Choice { id: String, title: String }
+/// kb_core::record! { Choice { id, title } }
+///
+/// let c = Choice { id: "refund-status".into(), title: "Check refund status".into() };
+/// assert_eq!(Choice::from_bytes(&c.to_bytes()), Ok(c));
+/// ```
+#[macro_export]
 macro_rules! record {
     ($($ty:ident { $($field:ident),* $(,)? })*) => {$(
-        impl Encode for $ty {
+        impl $crate::codec::Encode for $ty {
             fn encode(&self, out: &mut Vec<u8>) {
-                $(self.$field.encode(out);)*
+                $($crate::codec::Encode::encode(&self.$field, out);)*
             }
         }
 
-        impl Decode for $ty {
-            fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-                Ok($ty { $($field: Decode::decode(r)?),* })
+        impl $crate::codec::Decode for $ty {
+            fn decode(r: &mut $crate::codec::Reader<'_>) -> Result<Self, $crate::codec::DecodeError> {
+                Ok($ty { $($field: $crate::codec::Decode::decode(r)?),* })
             }
         }
     )*};
 }
 
-record! {
+crate::record! {
     Link { label, url }
     Entry { id, title, locale, audience, tags, answer, links, related, featured, flow }
     Choice { label, target }
@@ -308,6 +349,7 @@ record! {
     Slot { name, pattern, target, error }
     Step { id, message, conditions, choices, slot, action }
     Flow { id, locale, title, audience, start, steps }
+    FlowState { flow, step, slots, trail }
     Ranking { k1, field_weight, field_b, centroid_share, fuzzy_weight, prefix_weight, audience_boost }
     Calibration { weights, bias, answer_threshold, clarify_threshold, min_margin, source }
     LocaleMeta { locale, stopwords, synonyms, entries, avg_field_len }
