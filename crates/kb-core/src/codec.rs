@@ -216,7 +216,13 @@ impl<K: Encode, V: Encode> Encode for BTreeMap<K, V> {
 
 impl<K: Decode + Ord, V: Decode> Decode for BTreeMap<K, V> {
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Vec::<(K, V)>::decode(r)?.into_iter().collect())
+        // Inserted one by one: collecting would link in a sort for pairs that come sorted.
+        let mut map = BTreeMap::new();
+        for _ in 0..r.len("map")? {
+            let (k, v) = <(K, V)>::decode(r)?;
+            map.insert(k, v);
+        }
+        Ok(map)
     }
 }
 
