@@ -66,7 +66,8 @@ impl Widget {
     }
 }
 
-fn merge_context(ctx: &mut Context, value: serde_json::Map<String, serde_json::Value>) {
+// An iterator, not a map: collecting the configuration's pairs into one linked in a sort.
+fn merge_context(ctx: &mut Context, value: impl IntoIterator<Item = (String, serde_json::Value)>) {
     for (k, v) in value {
         // Hosts pass camelCase (`orderId`); flows use snake_case (`order_id`).
         let key: String = k.chars().flat_map(|c| if c.is_ascii_uppercase() { vec!['_', c.to_ascii_lowercase()] } else { vec![c] }).collect();
@@ -96,7 +97,7 @@ pub fn mount(root: web_sys::ShadowRoot, config: &str, emit: js_sys::Function) ->
     let _ = any_spawner::Executor::init_wasm_bindgen();
     let mut config: Config = serde_json::from_slice(config.as_bytes()).map_err(|e| JsValue::from_str(&format!("market-assist config: {e}")))?;
     let raw = std::mem::take(&mut config.context);
-    merge_context(&mut config.context, raw.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect());
+    merge_context(&mut config.context, raw.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))));
     let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
     let container = document.create_element("div")?;
     root.append_child(&container)?;
