@@ -6,8 +6,7 @@
 
 use std::fmt;
 
-use serde::Deserialize;
-
+use crate::json::Json;
 use crate::sse::{SseError, SseParser, DEFAULT_MAX_EVENT_BYTES};
 
 /// Default cap on the reply text (sum of all deltas), in bytes: 16 KiB. A concise support
@@ -124,36 +123,16 @@ impl fmt::Display for ChunkError {
 
 impl std::error::Error for ChunkError {}
 
-#[derive(Deserialize)]
-struct WireChunk {
-    #[serde(default)]
-    choices: Option<Vec<WireChoice>>,
-    #[serde(default)]
-    usage: Option<WireUsage>,
-    #[serde(default)]
-    error: Option<serde_json::Value>,
+/// Member `key` of `object`, `None` when absent or `null`; an error when `fits` rejects it.
+fn member<'a, T>(object: &'a Json, key: &str, fits: impl Fn(&'a Json) -> Option<T>) -> Result<Option<T>, ChunkError> {
+    match object.get(key) {
+        None | Some(Json::Null) => Ok(None),
+        Some(value) => fits(value).map(Some).ok_or_else(|| ChunkError::UnexpectedShape(format!("unexpected `{key}`: {value}"))),
+    }
 }
 
-#[derive(Deserialize)]
-struct WireChoice {
-    #[serde(default)]
-    delta: Option<WireDelta>,
-    #[serde(default)]
-    finish_reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct WireDelta {
-    #[serde(default)]
-    content: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct WireUsage {
-    #[serde(default)]
-    prompt_tokens: Option<u64>,
-    #[serde(default)]
-    completion_tokens: Option<u64>,
+fn object(value: &Json) -> Option<&Json> {
+    value.as_object().map(|_| value)
 }
 
 /// Parses the `data` of one SSE event of a Chat Completions stream.
@@ -193,28 +172,28 @@ pub fn parse_data(data: &str) -> Result<Vec<StreamEvent>, ChunkError> {
     if data == "[DONE]" {
         return Ok(vec![StreamEvent::Done]);
     }
-    // Every JSON read that reaches the widget's wasm goes through from_slice: one serde_json reader
-    // type instead of two (from_str's) keeps ~10 kB of gzip out of the shell.
-    let chunk: WireChunk = serde_json::from_slice(data.as_bytes()).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => ChunkError::UnexpectedShape(e.to_string()),
-        _ => ChunkError::InvalidJson(e.to_string()),
-    })?;
-    if let Some(error) = chunk.error.filter(|e| !e.is_null()) {
-        return Ok(vec![StreamEvent::Error(error_message(&error))]);
+    let chunk = Json::parse(data).map_err(|e| ChunkError::InvalidJson(e.to_string()))?;
+    if chunk.as_object().is_none() {
+        return Err(ChunkError::UnexpectedShape(format!("expected an object, got {chunk}")));
+    }
+    if let Some(error) = member(&chunk, "error", Some)? {
+        return Ok(vec![StreamEvent::Error(error_message(error))]);
     }
     let mut out = Vec::new();
-    if let Some(choice) = chunk.choices.and_then(|c| c.into_iter().next()) {
-        if let Some(text) = choice.delta.and_then(|d| d.content).filter(|t| !t.is_empty()) {
-            out.push(StreamEvent::Delta(text));
+    if let Some(choice) = member(&chunk, "choices", Json::as_array)?.and_then(<[Json]>::first) {
+        let choice = object(choice).ok_or_else(|| ChunkError::UnexpectedShape(format!("unexpected choice: {choice}")))?;
+        let delta = member(choice, "delta", object)?;
+        if let Some(text) = delta.map(|d| member(d, "content", Json::as_str)).transpose()?.flatten().filter(|t| !t.is_empty()) {
+            out.push(StreamEvent::Delta(text.to_string()));
         }
-        if let Some(reason) = choice.finish_reason {
-            out.push(StreamEvent::Finish(FinishReason::from_wire(&reason)));
+        if let Some(reason) = member(choice, "finish_reason", Json::as_str)? {
+            out.push(StreamEvent::Finish(FinishReason::from_wire(reason)));
         }
     }
-    if let Some(usage) = chunk.usage {
+    if let Some(usage) = member(&chunk, "usage", object)? {
         out.push(StreamEvent::Usage {
-            prompt_tokens: usage.prompt_tokens.unwrap_or(0),
-            completion_tokens: usage.completion_tokens.unwrap_or(0),
+            prompt_tokens: member(usage, "prompt_tokens", Json::as_u64)?.unwrap_or(0),
+            completion_tokens: member(usage, "completion_tokens", Json::as_u64)?.unwrap_or(0),
         });
     }
     Ok(out)
@@ -222,15 +201,8 @@ pub fn parse_data(data: &str) -> Result<Vec<StreamEvent>, ChunkError> {
 
 /// The human-readable message of an `error` value: `error.message`, a plain string, or the
 /// JSON itself.
-fn error_message(error: &serde_json::Value) -> String {
-    match error {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Object(map) => match map.get("message") {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            _ => error.to_string(),
-        },
-        other => other.to_string(),
-    }
+fn error_message(error: &Json) -> String {
+    error.as_str().or_else(|| error["message"].as_str()).map_or_else(|| error.to_string(), str::to_string)
 }
 
 /// A problem found by [`StreamDecoder`].

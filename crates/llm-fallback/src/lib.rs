@@ -41,6 +41,7 @@
 
 pub mod chunk;
 pub mod citations;
+pub mod json;
 pub mod policy;
 pub mod redact;
 pub mod request;

@@ -17,6 +17,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::json::Json;
+
 /// Which deadline passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -397,7 +399,7 @@ impl fmt::Display for LedgerError {
 
 impl std::error::Error for LedgerError {}
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct CachedAnswer {
     key: String,
     answer: String,
@@ -430,8 +432,7 @@ pub const DEFAULT_CACHED_ANSWERS: usize = 20;
 /// let restored = SessionLedger::from_json(&stored).unwrap();
 /// assert_eq!(restored, ledger);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionLedger {
     max_calls: u32,
     calls: u32,
@@ -518,17 +519,48 @@ impl SessionLedger {
 
     /// Serialises the ledger for `sessionStorage`.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        let cache = self.cache.iter().map(|c| Json::object([("key", Json::from(c.key.as_str())), ("answer", Json::from(c.answer.as_str()))]));
+        Json::object([
+            ("max_calls", Json::from(self.max_calls)),
+            ("calls", Json::from(self.calls)),
+            ("max_cached", Json::from(self.max_cached as u64)),
+            ("cache", Json::Array(cache.collect())),
+        ])
+        .to_string()
     }
 
-    /// Restores a ledger saved with [`to_json`](Self::to_json). An over-full cache is trimmed.
+    /// Restores a ledger saved with [`to_json`](Self::to_json). A missing member takes its
+    /// default; an over-full cache is trimmed.
     ///
     /// # Errors
     /// [`LedgerError::InvalidJson`] if `json` is not a saved ledger.
     pub fn from_json(json: &str) -> Result<Self, LedgerError> {
-        // from_slice, not from_str: see parse_data.
-        let mut ledger: SessionLedger =
-            serde_json::from_slice(json.as_bytes()).map_err(|e| LedgerError::InvalidJson(e.to_string()))?;
+        let saved = Json::parse(json).map_err(|e| LedgerError::InvalidJson(e.to_string()))?;
+        let invalid = |what: &str| LedgerError::InvalidJson(format!("bad `{what}`"));
+        if saved.as_object().is_none() {
+            return Err(invalid("ledger"));
+        }
+        let defaults = SessionLedger::default();
+        let count = |key: &str, default: u64| match saved.get(key) {
+            None => Ok(default),
+            Some(n) => n.as_u64().filter(|&n| n <= u64::from(u32::MAX)).ok_or_else(|| invalid(key)),
+        };
+        let text = |entry: &Json, key: &str| entry[key].as_str().map(str::to_string).ok_or_else(|| invalid(key));
+        let cache = match saved.get("cache") {
+            None => Vec::new(),
+            Some(list) => list
+                .as_array()
+                .ok_or_else(|| invalid("cache"))?
+                .iter()
+                .map(|entry| Ok(CachedAnswer { key: text(entry, "key")?, answer: text(entry, "answer")? }))
+                .collect::<Result<_, LedgerError>>()?,
+        };
+        let mut ledger = SessionLedger {
+            max_calls: count("max_calls", defaults.max_calls.into())? as u32,
+            calls: count("calls", defaults.calls.into())? as u32,
+            max_cached: count("max_cached", defaults.max_cached as u64)? as usize,
+            cache,
+        };
         ledger.trim_cache();
         Ok(ledger)
     }

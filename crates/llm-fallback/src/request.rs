@@ -16,7 +16,8 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+
+use crate::json::Json;
 
 use crate::redact::{Redacted, Redactor};
 
@@ -204,7 +205,7 @@ impl std::error::Error for RequestError {}
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreparedRequest {
     /// The JSON body for `POST /v1/chat/completions`.
-    pub body: Value,
+    pub body: Json,
     /// The redacted question (`redaction.text`) and what was removed from it.
     pub redaction: Redacted,
 }
@@ -224,6 +225,7 @@ impl PreparedRequest {
 /// Builder of the Chat Completions request for one fallback question.
 ///
 /// ```
+/// use llm_fallback::json::Json;
 /// use llm_fallback::request::{ChatRequest, Passage, Turn};
 ///
 /// let prepared = ChatRequest::new("and if it never arrives? call me on 0812-3456-7890")
@@ -240,16 +242,16 @@ impl PreparedRequest {
 ///     .unwrap();
 ///
 /// let body = &prepared.body;
-/// assert_eq!(body["stream"], true);
-/// assert_eq!(body["model"], "gpt-4o-mini");
-/// assert_eq!(body["max_tokens"], 300);
+/// assert_eq!(body["stream"], Json::Bool(true));
+/// assert_eq!(body["model"].as_str(), Some("gpt-4o-mini"));
+/// assert_eq!(body["max_tokens"].as_u64(), Some(300));
 /// let messages = body["messages"].as_array().unwrap();
 /// assert_eq!(messages.len(), 4); // system, 2 history turns, question
 /// let system = messages[0]["content"].as_str().unwrap();
 /// assert!(system.contains("[parcel-late] My parcel is late"));
 /// assert!(system.contains("Indonesian"));
-/// assert_eq!(messages[3]["role"], "user");
-/// assert_eq!(messages[3]["content"], "and if it never arrives? call me on [phone]");
+/// assert_eq!(messages[3]["role"].as_str(), Some("user"));
+/// assert_eq!(messages[3]["content"].as_str(), Some("and if it never arrives? call me on [phone]"));
 /// ```
 #[derive(Debug, Clone)]
 pub struct ChatRequest {
@@ -390,22 +392,22 @@ impl ChatRequest {
         }
         messages.push(message(Role::User, &redaction.text));
 
-        let mut body = Map::new();
+        let mut body = Vec::new();
         if let Some(model) = cfg.model.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
-            body.insert("model".into(), json!(model));
+            body.push(("model", Json::from(model)));
         }
-        body.insert("stream".into(), json!(true));
-        body.insert("messages".into(), Value::Array(messages));
+        body.push(("stream", Json::Bool(true)));
+        body.push(("messages", Json::Array(messages)));
         if let Some(max_tokens) = cfg.max_tokens {
-            body.insert("max_tokens".into(), json!(max_tokens));
+            body.push(("max_tokens", Json::from(max_tokens)));
         }
         if let Some(t) = cfg.temperature {
-            body.insert("temperature".into(), json!(t));
+            body.push(("temperature", Json::decimal(t)));
         }
         if cfg.include_usage {
-            body.insert("stream_options".into(), json!({ "include_usage": true }));
+            body.push(("stream_options", Json::object([("include_usage", Json::Bool(true))])));
         }
-        Ok(PreparedRequest { body: Value::Object(body), redaction })
+        Ok(PreparedRequest { body: Json::object(body), redaction })
     }
 
     fn system_message(&self) -> String {
@@ -467,8 +469,8 @@ impl ChatRequest {
     }
 }
 
-fn message(role: Role, content: &str) -> Value {
-    json!({ "role": role.as_str(), "content": content })
+fn message(role: Role, content: &str) -> Json {
+    Json::object([("role", Json::from(role.as_str())), ("content", Json::from(content))])
 }
 
 /// Cuts `text` to at most `max` characters, preferring a word boundary near the end and
@@ -545,10 +547,9 @@ mod tests {
     #[test]
     fn minimal_body() {
         let p = ChatRequest::new("  hello  ").build().unwrap();
-        let mut keys: Vec<&String> = p.body.as_object().unwrap().keys().collect();
-        keys.sort();
-        assert_eq!(keys, ["max_tokens", "messages", "stream", "temperature"]);
-        assert_eq!(p.body["temperature"].as_f64().map(|t| (t * 100.0).round()), Some(20.0));
+        let keys: Vec<&str> = p.body.as_object().unwrap().iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["stream", "messages", "max_tokens", "temperature"]);
+        assert_eq!(p.body["temperature"], Json::Number("0.2".into()));
         let m = messages(&p);
         assert_eq!(m.len(), 2);
         assert_eq!(m[1], ("user".to_string(), "hello".to_string()));
@@ -569,7 +570,7 @@ mod tests {
         assert!(p.body.get("model").is_none());
         assert!(p.body.get("max_tokens").is_none());
         assert!(p.body.get("temperature").is_none());
-        assert_eq!(p.body["stream_options"]["include_usage"], true);
+        assert_eq!(p.body["stream_options"]["include_usage"], Json::Bool(true));
         let p = ChatRequest::new("q").system_prompt("Be brief.").build().unwrap();
         assert!(messages(&p)[0].1.starts_with("Be brief.\n\n## Context"));
     }
