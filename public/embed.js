@@ -17,11 +17,15 @@
   var loading = null;
 
   function num(v) { var n = parseFloat(v); return isFinite(n) ? n : undefined; }
-  function json(v) {
+  // Page context as the widget takes it: texts, and null for "remove this key".
+  function texts(o) {
     var out = {};
-    try { var o = v ? JSON.parse(v) : {}; for (var k in o) if (o[k] != null) out[k] = String(o[k]); }
-    catch (e) { console.warn("market-assist: data-context is not JSON"); }
+    for (var k in o) out[k] = o[k] == null ? null : String(o[k]);
     return out;
+  }
+  function json(v) {
+    try { return texts(v ? JSON.parse(v) : {}); }
+    catch (e) { console.warn("market-assist: data-context is not JSON"); return {}; }
   }
 
   var config = {
@@ -87,9 +91,7 @@
   }
 
   // ---- events -----------------------------------------------------------------------------
-  function emit(name, detailJson) {
-    var detail;
-    try { detail = JSON.parse(detailJson); } catch (e) { detail = {}; }
+  function emit(name, detail) {
     (listeners[name] || []).slice().forEach(function (fn) {
       try { fn(detail); } catch (e) { console.error("market-assist listener failed", e); }
     });
@@ -139,7 +141,7 @@
     loading = import(new URL("market-assist.js", base).href)
       .then(function (glue) { return glue.default({ module_or_path: new URL("market-assist_bg.wasm", base).href }).then(function () { return glue; }); })
       .then(function (glue) {
-        widget = glue.mount(shadow, JSON.stringify(config), emit);
+        widget = glue.mount(shadow, config, emit);
         placeholder.remove();
         hideUnavailable();
         if (performance.mark) performance.mark("market-assist:ready");
@@ -164,7 +166,7 @@
       load().catch(showUnavailable);
       return;
     }
-    if (method === "setContext") widget.setContext(JSON.stringify(args[0] || {}));
+    if (method === "setContext") widget.setContext(texts(args[0] || {}));
     else widget[method].apply(widget, args);
   }
 

@@ -133,9 +133,13 @@ impl Chat {
     }
 
     /// Sends an event to the host page's `on(name, fn)` listeners.
-    pub fn emit(&self, name: &str, detail: serde_json::Value) {
+    pub fn emit(&self, name: &str, detail: &[(&str, JsValue)]) {
+        let object = js_sys::Object::new();
+        for (key, value) in detail {
+            let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), value);
+        }
         self.emit.with_value(|f| {
-            let _ = f.call2(&JsValue::NULL, &JsValue::from_str(name), &JsValue::from_str(&detail.to_string()));
+            let _ = f.call2(&JsValue::NULL, &JsValue::from_str(name), &object);
         });
     }
 
@@ -171,7 +175,7 @@ impl Chat {
             if open {
                 self.unread.set(false);
             }
-            self.emit(if open { "open" } else { "close" }, serde_json::json!({}));
+            self.emit(if open { "open" } else { "close" }, &[]);
         }
     }
 
@@ -278,7 +282,7 @@ impl Chat {
     /// Shows entry number `n` as an answer.
     fn show_entry(&self, index: &Index, n: u32, confidence: f32) {
         let Some(e) = index.entry(n) else { return };
-        self.emit("answer", serde_json::json!({"id": e.id, "confidence": confidence}));
+        self.emit("answer", &[("id", e.id.as_str().into()), ("confidence", confidence.into())]);
         self.push(Body::Answer { id: e.id, title: e.title, markdown: e.answer, links: e.links, flow: e.flow, feedback: None });
     }
 
@@ -308,11 +312,11 @@ impl Chat {
                 *feedback = Some(helpful);
             }
         });
-        self.emit("feedback", serde_json::json!({"id": id, "helpful": helpful}));
+        self.emit("feedback", &[("id", id.into()), ("helpful", helpful.into())]);
     }
 
     fn offer_handoff(&self, summary: String) {
-        self.emit("handoff", serde_json::json!({"summary": summary}));
+        self.emit("handoff", &[("summary", summary.as_str().into())]);
         self.push(Body::Handoff { summary });
     }
 
@@ -332,7 +336,7 @@ impl Chat {
         let Some(index) = self.index.get_untracked() else { return };
         let Some(flow) = index.flow(id, self.locale_untracked()) else { return };
         let state = self.context.with_untracked(|ctx| flow.start(ctx));
-        self.emit("flow", serde_json::json!({"id": id, "step": state.step}));
+        self.emit("flow", &[("id", id.into()), ("step", state.step.as_str().into())]);
         self.enter(&index, state);
     }
 
@@ -353,7 +357,7 @@ impl Chat {
                 self.push(Body::Note(format!("[{url}]({url})")));
             }
             Some(Action::Handoff) => self.offer_handoff(summary),
-            Some(Action::Event(name)) => self.emit(&name, serde_json::json!({"flow": flow.id, "summary": summary})),
+            Some(Action::Event(name)) => self.emit(&name, &[("flow", flow.id.as_str().into()), ("summary", summary.as_str().into())]),
             Some(Action::End) | None => {}
         }
     }
@@ -477,7 +481,7 @@ impl Chat {
             return;
         }
         let redacted = prepared.redaction.is_redacted();
-        self.emit("fallback", serde_json::json!({"question": prepared.question(), "redacted": redacted}));
+        self.emit("fallback", &[("question", prepared.question().into()), ("redacted", redacted.into())]);
         // One reply streams at a time: a new fallback question stops the previous reply (its
         // partial text is kept, marked as stopped), so Stop and the typing indicator always
         // belong to the reply in progress.
@@ -552,7 +556,7 @@ impl Chat {
         if let Err(e) = &outcome {
             web_sys::console::warn_1(&format!("fallback ended: {e:?}").into());
             if !matches!(e, FallbackError::Aborted) {
-                self.emit("handoff", serde_json::json!({"summary": question, "reason": format!("{e:?}")}));
+                self.emit("handoff", &[("summary", question.into()), ("reason", format!("{e:?}").into())]);
             }
         }
         self.announce.set(final_text);

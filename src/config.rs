@@ -1,14 +1,14 @@
 //! The embed configuration: `data-*` attributes of the script tag, read by `embed.js` and passed
-//! in as JSON, then adjusted by `setContext`.
+//! in as a plain object, then adjusted by `setContext`.
 
+use js_sys::{Array, Object, Reflect};
 use kb_core::analysis::Locale;
 use kb_core::flow::Context;
 use kb_core::Audience;
-use serde::Deserialize;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// Everything a page owner can configure.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[derive(Clone, Debug, Default)]
 pub struct Config {
     /// URL of the compiled knowledge pack (`kb.idx`, or gzipped `kb.idx.gz`); `{locale}` in it
     /// stands for the current locale code (`kb.{locale}.idx.gz`).
@@ -48,6 +48,41 @@ pub struct Config {
 }
 
 impl Config {
+    /// Reads the object `embed.js` builds (camelCase members). A member that is missing or of
+    /// another type counts as not set, so a damaged attribute cannot stop the widget.
+    pub fn from_js(object: &JsValue) -> Config {
+        let get = |key: &str| Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+        let text = |key: &str| get(key).as_string();
+        let number = |key: &str| get(key).as_f64().filter(|n| n.is_finite() && *n >= 0.0);
+        let redact = get("redact");
+        let mut context = Context::new();
+        // Inserted one by one: collecting into the map would link in a sort.
+        for (key, value) in context_pairs(&get("context")) {
+            if let Some(value) = value {
+                context.insert(key, value);
+            }
+        }
+        Config {
+            pack: text("pack").unwrap_or_default(),
+            endpoint: text("endpoint"),
+            model: text("model"),
+            token: text("token"),
+            locale: text("locale"),
+            audience: text("audience"),
+            greeting: text("greeting"),
+            handoff_url: text("handoffUrl"),
+            answer_threshold: number("answerThreshold").map(|n| n as f32),
+            clarify_threshold: number("clarifyThreshold").map(|n| n as f32),
+            system_prompt: text("systemPrompt"),
+            max_fallbacks: number("maxFallbacks").map(|n| n as u32),
+            redact: if Array::is_array(&redact) { Array::from(&redact).iter().filter_map(|p| p.as_string()).collect() } else { Vec::new() },
+            dir: text("dir"),
+            context,
+            first_byte_timeout: number("firstByteTimeout").map(|n| n as u64),
+            total_timeout: number("totalTimeout").map(|n| n as u64),
+        }
+    }
+
     /// The knowledge locale: context, then configuration, falling back to English.
     pub fn locale(&self, context: &Context) -> Locale {
         context
@@ -65,4 +100,21 @@ impl Config {
             .and_then(|a| a.parse().ok())
             .unwrap_or(Audience::All)
     }
+}
+
+/// The members of a page-context object: a text value, or `None` for `null` (remove the key).
+/// Other values are skipped (`embed.js` turns numbers and booleans into text).
+pub fn context_pairs(object: &JsValue) -> Vec<(String, Option<String>)> {
+    let entries = if object.is_object() { Object::entries(object.unchecked_ref()) } else { Array::new() };
+    entries.iter().filter_map(|pair| {
+        let pair = Array::from(&pair);
+        let key = pair.get(0).as_string()?;
+        let value = pair.get(1);
+        if value.is_null() || value.is_undefined() {
+            Some((key, None))
+        } else {
+            value.as_string().map(|v| (key, Some(v)))
+        }
+    })
+    .collect()
 }

@@ -55,49 +55,44 @@ impl Widget {
         self.chat.start_flow(id);
     }
 
-    /// Merges page context (JSON object of strings: audience, locale, order_id, order_status, …).
+    /// Merges page context (an object of texts: audience, locale, orderId, order_status, …; a
+    /// `null` removes a key).
     #[wasm_bindgen(js_name = setContext)]
-    pub fn set_context(&self, json: &str) -> Result<(), JsValue> {
-        // from_slice, not from_str: one JSON reader type in the wasm (see llm_fallback::chunk::parse_data).
-        let value: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(json.as_bytes()).map_err(|e| JsValue::from_str(&format!("setContext: {e}")))?;
-        self.chat.context.update(|ctx| merge_context(ctx, value));
+    pub fn set_context(&self, context: JsValue) -> Result<(), JsValue> {
+        if !context.is_object() {
+            return Err(JsValue::from_str("market-assist: setContext takes an object"));
+        }
+        self.chat.context.update(|ctx| merge_context(ctx, config::context_pairs(&context)));
         Ok(())
     }
 }
 
 // An iterator, not a map: collecting the configuration's pairs into one linked in a sort.
-fn merge_context(ctx: &mut Context, value: impl IntoIterator<Item = (String, serde_json::Value)>) {
-    for (k, v) in value {
+fn merge_context(ctx: &mut Context, pairs: impl IntoIterator<Item = (String, Option<String>)>) {
+    for (k, v) in pairs {
         // Hosts pass camelCase (`orderId`); flows use snake_case (`order_id`).
         let key: String = k.chars().flat_map(|c| if c.is_ascii_uppercase() { vec!['_', c.to_ascii_lowercase()] } else { vec![c] }).collect();
         match v {
-            serde_json::Value::Null => {
-                ctx.remove(&key);
-            }
-            serde_json::Value::String(s) => {
-                ctx.insert(key, s);
-            }
-            other => {
-                ctx.insert(key, other.to_string());
-            }
-        }
+            None => ctx.remove(&key),
+            Some(value) => ctx.insert(key, value),
+        };
     }
 }
 
-/// Mounts the widget into `root` (a shadow root made by `embed.js`). `config` is the JSON of the
-/// script tag's data attributes; `emit(name, detailJson)` delivers events to the host page.
+/// Mounts the widget into `root` (a shadow root made by `embed.js`). `config` is the object
+/// `embed.js` makes of the script tag's data attributes; `emit(name, detail)` delivers events to
+/// the host page.
 #[wasm_bindgen]
-pub fn mount(root: web_sys::ShadowRoot, config: &str, emit: js_sys::Function) -> Result<Widget, JsValue> {
+pub fn mount(root: web_sys::ShadowRoot, config: JsValue, emit: js_sys::Function) -> Result<Widget, JsValue> {
     // A bug should say what it is in the console, not just "unreachable". Once: setting the
     // hook again after a panic would itself panic.
     static PANIC_HOOK: std::sync::Once = std::sync::Once::new();
     PANIC_HOOK.call_once(|| std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&format!("market-assist: {info}").into()))));
     // Effects created below (persistence, deferred answers) need the executor before mount_to.
     let _ = any_spawner::Executor::init_wasm_bindgen();
-    let mut config: Config = serde_json::from_slice(config.as_bytes()).map_err(|e| JsValue::from_str(&format!("market-assist config: {e}")))?;
+    let mut config = Config::from_js(&config);
     let raw = std::mem::take(&mut config.context);
-    merge_context(&mut config.context, raw.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))));
+    merge_context(&mut config.context, raw.into_iter().map(|(k, v)| (k, Some(v))));
     let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
     let container = document.create_element("div")?;
     root.append_child(&container)?;

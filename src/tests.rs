@@ -550,9 +550,9 @@ async fn set_context_switches_the_audience_of_the_starters() {
     w.open().await;
     let starters = || w.all(".ma-starters button").iter().map(|b| b.get_attribute("data-entry").unwrap_or_default()).collect::<Vec<_>>();
     assert_eq!(starters(), ["track-order"], "a buyer does not see the seller-only starter");
-    // The JS API the host page calls (`widget.setContext(json)`).
+    // The JS API the host page calls (`widget.setContext(object)`, texts as embed.js passes them).
     let api = crate::Widget { chat: w.chat };
-    api.set_context(r#"{"audience":"seller","orderId":"MP1234567890"}"#).expect("valid context");
+    api.set_context(js(r#"{"audience":"seller","orderId":"MP1234567890","order_status":"shipped"}"#)).expect("valid context");
     settle().await;
     assert_eq!(starters(), ["seller-fees", "track-order"], "a seller sees both");
     assert_eq!(
@@ -560,7 +560,10 @@ async fn set_context_switches_the_audience_of_the_starters() {
         Some("MP1234567890"),
         "camelCase keys become snake_case"
     );
-    assert!(api.set_context("not json").is_err());
+    // null removes a key; anything but an object is refused.
+    api.set_context(js(r#"{"orderStatus":null}"#)).expect("valid context");
+    assert_eq!(w.chat.context.with_untracked(|c| c.get("order_status").cloned()), None);
+    assert!(api.set_context(JsValue::from_str("audience=buyer")).is_err());
     w.unmount().await;
 }
 
@@ -588,13 +591,18 @@ fn recording_emit() -> js_sys::Function {
     js_sys::Function::new_with_args("name, detail", "window.__maEvents.push([name, detail]);")
 }
 
+/// A JS value from JSON text, as a host page would pass it.
+fn js(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).expect("test JSON")
+}
+
 fn recorded_events() -> Vec<(String, serde_json::Value)> {
     let events: js_sys::Array = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__maEvents".into()).unwrap().unchecked_into();
     events
         .iter()
         .map(|e| {
             let pair: js_sys::Array = e.unchecked_into();
-            let detail = pair.get(1).as_string().unwrap_or_default();
+            let detail: String = js_sys::JSON::stringify(&pair.get(1)).map(String::from).unwrap_or_default();
             (pair.get(0).as_string().unwrap_or_default(), serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null))
         })
         .collect()
@@ -608,7 +616,7 @@ async fn widget_mount_loads_the_pack_and_answers() {
         "pack": format!("data:application/octet-stream;base64,{}", base64(&pack())),
         "locale": "en",
     });
-    let widget = crate::mount(shadow.clone(), &config.to_string(), recording_emit()).expect("mount");
+    let widget = crate::mount(shadow.clone(), js(&config.to_string()), recording_emit()).expect("mount");
     let root: JsValue = shadow.clone().into();
     wait_for("the pack to load", || widget.chat.index.get_untracked().is_some() || widget.chat.load_failed.get_untracked()).await;
     assert!(!widget.chat.load_failed.get_untracked(), "pack failed to load");
@@ -640,7 +648,7 @@ async fn widget_mount_loads_the_pack_and_answers() {
 async fn widget_mount_reports_a_pack_that_cannot_load() {
     clear_session();
     let (host, shadow) = shadow_host();
-    let widget = crate::mount(shadow.clone(), r#"{"pack":"/no-such-pack.idx"}"#, recording_emit()).expect("mount");
+    let widget = crate::mount(shadow.clone(), js(r#"{"pack":"/no-such-pack.idx"}"#), recording_emit()).expect("mount");
     // Asked before the load fails: the question waits, then is not lost with the pack.
     widget.ask("where is my parcel");
     wait_for("the load to fail", || widget.chat.load_failed.get_untracked()).await;
