@@ -5,9 +5,10 @@
 //! and configured patterns from what leaves the device ([`redact`]), decodes the streamed
 //! Server-Sent-Events reply incrementally and within size caps ([`sse`], [`chunk`]), turns
 //! `[entry-id]` markers into citations of known passages ([`citations`]), and decides on
-//! retries, timeouts, per-session call caps and repeated-question caching ([`policy`]). It has
-//! no I/O, no clock and no web dependencies, so the same code runs in `cargo test` and in the
-//! wasm32 widget, which only has to `fetch` with the body and feed the response bytes back in.
+//! retries, timeouts, per-session call caps and repeated-question caching ([`policy`]). The
+//! JSON of the wire format is its own small [`json`] module, so the widget links no JSON library.
+//! It has no I/O, no clock and no web dependencies, so the same code runs in `cargo test` and in
+//! the wasm32 widget, which only has to `fetch` with the body and feed the response bytes back in.
 //!
 //! ```
 //! use llm_fallback::{ChatRequest, Passage, StreamDecoder, StreamEvent, split_citations, Segment};
