@@ -297,9 +297,11 @@ fn build(text: &str, cs: &[(usize, char)], mut spans: Vec<(usize, usize, Redacti
     let byte_at = |i: usize| cs.get(i).map_or(text.len(), |&(b, _)| b);
     spans.retain(|&(s, e, _)| s < e);
     spans.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-    let mut kinds: Vec<RedactionKind> = spans.iter().map(|s| s.2).collect();
-    kinds.sort_unstable();
-    kinds.dedup();
+    // In declaration order, without sorting a list of four possible values.
+    let kinds: Vec<RedactionKind> = [RedactionKind::Email, RedactionKind::Card, RedactionKind::Phone, RedactionKind::Custom]
+        .into_iter()
+        .filter(|k| spans.iter().any(|s| s.2 == *k))
+        .collect();
 
     let mut merged: Vec<(usize, usize, RedactionKind)> = Vec::new();
     for (s, e, kind) in spans {
