@@ -25,6 +25,11 @@ const MAX_TYPO_EXPANSIONS: usize = 2;
 /// Dictionary terms a prefix is compared over before the most frequent are kept.
 const MAX_COMPLETION_CANDIDATES: usize = 256;
 
+/// A dictionary term near a query term, in the order that ranks candidates: fewest edits, then
+/// same first letter, then in most entries, then the term itself, and its postings offset.
+/// Typos and completions share it, so the wasm carries one sort for both.
+type Nearby = (u8, bool, std::cmp::Reverse<u32>, String, u64);
+
 /// A question put to the index.
 ///
 /// ```
@@ -242,7 +247,7 @@ impl Index {
             return Vec::new();
         }
         let mut stream = self.terms.search(Levenshtein::new(tag, term, max)).into_stream();
-        let mut found = Vec::new();
+        let mut found: Vec<Nearby> = Vec::new();
         while let Some((k, offset)) = stream.next() {
             let Ok(candidate) = std::str::from_utf8(&k[1..]) else { continue };
             let d = distance(term, candidate).max(1) as u8;
@@ -272,7 +277,7 @@ impl Index {
         let tagged = format!("{}{prefix}", tag as char);
         let automaton = fst::automaton::Str::new(&tagged);
         let mut stream = self.terms.search(fst::Automaton::starts_with(automaton)).into_stream();
-        let mut found = Vec::new();
+        let mut found: Vec<Nearby> = Vec::new();
         // A one-letter prefix would visit a large part of a big dictionary on every keystroke.
         while let Some((k, offset)) = stream.next() {
             if found.len() >= MAX_COMPLETION_CANDIDATES {
@@ -280,13 +285,13 @@ impl Index {
             }
             let Ok(term) = std::str::from_utf8(&k[1..]) else { continue };
             let df = self.entry_df(offset).unwrap_or(0);
-            found.push((df, term.to_string(), offset));
+            found.push((0, false, std::cmp::Reverse(df), term.to_string(), offset));
         }
-        found.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        found.sort_unstable();
         found
             .into_iter()
             .take(MAX_EXPANSIONS)
-            .map(|(_, term, offset)| {
+            .map(|(_, _, _, term, offset)| {
                 let exact = term == prefix;
                 Alternative {
                     term,
