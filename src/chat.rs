@@ -282,7 +282,7 @@ impl Chat {
     /// Shows entry number `n` as an answer.
     fn show_entry(&self, index: &Index, n: u32, confidence: f32) {
         let Some(e) = index.entry(n) else { return };
-        self.emit("answer", &[("id", e.id.as_str().into()), ("confidence", confidence.into())]);
+        self.emit("answer", &[("id", e.id.as_str().into()), ("confidence", JsValue::from_f64(round3(confidence)))]);
         self.push(Body::Answer { id: e.id, title: e.title, markdown: e.answer, links: e.links, flow: e.flow, feedback: None });
     }
 
@@ -604,4 +604,10 @@ fn announcement(body: &Body) -> String {
         Body::Ai { text, .. } => text.clone(),
         Body::Handoff { .. } | Body::User(_) => String::new(),
     }
+}
+
+/// A confidence for the host page: three decimals (an `f32` widened to a JS number would show
+/// digits it never had, 0.9612345099449158 for 0.9612345).
+fn round3(x: f32) -> f64 {
+    (f64::from(x) * 1000.0).round() / 1000.0
 }

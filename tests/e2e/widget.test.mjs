@@ -369,6 +369,7 @@ test("JS API: on() returns an unsubscribe that works; events fire to listeners a
   const a = log.find((e) => e[0] === "A");
   assert.equal(a[1], "track-order");
   assert.ok(a[2] > 0.5 && a[2] <= 1, `confidence ${a[2]}`);
+  assert.equal(Math.round(a[2] * 1000) / 1000, a[2], `confidence ${a[2]} has at most three decimals`);
   assert.ok(log.some((e) => e[0] === "B" && e[1] === "track-order"));
   assert.ok(log.some((e) => e[0] === "window" && e[1] === "track-order"));
 
