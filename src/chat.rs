@@ -554,9 +554,9 @@ impl Chat {
             self.ledger.update_value(|l| l.remember(key, &final_text));
         }
         if let Err(e) = &outcome {
-            web_sys::console::warn_1(&format!("fallback ended: {e:?}").into());
+            web_sys::console::warn_1(&format!("fallback ended: {e}").into());
             if !matches!(e, FallbackError::Aborted) {
-                self.emit("handoff", &[("summary", question.into()), ("reason", format!("{e:?}").into())]);
+                self.emit("handoff", &[("summary", question.into()), ("reason", e.to_string().into())]);
             }
         }
         self.announce.set(final_text);

@@ -23,6 +23,17 @@ pub enum FallbackError {
     Stream(String),
 }
 
+/// What the host page's `handoff` event says as its `reason`, and the console.
+impl std::fmt::Display for FallbackError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FallbackError::Aborted => f.write_str("stopped"),
+            FallbackError::GaveUp(reason) => reason.fmt(f),
+            FallbackError::Stream(why) => f.write_str(why),
+        }
+    }
+}
+
 /// Talks to one OpenAI-compatible endpoint.
 #[derive(Clone)]
 pub struct FallbackClient {
