@@ -106,15 +106,17 @@ impl Config {
 /// Other values are skipped (`embed.js` turns numbers and booleans into text).
 pub fn context_pairs(object: &JsValue) -> Vec<(String, Option<String>)> {
     let entries = if object.is_object() { Object::entries(object.unchecked_ref()) } else { Array::new() };
-    entries.iter().filter_map(|pair| {
-        let pair = Array::from(&pair);
-        let key = pair.get(0).as_string()?;
-        let value = pair.get(1);
-        if value.is_null() || value.is_undefined() {
-            Some((key, None))
-        } else {
-            value.as_string().map(|v| (key, Some(v)))
-        }
-    })
-    .collect()
+    entries
+        .iter()
+        .filter_map(|pair| {
+            let pair = Array::from(&pair);
+            let key = pair.get(0).as_string()?;
+            let value = pair.get(1);
+            if value.is_null() || value.is_undefined() {
+                Some((key, None))
+            } else {
+                value.as_string().map(|v| (key, Some(v)))
+            }
+        })
+        .collect()
 }
