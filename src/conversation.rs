@@ -106,28 +106,23 @@ kb_core::record! {
     Saved { messages, flow, next_id }
 }
 
+/// Writes a variant tag and its fields, in the order [`Body::decode`] reads them.
+macro_rules! put {
+    ($out:ident; $($value:expr),+) => {{ $($value.encode($out);)+ }};
+}
+
 impl Encode for Body {
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
-            Body::User(text) => (0u32, text).encode(out),
-            Body::Note(text) => (1u32, text).encode(out),
-            Body::Answer { id, title, markdown, links, flow, feedback } => {
-                (2u32, id).encode(out);
-                (title, markdown).encode(out);
-                (links, flow).encode(out);
-                feedback.encode(out);
-            }
-            Body::Clarify(choices) => (3u32, choices).encode(out),
+            Body::User(text) => put!(out; 0u32, text),
+            Body::Note(text) => put!(out; 1u32, text),
+            Body::Answer { id, title, markdown, links, flow, feedback } => put!(out; 2u32, id, title, markdown, links, flow, feedback),
+            Body::Clarify(choices) => put!(out; 3u32, choices),
             Body::Ai { text, sources, streaming, failed, redacted, question, cited } => {
-                (4u32, text).encode(out);
-                (sources, question).encode(out);
-                [*streaming, *failed, *redacted, *cited].iter().for_each(|flag| flag.encode(out));
+                put!(out; 4u32, text, sources, question, streaming, failed, redacted, cited)
             }
-            Body::Step { text, choices, current } => {
-                (5u32, text).encode(out);
-                (choices, current).encode(out);
-            }
-            Body::Handoff { summary } => (6u32, summary).encode(out),
+            Body::Step { text, choices, current } => put!(out; 5u32, text, choices, current),
+            Body::Handoff { summary } => put!(out; 6u32, summary),
         }
     }
 }
