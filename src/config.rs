@@ -56,12 +56,7 @@ impl Config {
         let number = |key: &str| get(key).as_f64().filter(|n| n.is_finite() && *n >= 0.0);
         let redact = get("redact");
         let mut context = Context::new();
-        // Inserted one by one: collecting into the map would link in a sort.
-        for (key, value) in context_pairs(&get("context")) {
-            if let Some(value) = value {
-                context.insert(key, value);
-            }
-        }
+        merge_context(&mut context, context_pairs(&get("context")));
         Config {
             pack: text("pack").unwrap_or_default(),
             endpoint: text("endpoint"),
@@ -99,6 +94,25 @@ impl Config {
             .or(self.audience.as_ref())
             .and_then(|a| a.parse().ok())
             .unwrap_or(Audience::All)
+    }
+}
+
+/// Merges page-context pairs into `ctx`: a text sets its key, `None` removes it. Hosts write
+/// camelCase (`orderId`); flows read snake_case (`order_id`). Pairs are inserted one by one:
+/// collecting them into a map would link in a sort.
+pub fn merge_context(ctx: &mut Context, pairs: Vec<(String, Option<String>)>) {
+    for (name, value) in pairs {
+        let mut key = String::with_capacity(name.len() + 2);
+        for c in name.chars() {
+            if c.is_ascii_uppercase() {
+                key.push('_');
+            }
+            key.push(c.to_ascii_lowercase());
+        }
+        match value {
+            None => ctx.remove(&key),
+            Some(value) => ctx.insert(key, value),
+        };
     }
 }
 

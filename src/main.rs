@@ -13,7 +13,6 @@ mod ui;
 
 use std::sync::Arc;
 
-use kb_core::flow::Context;
 use kb_core::Index;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
@@ -62,20 +61,8 @@ impl Widget {
         if !context.is_object() {
             return Err(JsValue::from_str("market-assist: setContext takes an object"));
         }
-        self.chat.context.update(|ctx| merge_context(ctx, config::context_pairs(&context)));
+        self.chat.context.update(|ctx| config::merge_context(ctx, config::context_pairs(&context)));
         Ok(())
-    }
-}
-
-// An iterator, not a map: collecting the configuration's pairs into one linked in a sort.
-fn merge_context(ctx: &mut Context, pairs: impl IntoIterator<Item = (String, Option<String>)>) {
-    for (k, v) in pairs {
-        // Hosts pass camelCase (`orderId`); flows use snake_case (`order_id`).
-        let key: String = k.chars().flat_map(|c| if c.is_ascii_uppercase() { vec!['_', c.to_ascii_lowercase()] } else { vec![c] }).collect();
-        match v {
-            None => ctx.remove(&key),
-            Some(value) => ctx.insert(key, value),
-        };
     }
 }
 
@@ -90,9 +77,7 @@ pub fn mount(root: web_sys::ShadowRoot, config: JsValue, emit: js_sys::Function)
     PANIC_HOOK.call_once(|| std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&format!("market-assist: {info}").into()))));
     // Effects created below (persistence, deferred answers) need the executor before mount_to.
     let _ = any_spawner::Executor::init_wasm_bindgen();
-    let mut config = Config::from_js(&config);
-    let raw = std::mem::take(&mut config.context);
-    merge_context(&mut config.context, raw.into_iter().map(|(k, v)| (k, Some(v))));
+    let config = Config::from_js(&config);
     let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
     let container = document.create_element("div")?;
     root.append_child(&container)?;
