@@ -384,9 +384,9 @@ impl Chat {
         }
     }
 
-    /// Typed text during a flow: fills the slot if it fits, otherwise leaves the flow when the
-    /// text is a confident question of its own. Returns true if the flow handled it.
-    /// Offers typed text to the current flow step.
+    /// Offers typed text to the current flow step: its slot takes the text if it fits; a step
+    /// without a slot ends the flow. Whether misfitting text is a new question is for the caller,
+    /// which searches it anyway.
     fn flow_text(&self, index: &Index, text: &str) -> FlowText {
         let Some(state) = self.flow.get_untracked() else { return FlowText::NotForFlow };
         let Some(flow) = index.flow(&state.flow, self.locale_untracked()) else { return FlowText::NotForFlow };
