@@ -133,11 +133,14 @@ async fn fetch_pack(url: &str) -> Result<Index, String> {
     if !response.ok() {
         return Err(format!("HTTP {}", response.status()));
     }
-    let mut bytes = response.binary().await.map_err(|e| e.to_string())?;
-    if bytes.starts_with(&GZIP_MAGIC) {
+    // The bytes stay on the JS side until they are the pack itself: one copy into the wasm.
+    let raw = web_sys::Response::from(response);
+    let buffer = raw.array_buffer().map_err(|e| describe(&e))?;
+    let mut bytes = js_sys::Uint8Array::new(&wasm_bindgen_futures::JsFuture::from(buffer).await.map_err(|e| describe(&e))?);
+    if bytes.length() >= 2 && [bytes.get_index(0), bytes.get_index(1)] == GZIP_MAGIC {
         bytes = gunzip(&bytes).await.map_err(|e| format!("gzip: {}", describe(&e)))?;
     }
-    Index::from_bytes(bytes).map_err(|e| e.to_string())
+    Index::from_bytes(bytes.to_vec()).map_err(|e| e.to_string())
 }
 
 /// The first bytes of a gzip member.
@@ -147,15 +150,15 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// (`kb.idx.gz`) so that hosts which do not compress unknown file types still send a third of
 /// it; a host that does add `Content-Encoding: gzip` has the browser undo that layer first, and
 /// the bytes then no longer start with the gzip magic.
-async fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, JsValue> {
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+async fn gunzip(bytes: &js_sys::Uint8Array) -> Result<js_sys::Uint8Array, JsValue> {
+    let parts = js_sys::Array::of1(bytes);
     let blob = web_sys::Blob::new_with_u8_array_sequence(&parts)?;
     let inflate = DecompressionStream::new("gzip")?;
     let pair = web_sys::ReadableWritablePair::new(&inflate.readable(), &inflate.writable());
     let stream = blob.stream().pipe_through(&pair);
     let response = web_sys::Response::new_with_opt_readable_stream(Some(&stream))?;
     let buffer = wasm_bindgen_futures::JsFuture::from(response.array_buffer()?).await?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    Ok(js_sys::Uint8Array::new(&buffer))
 }
 
 // web-sys has `DecompressionStream` only behind `web_sys_unstable_apis`, which would switch on
