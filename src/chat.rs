@@ -105,7 +105,8 @@ impl Chat {
             if self.streaming.get() && stored_count == Some(count) {
                 return count;
             }
-            let saved = Saved { messages: self.messages.get(), flow: self.flow.get(), next_id: self.next_id.get_value() };
+            let saved =
+                Saved { messages: self.messages.get(), flow: self.flow.get(), next_id: self.next_id.get_value() };
             saved.store();
             Saved::store_ledger(&self.ledger.with_value(SessionLedger::to_json));
             count
@@ -165,7 +166,8 @@ impl Chat {
     }
 
     fn greet(&self) {
-        let greeting = self.config.with_value(|c| c.greeting.clone()).unwrap_or_else(|| self.text().greeting.to_string());
+        let greeting =
+            self.config.with_value(|c| c.greeting.clone()).unwrap_or_else(|| self.text().greeting.to_string());
         self.push(Body::Note(greeting));
     }
 
@@ -237,7 +239,8 @@ impl Chat {
         };
         let (locale, audience) = (self.locale_untracked(), self.audience());
         let result = index.search(&query(text, locale, audience));
-        let calibration = self.config.with_value(|c| index.calibration().with_thresholds(c.answer_threshold, c.clarify_threshold));
+        let calibration =
+            self.config.with_value(|c| index.calibration().with_thresholds(c.answer_threshold, c.clarify_threshold));
         let decision = if result.hits.is_empty() { Decision::Fallback } else { calibration.decide(&result.features) };
         if let Some(message) = slot_error {
             // Text that does not fit the step's slot is a new question only if it is answered
@@ -283,7 +286,14 @@ impl Chat {
     fn show_entry(&self, index: &Index, n: u32, confidence: f32) {
         let Some(e) = index.entry(n) else { return };
         self.emit("answer", &[("id", e.id.as_str().into()), ("confidence", JsValue::from_f64(round3(confidence)))]);
-        self.push(Body::Answer { id: e.id, title: e.title, markdown: e.answer, links: e.links, flow: e.flow, feedback: None });
+        self.push(Body::Answer {
+            id: e.id,
+            title: e.title,
+            markdown: e.answer,
+            links: e.links,
+            flow: e.flow,
+            feedback: None,
+        });
     }
 
     /// Shows the entry with this id (from a choice, a citation or a flow).
@@ -357,7 +367,9 @@ impl Chat {
                 self.push(Body::Note(format!("[{url}]({url})")));
             }
             Some(Action::Handoff) => self.offer_handoff(summary),
-            Some(Action::Event(name)) => self.emit(&name, &[("flow", flow.id.as_str().into()), ("summary", summary.as_str().into())]),
+            Some(Action::Event(name)) => {
+                self.emit(&name, &[("flow", flow.id.as_str().into()), ("summary", summary.as_str().into())])
+            }
             Some(Action::End) | None => {}
         }
     }
@@ -499,7 +511,13 @@ impl Chat {
                 chat.finish_ai(id, &question, &key, Err(FallbackError::Stream("no AbortController".into())));
                 return;
             };
-            let on_text = |piece: &str| chat.update(id, |b| if let Body::Ai { text, .. } = b { text.push_str(piece) });
+            let on_text = |piece: &str| {
+                chat.update(id, |b| {
+                    if let Body::Ai { text, .. } = b {
+                        text.push_str(piece)
+                    }
+                })
+            };
             let outcome = client.stream(&body, &controller, &on_text).await;
             // Only the reply in progress owns the Stop button and the typing indicator.
             let current = chat.stop.with_value(|s| s.as_ref().is_some_and(|c| c == &controller));
@@ -527,8 +545,10 @@ impl Chat {
                 *streaming = false;
                 let ids: Vec<&str> = sources.iter().map(|c| c.id.as_str()).collect();
                 let segments = split_citations(text, &ids);
-                let cited: Vec<String> =
-                    segments.iter().filter_map(|s| if let Segment::Cite(id) = s { Some(id.clone()) } else { None }).collect();
+                let cited: Vec<String> = segments
+                    .iter()
+                    .filter_map(|s| if let Segment::Cite(id) = s { Some(id.clone()) } else { None })
+                    .collect();
                 *was_cited = !cited.is_empty();
                 if !cited.is_empty() {
                     // Keep only the sources the model actually cited, and drop the markers.

@@ -70,7 +70,11 @@ impl Config {
             clarify_threshold: number("clarifyThreshold").map(|n| n as f32),
             system_prompt: text("systemPrompt"),
             max_fallbacks: number("maxFallbacks").map(|n| n as u32),
-            redact: if Array::is_array(&redact) { Array::from(&redact).iter().filter_map(|p| p.as_string()).collect() } else { Vec::new() },
+            redact: if Array::is_array(&redact) {
+                Array::from(&redact).iter().filter_map(|p| p.as_string()).collect()
+            } else {
+                Vec::new()
+            },
             dir: text("dir"),
             context,
             first_byte_timeout: number("firstByteTimeout").map(|n| n as u64),
@@ -89,11 +93,7 @@ impl Config {
 
     /// The audience: context, then configuration, else everyone.
     pub fn audience(&self, context: &Context) -> Audience {
-        context
-            .get("audience")
-            .or(self.audience.as_ref())
-            .and_then(|a| a.parse().ok())
-            .unwrap_or(Audience::All)
+        context.get("audience").or(self.audience.as_ref()).and_then(|a| a.parse().ok()).unwrap_or(Audience::All)
     }
 }
 

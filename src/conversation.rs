@@ -116,7 +116,9 @@ impl Encode for Body {
         match self {
             Body::User(text) => put!(out; 0u32, text),
             Body::Note(text) => put!(out; 1u32, text),
-            Body::Answer { id, title, markdown, links, flow, feedback } => put!(out; 2u32, id, title, markdown, links, flow, feedback),
+            Body::Answer { id, title, markdown, links, flow, feedback } => {
+                put!(out; 2u32, id, title, markdown, links, flow, feedback)
+            }
             Body::Clarify(choices) => put!(out; 3u32, choices),
             Body::Ai { text, sources, streaming, failed, redacted, question, cited } => {
                 put!(out; 4u32, text, sources, question, streaming, failed, redacted, cited)

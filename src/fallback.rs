@@ -105,7 +105,11 @@ impl Deadline {
         });
         let handle = web_sys::window()
             .and_then(|w| {
-                w.set_timeout_with_callback_and_timeout_and_arguments_0(closure.as_ref().unchecked_ref(), ms.min(i32::MAX as u64) as i32).ok()
+                w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    closure.as_ref().unchecked_ref(),
+                    ms.min(i32::MAX as u64) as i32,
+                )
+                .ok()
             })
             .unwrap_or(0);
         Deadline { fired, handle, _closure: closure }
@@ -129,7 +133,12 @@ impl FallbackClient {
 
     /// Sends `body` and calls `on_text` with each piece of the reply as it arrives. `stop` is the
     /// user's abort controller. Retries follow [`RetryPolicy`]; a partial reply is kept.
-    pub async fn stream(&self, body: &str, stop: &AbortController, on_text: &dyn Fn(&str)) -> Result<(), FallbackError> {
+    pub async fn stream(
+        &self,
+        body: &str,
+        stop: &AbortController,
+        on_text: &dyn Fn(&str),
+    ) -> Result<(), FallbackError> {
         let mut state = RetryState::default();
         loop {
             if stop.signal().aborted() {
@@ -150,7 +159,8 @@ impl FallbackClient {
 
     async fn attempt(&self, body: &str, stop: &AbortController, on_text: &dyn Fn(&str)) -> Result<(), Attempt> {
         // One controller per attempt, aborted by the user's stop or by a deadline.
-        let controller = AbortController::new().map_err(|_| Attempt::Failed(Failure::Network { after_first_byte: false }))?;
+        let controller =
+            AbortController::new().map_err(|_| Attempt::Failed(Failure::Network { after_first_byte: false }))?;
         let _forward = ForwardAbort::new(stop, &controller);
         let started = now_ms();
         // Disarmed (dropped) when the first byte arrives: after that only the total deadline
@@ -183,21 +193,16 @@ impl FallbackClient {
         init.set_signal(Some(&controller.signal()));
         let request = Request::new_with_str_and_init(&self.endpoint, &init).map_err(|_| timed_out(false))?;
         let window = web_sys::window().ok_or_else(|| timed_out(false))?;
-        let response: Response = JsFuture::from(window.fetch_with_request(&request))
-            .await
-            .map_err(|_| timed_out(false))?
-            .unchecked_into();
+        let response: Response =
+            JsFuture::from(window.fetch_with_request(&request)).await.map_err(|_| timed_out(false))?.unchecked_into();
         if !response.ok() {
             return Err(Attempt::Failed(Failure::Status {
                 status: response.status(),
                 retry_after: response.headers().get("retry-after").ok().flatten(),
             }));
         }
-        let reader: ReadableStreamDefaultReader = response
-            .body()
-            .ok_or_else(|| timed_out(false))?
-            .get_reader()
-            .unchecked_into();
+        let reader: ReadableStreamDefaultReader =
+            response.body().ok_or_else(|| timed_out(false))?.get_reader().unchecked_into();
         let mut decoder = StreamDecoder::new();
         let mut got_first_byte = false;
         loop {
@@ -206,7 +211,8 @@ impl FallbackClient {
             let events = if done {
                 decoder.finish()
             } else {
-                let bytes = Uint8Array::new(&Reflect::get(&chunk, &"value".into()).unwrap_or(JsValue::UNDEFINED)).to_vec();
+                let bytes =
+                    Uint8Array::new(&Reflect::get(&chunk, &"value".into()).unwrap_or(JsValue::UNDEFINED)).to_vec();
                 if !got_first_byte && !bytes.is_empty() {
                     got_first_byte = true;
                     drop(first_byte_deadline.take());

@@ -74,7 +74,9 @@ pub fn mount(root: web_sys::ShadowRoot, config: JsValue, emit: js_sys::Function)
     // A bug should say what it is in the console, not just "unreachable". Once: setting the
     // hook again after a panic would itself panic.
     static PANIC_HOOK: std::sync::Once = std::sync::Once::new();
-    PANIC_HOOK.call_once(|| std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&format!("market-assist: {info}").into()))));
+    PANIC_HOOK.call_once(|| {
+        std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&format!("market-assist: {info}").into())))
+    });
     // Effects created below (persistence, deferred answers) need the executor before mount_to.
     let _ = any_spawner::Executor::init_wasm_bindgen();
     let config = Config::from_js(&config);
@@ -136,7 +138,8 @@ async fn fetch_pack(url: &str) -> Result<Index, String> {
     // The bytes stay on the JS side until they are the pack itself: one copy into the wasm.
     let raw = web_sys::Response::from(response);
     let buffer = raw.array_buffer().map_err(|e| describe(&e))?;
-    let mut bytes = js_sys::Uint8Array::new(&wasm_bindgen_futures::JsFuture::from(buffer).await.map_err(|e| describe(&e))?);
+    let mut bytes =
+        js_sys::Uint8Array::new(&wasm_bindgen_futures::JsFuture::from(buffer).await.map_err(|e| describe(&e))?);
     if bytes.length() >= 2 && [bytes.get_index(0), bytes.get_index(1)] == GZIP_MAGIC {
         bytes = gunzip(&bytes).await.map_err(|e| format!("gzip: {}", describe(&e)))?;
     }

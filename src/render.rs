@@ -29,10 +29,12 @@ pub fn markdown(source: &str) -> impl IntoView {
             Block::Paragraph(v) => view! { <p>{inlines(v)}</p> }.into_any(),
             Block::Heading(v) => view! { <p><strong>{inlines(v)}</strong></p> }.into_any(),
             Block::List { ordered: true, items } => {
-                view! { <ol>{items.into_iter().map(|i| view! { <li>{inlines(i)}</li> }).collect_view()}</ol> }.into_any()
+                view! { <ol>{items.into_iter().map(|i| view! { <li>{inlines(i)}</li> }).collect_view()}</ol> }
+                    .into_any()
             }
             Block::List { ordered: false, items } => {
-                view! { <ul>{items.into_iter().map(|i| view! { <li>{inlines(i)}</li> }).collect_view()}</ul> }.into_any()
+                view! { <ul>{items.into_iter().map(|i| view! { <li>{inlines(i)}</li> }).collect_view()}</ul> }
+                    .into_any()
             }
         })
         .collect_view()

@@ -105,7 +105,10 @@ async fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
 // ---- the knowledge used by the widget tests -----------------------------------------------
 
 fn entry(id: &str, title: &str, answer: &str, questions: &[&str]) -> SourceEntry {
-    SourceEntry { entry: Entry::new(id, title, Locale::En, answer), questions: questions.iter().map(|q| q.to_string()).collect() }
+    SourceEntry {
+        entry: Entry::new(id, title, Locale::En, answer),
+        questions: questions.iter().map(|q| q.to_string()).collect(),
+    }
 }
 
 fn corpus() -> Corpus {
@@ -130,7 +133,12 @@ fn corpus() -> Corpus {
         "We accept cards and bank transfer.",
         &["which payment methods are accepted", "can I pay by card"],
     );
-    let mut fees = entry("seller-fees", "Selling fees", "Sellers pay a 5% commission per sale.", &["how much does it cost to sell", "seller commission"]);
+    let mut fees = entry(
+        "seller-fees",
+        "Selling fees",
+        "Sellers pay a 5% commission per sale.",
+        &["how much does it cost to sell", "seller commission"],
+    );
     fees.entry.featured = true;
     fees.entry.audience = kb_core::Audience::Seller;
     let step = |id: &str, message: &str| Step { id: id.into(), message: message.into(), ..Step::default() };
@@ -275,7 +283,9 @@ fn markdown_renders_paragraphs_lists_and_strong() {
 
 #[wasm_bindgen_test]
 fn markdown_links_open_in_a_new_tab_without_opener() {
-    let (host, _h) = render_markdown("See [My orders](https://demo-market.example/orders) or [mail us](mailto:help@demo-market.example).");
+    let (host, _h) = render_markdown(
+        "See [My orders](https://demo-market.example/orders) or [mail us](mailto:help@demo-market.example).",
+    );
     let root: JsValue = host.clone().into();
     let links = all(&root, "a");
     assert_eq!(links.len(), 2, "{}", host.inner_html());
@@ -341,7 +351,11 @@ async fn launcher_opens_the_panel() {
     // The greeting is the only message, and the composer has the focus.
     assert_eq!(w.count(".ma-messages .ma-msg"), 1);
     let shadow: ShadowRoot = w.root.clone().unchecked_into();
-    assert_eq!(shadow.active_element().map(|e| e.class_name()).as_deref(), Some("ma-input"), "composer should be focused");
+    assert_eq!(
+        shadow.active_element().map(|e| e.class_name()).as_deref(),
+        Some("ma-input"),
+        "composer should be focused"
+    );
     // Clicking again closes; so does the close button.
     click(&launcher);
     settle().await;
@@ -365,7 +379,12 @@ async fn enter_asks_and_shows_the_answer() {
     assert_eq!(users, ["where is my parcel"]);
     assert_eq!(w.input().unchecked_into::<web_sys::HtmlTextAreaElement>().value(), "", "the composer is cleared");
     let answers = w.all("article.ma-answer");
-    assert_eq!(answers.len(), 1, "one answer expected; messages: {:?}", w.all(".ma-msg").iter().map(text).collect::<Vec<_>>());
+    assert_eq!(
+        answers.len(),
+        1,
+        "one answer expected; messages: {:?}",
+        w.all(".ma-msg").iter().map(text).collect::<Vec<_>>()
+    );
     let a = &answers[0];
     assert_eq!(a.get_attribute("data-entry").as_deref(), Some("track-order"));
     let a_root: JsValue = a.clone().into();
@@ -431,7 +450,8 @@ async fn suggestions_appear_from_three_characters() {
     assert_eq!(w.count(".ma-suggest"), 0, "no suggestions for two characters");
     type_into(&input, "tra");
     settle().await;
-    let ids: Vec<_> = w.all(".ma-suggest button.ma-chip").iter().map(|b| b.get_attribute("data-entry").unwrap_or_default()).collect();
+    let ids: Vec<_> =
+        w.all(".ma-suggest button.ma-chip").iter().map(|b| b.get_attribute("data-entry").unwrap_or_default()).collect();
     assert!(ids.contains(&"track-order".to_string()), "suggestions for `tra`: {ids:?}");
     type_into(&input, "retur");
     settle().await;
@@ -548,11 +568,17 @@ async fn feedback_replaces_the_buttons_and_tells_the_host() {
 async fn set_context_switches_the_audience_of_the_starters() {
     let w = Harness::mount().await;
     w.open().await;
-    let starters = || w.all(".ma-starters button").iter().map(|b| b.get_attribute("data-entry").unwrap_or_default()).collect::<Vec<_>>();
+    let starters = || {
+        w.all(".ma-starters button")
+            .iter()
+            .map(|b| b.get_attribute("data-entry").unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(starters(), ["track-order"], "a buyer does not see the seller-only starter");
     // The JS API the host page calls (`widget.setContext(object)`, texts as embed.js passes them).
     let api = crate::Widget { chat: w.chat };
-    api.set_context(js(r#"{"audience":"seller","orderId":"MP1234567890","order_status":"shipped"}"#)).expect("valid context");
+    api.set_context(js(r#"{"audience":"seller","orderId":"MP1234567890","order_status":"shipped"}"#))
+        .expect("valid context");
     settle().await;
     assert_eq!(starters(), ["seller-fees", "track-order"], "a seller sees both");
     assert_eq!(
@@ -597,13 +623,17 @@ fn js(json: &str) -> JsValue {
 }
 
 fn recorded_events() -> Vec<(String, serde_json::Value)> {
-    let events: js_sys::Array = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__maEvents".into()).unwrap().unchecked_into();
+    let events: js_sys::Array =
+        js_sys::Reflect::get(&web_sys::window().unwrap(), &"__maEvents".into()).unwrap().unchecked_into();
     events
         .iter()
         .map(|e| {
             let pair: js_sys::Array = e.unchecked_into();
             let detail: String = js_sys::JSON::stringify(&pair.get(1)).map(String::from).unwrap_or_default();
-            (pair.get(0).as_string().unwrap_or_default(), serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null))
+            (
+                pair.get(0).as_string().unwrap_or_default(),
+                serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+            )
         })
         .collect()
 }
@@ -618,7 +648,10 @@ async fn widget_mount_loads_the_pack_and_answers() {
     });
     let widget = crate::mount(shadow.clone(), js(&config.to_string()), recording_emit()).expect("mount");
     let root: JsValue = shadow.clone().into();
-    wait_for("the pack to load", || widget.chat.index.get_untracked().is_some() || widget.chat.load_failed.get_untracked()).await;
+    wait_for("the pack to load", || {
+        widget.chat.index.get_untracked().is_some() || widget.chat.load_failed.get_untracked()
+    })
+    .await;
     assert!(!widget.chat.load_failed.get_untracked(), "pack failed to load");
     settle().await;
     assert_eq!(count(&root, ".ma-root > button.ma-launcher"), 1, "rendered inside the shadow root");
@@ -635,7 +668,13 @@ async fn widget_mount_loads_the_pack_and_answers() {
         "an answer event names the entry: {events:?}"
     );
     // The conversation is persisted for the next page.
-    let saved = web_sys::window().unwrap().session_storage().unwrap().unwrap().get_item("market-assist:conversation:v2").unwrap();
+    let saved = web_sys::window()
+        .unwrap()
+        .session_storage()
+        .unwrap()
+        .unwrap()
+        .get_item("market-assist:conversation:v2")
+        .unwrap();
     assert!(saved.is_some_and(|s| s.contains("payment-methods")), "conversation saved to sessionStorage");
     widget.close();
     settle().await;
@@ -659,7 +698,11 @@ async fn widget_mount_reports_a_pack_that_cannot_load() {
     assert_eq!(count(&root, ".ma-note[role='status']"), 0, "the loading note is gone");
     // Without knowledge and without an LLM endpoint, a person is the way on.
     let replies: Vec<String> = all(&root, ".ma-msg.ma-bot:not(.ma-handoff)").iter().map(text).collect();
-    assert_eq!(replies.last().map(String::as_str), Some("I'm not sure I have an answer for that."), "the reply to the waiting question");
+    assert_eq!(
+        replies.last().map(String::as_str),
+        Some("I'm not sure I have an answer for that."),
+        "the reply to the waiting question"
+    );
     assert_eq!(count(&root, ".ma-handoff"), 1, "a handoff is offered");
     let events = recorded_events();
     assert!(events.iter().any(|(n, d)| n == "handoff" && d["summary"] == "where is my parcel"), "events: {events:?}");
@@ -684,7 +727,15 @@ fn every_kind_of_message_survives_session_storage() {
             feedback: Some(false),
         },
         Body::Clarify(vec![choice("refund-status"), choice("partial-refund")]),
-        Body::Ai { text: "See [track-order].".into(), sources: vec![choice("track-order")], streaming: false, failed: true, redacted: true, question: "q".into(), cited: false },
+        Body::Ai {
+            text: "See [track-order].".into(),
+            sources: vec![choice("track-order")],
+            streaming: false,
+            failed: true,
+            redacted: true,
+            question: "q".into(),
+            cited: false,
+        },
         Body::Step { text: "Pick one".into(), choices: vec!["Yes".into(), "No".into()], current: true },
         Body::Handoff { summary: "order MP1".into() },
     ];
@@ -694,7 +745,11 @@ fn every_kind_of_message_survives_session_storage() {
         slots: [("order_id".to_string(), "MP1234567890".to_string())].into(),
         trail: vec!["Yes".into()],
     };
-    let saved = Saved { messages: bodies.into_iter().enumerate().map(|(i, body)| Message { id: i as u64 * 1000, body }).collect(), flow: Some(flow), next_id: 7000 };
+    let saved = Saved {
+        messages: bodies.into_iter().enumerate().map(|(i, body)| Message { id: i as u64 * 1000, body }).collect(),
+        flow: Some(flow),
+        next_id: 7000,
+    };
     saved.store();
     assert_eq!(Saved::load(), saved);
     // Damaged storage is an empty conversation, not an error.

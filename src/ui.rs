@@ -244,7 +244,8 @@ fn HandoffLink(chat: Chat) -> impl IntoView {
     let label = move || chat.strings().handoff;
     match chat.handoff_url() {
         Some(url) if kb_core::markdown::is_safe_url(&url) => {
-            view! { <a class="ma-chip ma-primary" href=url target="_blank" rel="noopener noreferrer">{label}</a> }.into_any()
+            view! { <a class="ma-chip ma-primary" href=url target="_blank" rel="noopener noreferrer">{label}</a> }
+                .into_any()
         }
         _ => view! { <span class="ma-fine">{label}": help@demo-market.example"</span> }.into_any(),
     }

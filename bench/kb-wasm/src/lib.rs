@@ -45,6 +45,7 @@ impl Engine {
         let audience: Audience = audience.as_deref().unwrap_or("all").parse().map_err(|e: String| JsError::new(&e))?;
         let result = self.index.search(&Query::new(text, Locale::En).audience(audience).limit(10));
         let ids: Vec<String> = result.hits.iter().take(10).filter_map(|h| self.index.entry_id(h.entry)).collect();
-        Ok(serde_json::json!({"ids": ids, "confidence": result.confidence.value(), "decision": result.decision}).to_string())
+        Ok(serde_json::json!({"ids": ids, "confidence": result.confidence.value(), "decision": result.decision})
+            .to_string())
     }
 }

@@ -31,10 +31,9 @@ impl Rng {
 }
 
 fn vocabulary(size: usize, rng: &mut Rng) -> Vec<String> {
-    const SYLLABLES: [&str; 16] = ["ka", "ro", "mi", "te", "su", "la", "po", "ne", "di", "va", "shi", "gor", "ban", "tel", "mu", "ri"];
-    (0..size)
-        .map(|_| (0..2 + rng.next() % 3).map(|_| SYLLABLES[(rng.next() % 16) as usize]).collect())
-        .collect()
+    const SYLLABLES: [&str; 16] =
+        ["ka", "ro", "mi", "te", "su", "la", "po", "ne", "di", "va", "shi", "gor", "ban", "tel", "mu", "ri"];
+    (0..size).map(|_| (0..2 + rng.next() % 3).map(|_| SYLLABLES[(rng.next() % 16) as usize]).collect()).collect()
 }
 
 fn sentence(words: usize, vocab: &[String], rng: &mut Rng) -> String {

@@ -154,13 +154,17 @@ fn gzip_len(bytes: &[u8]) -> usize {
 }
 
 /// Builds with the prior, runs the development questions, fits, and rebuilds with the fit.
-fn build_calibrated(corpus: &Corpus, dev: &[(Locale, LabeledQuery)]) -> Result<(Vec<u8>, Option<Vec<Outcome>>), Failure> {
+fn build_calibrated(
+    corpus: &Corpus,
+    dev: &[(Locale, LabeledQuery)],
+) -> Result<(Vec<u8>, Option<Vec<Outcome>>), Failure> {
     let options = BuildOptions::default();
     let bytes = build(corpus, &options);
     if dev.is_empty() {
         return Ok((bytes, None));
     }
-    let index = Index::from_bytes(bytes).map_err(|e| Failure::Failed(format!("fresh index does not read back: {e}")))?;
+    let index =
+        Index::from_bytes(bytes).map_err(|e| Failure::Failed(format!("fresh index does not read back: {e}")))?;
     let outcomes = run(&index, dev, progress("calibrating"));
     let calibration = fit(&outcomes, Targets::default());
     Ok((build(corpus, &BuildOptions { calibration, ..options }), Some(outcomes)))
@@ -177,11 +181,17 @@ fn cmd_build(args: &Args) -> Outcome2 {
     let knowledge = load_checked(&dir)?;
     let corpus = knowledge.corpus();
     let dev = knowledge.dev_queries();
-    eprintln!("kb: {} entries, {} flows, {} development questions", corpus.entries.len(), corpus.flows.len(), dev.len());
+    eprintln!(
+        "kb: {} entries, {} flows, {} development questions",
+        corpus.entries.len(),
+        corpus.flows.len(),
+        dev.len()
+    );
     let (bytes, _) = build_calibrated(&corpus, &dev)?;
     let out = PathBuf::from(args.get("out").unwrap_or("dist/kb.idx"));
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| Failure::Failed(format!("cannot create {}: {e}", parent.display())))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Failure::Failed(format!("cannot create {}: {e}", parent.display())))?;
     }
     write(&out, &bytes)?;
     let index = Index::from_bytes(bytes.clone()).map_err(|e| Failure::Failed(e.to_string()))?;
@@ -242,7 +252,11 @@ fn cmd_search(args: &Args) -> Outcome2 {
         }
     };
     let index = Index::from_bytes(bytes).map_err(|e| Failure::Failed(e.to_string()))?;
-    let locale: Locale = args.get("locale").unwrap_or("en").parse().map_err(|e: kb_core::analysis::UnknownLocale| Failure::Usage(e.to_string()))?;
+    let locale: Locale = args
+        .get("locale")
+        .unwrap_or("en")
+        .parse()
+        .map_err(|e: kb_core::analysis::UnknownLocale| Failure::Usage(e.to_string()))?;
     let audience: Audience = args.get("audience").unwrap_or("all").parse().map_err(Failure::Usage)?;
     let limit = args.number("limit")?.map_or(5, |n| n.max(1.0) as usize);
     let result = index.search(&Query::new(&question, locale).audience(audience).limit(limit));
@@ -255,7 +269,10 @@ fn cmd_search(args: &Args) -> Outcome2 {
             .collect();
         let features: serde_json::Map<String, serde_json::Value> =
             FEATURE_NAMES.iter().zip(result.features.0).map(|(n, v)| (n.to_string(), v.into())).collect();
-        out!("{}", serde_json::json!({"decision": result.decision, "confidence": result.confidence.value(), "features": features, "unknown_terms": result.unknown_terms, "hits": hits}));
+        out!(
+            "{}",
+            serde_json::json!({"decision": result.decision, "confidence": result.confidence.value(), "features": features, "unknown_terms": result.unknown_terms, "hits": hits})
+        );
         return Ok(());
     }
     out!("decision: {:?}   confidence: {:.3}", result.decision, result.confidence.value());
@@ -318,7 +335,12 @@ fn eval_dataset(args: &Args) -> Outcome2 {
         Some(p) => read_or_fail(p)?.into_iter().map(|q| (Locale::En, q)).collect(),
         None => Vec::new(),
     };
-    eprintln!("kb: {} entries, {} test questions, {} calibration questions", corpus.entries.len(), tests.len(), dev.len());
+    eprintln!(
+        "kb: {} entries, {} test questions, {} calibration questions",
+        corpus.entries.len(),
+        tests.len(),
+        dev.len()
+    );
     let (bytes, _) = build_calibrated(&corpus, &dev)?;
     if let Some(out) = args.get("out") {
         write(Path::new(out), &bytes)?;
@@ -344,7 +366,10 @@ fn print_report(r: &kb_compiler::eval::Report, bytes: usize, gz: usize) {
     out!("top-1 {:.3}  MRR@10 {:.3}", r.top1, r.mrr10);
     out!(
         "threshold {:.3}: precision {:.3}  coverage {:.3}  out-of-scope routed {:.3}",
-        r.threshold, r.precision, r.coverage, r.oos_routed
+        r.threshold,
+        r.precision,
+        r.coverage,
+        r.oos_routed
     );
     out!("latency p50 {:.1} µs  p99 {:.1} µs   index {} bytes ({} gzip)", r.p50_us, r.p99_us, bytes, gz);
 }

@@ -42,11 +42,21 @@ pub fn fit(outcomes: &[Outcome], targets: Targets) -> Calibration {
         return Calibration::default();
     }
     let (w, b) = logistic(&data);
-    let mut calibration = Calibration { weights: w, bias: b, answer_threshold: 0.5, clarify_threshold: 0.25, min_margin: kb_core::confidence::MIN_MARGIN, source: format!("fitted on {} development questions", data.len()) };
+    let mut calibration = Calibration {
+        weights: w,
+        bias: b,
+        answer_threshold: 0.5,
+        clarify_threshold: 0.25,
+        min_margin: kb_core::confidence::MIN_MARGIN,
+        source: format!("fitted on {} development questions", data.len()),
+    };
 
     // Sweep thresholds from the most confident down; keep the lowest that holds precision.
-    let mut scored: Vec<(f32, &Outcome)> =
-        outcomes.iter().filter(|o| !o.ranked.is_empty()).map(|o| (calibration.confidence(&o.features).value(), o)).collect();
+    let mut scored: Vec<(f32, &Outcome)> = outcomes
+        .iter()
+        .filter(|o| !o.ranked.is_empty())
+        .map(|o| (calibration.confidence(&o.features).value(), o))
+        .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     let (mut right, mut answered) = (0usize, 0usize);
     let mut answer_threshold = scored.first().map_or(1.0, |s| s.0 + 1e-6).min(1.0);
@@ -68,7 +78,8 @@ pub fn fit(outcomes: &[Outcome], targets: Targets) -> Calibration {
         v.sort_by(f32::total_cmp);
         v
     };
-    let oos_floor = |share: f64| oos.get(((oos.len() as f64 * share).ceil() as usize).min(oos.len().saturating_sub(1))).copied();
+    let oos_floor =
+        |share: f64| oos.get(((oos.len() as f64 * share).ceil() as usize).min(oos.len().saturating_sub(1))).copied();
     if let Some(floor) = oos_floor(targets.oos_routed) {
         answer_threshold = answer_threshold.max(floor + 1e-6);
     }
@@ -116,10 +127,8 @@ fn logistic(data: &[(&[f32; FEATURE_COUNT], f32)]) -> ([f32; FEATURE_COUNT], f32
     }
     // A constant feature carries nothing; a unit scale keeps its weight at zero harmlessly.
     let scale = scale.map(|v| if v > 1e-12 { v.sqrt() } else { 1.0 });
-    let z: Vec<([f32; FEATURE_COUNT], f32)> = data
-        .iter()
-        .map(|(x, y)| (std::array::from_fn(|k| (x[k] - mean[k]) / scale[k]), *y))
-        .collect();
+    let z: Vec<([f32; FEATURE_COUNT], f32)> =
+        data.iter().map(|(x, y)| (std::array::from_fn(|k| (x[k] - mean[k]) / scale[k]), *y)).collect();
     let mut w = [0f32; FEATURE_COUNT];
     let mut b = 0f32;
     let (rate, l2) = (0.5f32, 1e-3f32);
@@ -156,11 +165,13 @@ mod tests {
         // Feature 6 alone separates the classes but spans only 0.01, like brevity on long
         // questions; unstandardised gradient descent leaves its weight near zero.
         let rows: Vec<[f32; FEATURE_COUNT]> = (0..200)
-            .map(|i| std::array::from_fn(|k| match k {
-                0 => (i % 7) as f32 / 7.0,
-                6 if i % 2 == 0 => 0.01,
-                _ => 0.0,
-            }))
+            .map(|i| {
+                std::array::from_fn(|k| match k {
+                    0 => (i % 7) as f32 / 7.0,
+                    6 if i % 2 == 0 => 0.01,
+                    _ => 0.0,
+                })
+            })
             .collect();
         let data: Vec<(&[f32; FEATURE_COUNT], f32)> =
             rows.iter().enumerate().map(|(i, x)| (x, if i % 2 == 0 { 1.0 } else { 0.0 })).collect();

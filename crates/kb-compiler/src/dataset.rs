@@ -42,7 +42,8 @@ struct EntryLine {
 }
 
 fn lines<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<(usize, T)>, Vec<Diagnostic>> {
-    let text = std::fs::read_to_string(path).map_err(|e| vec![Diagnostic::error(path, 0, format!("cannot read: {e}"))])?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| vec![Diagnostic::error(path, 0, format!("cannot read: {e}"))])?;
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -129,8 +130,10 @@ mod tests {
     #[test]
     fn audience_is_optional_and_validated() {
         let file = TempFile::new(concat!(
-            r#"{"text": "a", "expected": "x", "audience": "seller"}"#, "\n",
-            r#"{"text": "b", "expected": null}"#, "\n",
+            r#"{"text": "a", "expected": "x", "audience": "seller"}"#,
+            "\n",
+            r#"{"text": "b", "expected": null}"#,
+            "\n",
         ));
         let queries = read_queries(&file.0).unwrap();
         assert_eq!(queries[0].audience, Audience::Seller);
@@ -138,8 +141,10 @@ mod tests {
         assert_eq!(queries[1].expected, None);
 
         let bad = TempFile::new(concat!(
-            r#"{"text": "a", "expected": "x"}"#, "\n",
-            r#"{"text": "b", "expected": "x", "audience": "admin"}"#, "\n",
+            r#"{"text": "a", "expected": "x"}"#,
+            "\n",
+            r#"{"text": "b", "expected": "x", "audience": "admin"}"#,
+            "\n",
         ));
         let errors = read_queries(&bad.0).unwrap_err();
         assert_eq!(errors.len(), 1);

@@ -99,7 +99,14 @@ pub fn parse_flow(path: &Path, doc: &str, diags: &mut Vec<Diagnostic>) -> Option
     if diags.iter().filter(|d| d.is_error()).count() > before {
         return None;
     }
-    Some(Flow { id: id?, locale: locale?, title: title?, audience, start: start?, steps: steps.into_iter().map(|s| s.1).collect() })
+    Some(Flow {
+        id: id?,
+        locale: locale?,
+        title: title?,
+        audience,
+        start: start?,
+        steps: steps.into_iter().map(|s| s.1).collect(),
+    })
 }
 
 fn arrow(s: &str) -> Result<(&str, &str), String> {
@@ -123,7 +130,12 @@ fn parse_step_line(step: &mut Step, line: &str) -> Result<(), String> {
         let (name, pattern) = spec.split_once(' ').ok_or("expected `? slot pattern -> step | error message`")?;
         let pattern = pattern.trim();
         Pattern::parse(pattern).map_err(|e| format!("invalid slot pattern `{pattern}`: {e}"))?;
-        step.slot = Some(Slot { name: name.into(), pattern: pattern.into(), target: target.into(), error: error.trim().into() });
+        step.slot = Some(Slot {
+            name: name.into(),
+            pattern: pattern.into(),
+            target: target.into(),
+            error: error.trim().into(),
+        });
     } else if let Some(rest) = line.strip_prefix("=> ") {
         if step.action.is_some() {
             return Err("a step may have one action only".into());
@@ -170,7 +182,11 @@ fn check_graph(path: &Path, start: &str, steps: &[(usize, Step)], diags: &mut Ve
             }
         }
         if targets(s).is_empty() && s.action.is_none() {
-            diags.push(Diagnostic::error(path, *line, format!("step `{}` is a dead end: give it choices, a slot or an action", s.id)));
+            diags.push(Diagnostic::error(
+                path,
+                *line,
+                format!("step `{}` is a dead end: give it choices, a slot or an action", s.id),
+            ));
         }
     }
     // Reachable from the start.
@@ -190,7 +206,8 @@ fn check_graph(path: &Path, start: &str, steps: &[(usize, Step)], diags: &mut Ve
         }
     }
     // Every step must be able to reach a terminal action: iterate to a fixed point.
-    let mut exits: BTreeSet<&str> = steps.iter().filter(|(_, s)| s.action.is_some()).map(|(_, s)| s.id.as_str()).collect();
+    let mut exits: BTreeSet<&str> =
+        steps.iter().filter(|(_, s)| s.action.is_some()).map(|(_, s)| s.id.as_str()).collect();
     loop {
         let before = exits.len();
         for (_, s) in steps {
@@ -205,7 +222,11 @@ fn check_graph(path: &Path, start: &str, steps: &[(usize, Step)], diags: &mut Ve
     for (line, s) in steps {
         let has_way_on = !targets(s).is_empty();
         if !exits.contains(s.id.as_str()) && has_way_on {
-            diags.push(Diagnostic::error(path, *line, format!("step `{}` is in a loop with no way to finish the flow", s.id)));
+            diags.push(Diagnostic::error(
+                path,
+                *line,
+                format!("step `{}` is in a loop with no way to finish the flow", s.id),
+            ));
         }
     }
 }
@@ -217,7 +238,11 @@ pub fn check_targets(flows: &[Flow], entries: &[SourceEntry], root: &Path, diags
             if let Some(Action::Entry(id)) = &s.action {
                 if !entries.iter().any(|e| &e.entry.id == id && e.entry.locale == f.locale) {
                     let path = root.join("flows").join(f.locale.code()).join(format!("{}.md", f.id));
-                    diags.push(Diagnostic::error(path, 1, format!("step `{}` shows entry `{id}`, which does not exist in {}", s.id, f.locale)));
+                    diags.push(Diagnostic::error(
+                        path,
+                        1,
+                        format!("step `{}` shows entry `{id}`, which does not exist in {}", s.id, f.locale),
+                    ));
                 }
             }
         }

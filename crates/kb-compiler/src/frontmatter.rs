@@ -69,7 +69,7 @@ fn strip_comment(s: &str) -> &str {
 /// A scalar: a quoted string keeps `#` and spaces; otherwise a trailing comment is removed.
 fn scalar(s: &str) -> String {
     let t = s.trim();
-    for q in ['"', '\'']{
+    for q in ['"', '\''] {
         if let Some(inner) = t.strip_prefix(q) {
             if let Some(end) = inner.find(q) {
                 return inner[..end].to_string();
@@ -141,9 +141,7 @@ pub fn split(doc: &str) -> Result<(BTreeMap<String, Field>, &str, usize), Syntax
                 .strip_suffix(']')
                 .ok_or_else(|| error(line_no, "unclosed `[` list (inline lists must fit on one line)"))?;
             open_list = None;
-            Value::List(
-                inner.split(',').map(unquote).filter(|s| !s.is_empty()).map(|s| (line_no, s)).collect(),
-            )
+            Value::List(inner.split(',').map(unquote).filter(|s| !s.is_empty()).map(|s| (line_no, s)).collect())
         } else {
             let text = scalar(rest);
             if text.is_empty() {

@@ -197,7 +197,11 @@ fn parse_entry(path: &Path, doc: &str, diags: &mut Vec<Diagnostic>) -> Option<(S
     });
     let questions: Vec<(usize, String)> = fields.get("questions").map(|f| f.value.items()).unwrap_or_default();
     if questions.is_empty() {
-        diags.push(Diagnostic::error(path, fields.get("questions").map_or(1, |f| f.line), "an entry needs `questions`"));
+        diags.push(Diagnostic::error(
+            path,
+            fields.get("questions").map_or(1, |f| f.line),
+            "an entry needs `questions`",
+        ));
         ok = false;
     } else if questions.len() < 3 {
         diags.push(Diagnostic::warning(
@@ -218,7 +222,11 @@ fn parse_entry(path: &Path, doc: &str, diags: &mut Vec<Diagnostic>) -> Option<(S
                 links.push(Link { label: label.trim().to_string(), url: url.trim().to_string() })
             }
             _ => {
-                diags.push(Diagnostic::error(path, line, format!("link `{raw}` must be `Label | https://…` (http, https or mailto)")));
+                diags.push(Diagnostic::error(
+                    path,
+                    line,
+                    format!("link `{raw}` must be `Label | https://…` (http, https or mailto)"),
+                ));
                 ok = false;
             }
         }
@@ -271,7 +279,11 @@ fn parse_analysis(dir: &Path, diags: &mut Vec<Diagnostic>) -> BTreeMap<Locale, L
     for d in dirs {
         let name = d.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
         let Ok(locale) = name.parse::<Locale>() else {
-            diags.push(Diagnostic::error(&d, 0, format!("unknown locale folder `{name}` (supported: en, id, es, th, vi)")));
+            diags.push(Diagnostic::error(
+                &d,
+                0,
+                format!("unknown locale folder `{name}` (supported: en, id, es, th, vi)"),
+            ));
             continue;
         };
         let mut analysis = LocaleAnalysis::default();
@@ -294,7 +306,11 @@ fn parse_analysis(dir: &Path, diags: &mut Vec<Diagnostic>) -> BTreeMap<Locale, L
                 let members: Vec<String> =
                     line.split('=').map(|m| m.trim().to_string()).filter(|m| !m.is_empty()).collect();
                 if members.len() < 2 {
-                    diags.push(Diagnostic::error(&syn, i + 1, "a synonym group needs at least two terms separated by `=`"));
+                    diags.push(Diagnostic::error(
+                        &syn,
+                        i + 1,
+                        "a synonym group needs at least two terms separated by `=`",
+                    ));
                 } else {
                     analysis.synonyms.push(members);
                 }
@@ -330,7 +346,11 @@ impl Knowledge {
             let Some((source, origin)) = parse_entry(&path, &doc, &mut diags) else { continue };
             let key = (source.entry.locale, source.entry.id.clone());
             if let Some(first) = seen_ids.get(&key) {
-                diags.push(Diagnostic::error(&path, 2, format!("duplicate id `{}` (also in {})", key.1, first.display())));
+                diags.push(Diagnostic::error(
+                    &path,
+                    2,
+                    format!("duplicate id `{}` (also in {})", key.1, first.display()),
+                ));
                 continue;
             }
             seen_ids.insert(key, path.clone());
@@ -387,7 +407,11 @@ fn cross_check(entries: &[SourceEntry], origins: &[Origin], flows: &[Flow], diag
         let e = &source.entry;
         for r in &e.related {
             if !entries.iter().any(|o| o.entry.locale == e.locale && &o.entry.id == r) {
-                diags.push(Diagnostic::error(&origin.path, origin.related_line, format!("related entry `{r}` does not exist in locale {}", e.locale)));
+                diags.push(Diagnostic::error(
+                    &origin.path,
+                    origin.related_line,
+                    format!("related entry `{r}` does not exist in locale {}", e.locale),
+                ));
             }
         }
         if let Some(flow) = &e.flow {
@@ -400,7 +424,13 @@ fn cross_check(entries: &[SourceEntry], origins: &[Origin], flows: &[Flow], diag
 
 /// Questions that differ only in case, accents, punctuation or spacing have the same key.
 fn question_key(text: &str) -> String {
-    fold(text).chars().filter(|c| c.is_alphanumeric() || c.is_whitespace()).collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")
+    fold(text)
+        .chars()
+        .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn load_golden(dir: &Path, entries: &[SourceEntry], diags: &mut Vec<Diagnostic>) -> BTreeMap<Locale, GoldenSet> {
@@ -412,7 +442,11 @@ fn load_golden(dir: &Path, entries: &[SourceEntry], diags: &mut Vec<Diagnostic>)
     for path in files(dir, "jsonl") {
         let locale_name = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("");
         let Ok(locale) = locale_name.parse::<Locale>() else {
-            diags.push(Diagnostic::error(&path, 0, format!("golden files go in golden/<locale>/, not `{locale_name}`")));
+            diags.push(Diagnostic::error(
+                &path,
+                0,
+                format!("golden files go in golden/<locale>/, not `{locale_name}`"),
+            ));
             continue;
         };
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -425,11 +459,19 @@ fn load_golden(dir: &Path, entries: &[SourceEntry], diags: &mut Vec<Diagnostic>)
         };
         for q in &queries {
             if let Some(id) = asked.get(&(locale, question_key(&q.text))) {
-                diags.push(Diagnostic::error(&path, q.line, format!("golden question `{}` is also a question of entry `{id}`: it would test nothing", q.text)));
+                diags.push(Diagnostic::error(
+                    &path,
+                    q.line,
+                    format!("golden question `{}` is also a question of entry `{id}`: it would test nothing", q.text),
+                ));
             }
             if let Some(id) = &q.expected {
                 if !entries.iter().any(|e| e.entry.locale == locale && &e.entry.id == id) {
-                    diags.push(Diagnostic::error(&path, q.line, format!("expected entry `{id}` does not exist in locale {locale}")));
+                    diags.push(Diagnostic::error(
+                        &path,
+                        q.line,
+                        format!("expected entry `{id}` does not exist in locale {locale}"),
+                    ));
                 }
             }
         }

@@ -9,7 +9,12 @@ use kb_core::{Audience, Entry, Index, Query};
 use proptest::prelude::*;
 
 fn corpus() -> Corpus {
-    let mut track = Entry::new("track-order", "Track my order", Locale::En, "Open **Orders** and tap [Track](https://x.example/o).");
+    let mut track = Entry::new(
+        "track-order",
+        "Track my order",
+        Locale::En,
+        "Open **Orders** and tap [Track](https://x.example/o).",
+    );
     track.audience = Audience::Buyer;
     track.featured = true;
     let mut payout = Entry::new("payout-delayed", "Payout delayed", Locale::En, "Payouts run every Tuesday.");
@@ -19,14 +24,31 @@ fn corpus() -> Corpus {
     let mut corpus = Corpus {
         name: "test".into(),
         entries: vec![
-            SourceEntry { entry: track, questions: vec!["where is my parcel".into(), "track package".into(), "wheres my order".into()] },
-            SourceEntry { entry: payout, questions: vec!["when do i get paid".into(), "payout late".into(), "money not in bank".into()] },
-            SourceEntry { entry: paket, questions: vec!["paket saya dimana".into(), "lacak pengiriman".into(), "pesanan belum sampai".into()] },
-            SourceEntry { entry: thai, questions: vec!["พัสดุอยู่ไหน".into(), "ติดตามพัสดุ".into(), "ของยังไม่มา".into()] },
+            SourceEntry {
+                entry: track,
+                questions: vec!["where is my parcel".into(), "track package".into(), "wheres my order".into()],
+            },
+            SourceEntry {
+                entry: payout,
+                questions: vec!["when do i get paid".into(), "payout late".into(), "money not in bank".into()],
+            },
+            SourceEntry {
+                entry: paket,
+                questions: vec!["paket saya dimana".into(), "lacak pengiriman".into(), "pesanan belum sampai".into()],
+            },
+            SourceEntry {
+                entry: thai, questions: vec!["พัสดุอยู่ไหน".into(), "ติดตามพัสดุ".into(), "ของยังไม่มา".into()]
+            },
         ],
         ..Corpus::default()
     };
-    corpus.analysis.insert(Locale::En, LocaleAnalysis { stopwords: vec!["the".into()], synonyms: vec![vec!["parcel".into(), "package".into(), "pkg".into()]] });
+    corpus.analysis.insert(
+        Locale::En,
+        LocaleAnalysis {
+            stopwords: vec!["the".into()],
+            synonyms: vec![vec!["parcel".into(), "package".into(), "pkg".into()]],
+        },
+    );
     corpus
 }
 
@@ -61,7 +83,8 @@ fn every_entry_reads_back() {
 #[test]
 fn search_uses_analysis_from_the_index() {
     let index = Index::from_bytes(bytes()).unwrap();
-    let top = |q: &str, l| index.search(&Query::new(q, l)).hits.first().and_then(|h| index.entry(h.entry)).map(|e| e.id);
+    let top =
+        |q: &str, l| index.search(&Query::new(q, l)).hits.first().and_then(|h| index.entry(h.entry)).map(|e| e.id);
     assert_eq!(top("pkg wher", Locale::En).as_deref(), Some("track-order"));
     assert_eq!(top("payuot late", Locale::En).as_deref(), Some("payout-delayed"));
     assert_eq!(top("paketku belum sampai", Locale::Id).as_deref(), Some("track-order"));
@@ -88,13 +111,24 @@ fn the_asking_audience_is_filtered_and_boosted() {
     let entry = |id: &str, audience| {
         let mut e = Entry::new(id, "Vouchers", Locale::En, "Use a voucher at checkout.");
         e.audience = audience;
-        SourceEntry { entry: e, questions: vec!["how do vouchers work".into(), "voucher code".into(), "apply a voucher".into()] }
+        SourceEntry {
+            entry: e,
+            questions: vec!["how do vouchers work".into(), "voucher code".into(), "apply a voucher".into()],
+        }
     };
     // "a-everyone" sorts first, so without the boost it would win the tie.
-    let corpus = Corpus { entries: vec![entry("a-everyone", Audience::All), entry("b-buyers", Audience::Buyer)], ..Corpus::default() };
+    let corpus = Corpus {
+        entries: vec![entry("a-everyone", Audience::All), entry("b-buyers", Audience::Buyer)],
+        ..Corpus::default()
+    };
     let index = Index::from_bytes(build(&corpus, &BuildOptions::default())).unwrap();
     let ids = |audience| -> Vec<String> {
-        index.search(&Query::new("voucher code", Locale::En).audience(audience)).hits.iter().map(|h| index.entry(h.entry).unwrap().id).collect()
+        index
+            .search(&Query::new("voucher code", Locale::En).audience(audience))
+            .hits
+            .iter()
+            .map(|h| index.entry(h.entry).unwrap().id)
+            .collect()
     };
     assert_eq!(ids(Audience::Buyer), vec!["b-buyers", "a-everyone"]);
     assert_eq!(ids(Audience::Seller), vec!["a-everyone"]);

@@ -60,8 +60,18 @@ fn problems_are_reported_with_file_and_line() {
         .file("entries/en/weak.md", "---\nid: weak\ntitle: Weak\nlocale: en\naudience: all\nquestions: [just one]\nlinks:\n  - Bad | javascript:alert(1)\n---\nBody\n")
         .file("entries/en/broken.md", "no front matter here");
     let d = f.lint();
-    assert!(has(&d, "entries/en/track-order.md:2: error: duplicate id `track-order`") || has(&d, "entries/en/dup.md:2: error: duplicate id `track-order`"), "{d:#?}");
-    assert!(has(&d, "entries/en/same-question.md:8: error: question `Where is my  PARCEL` is also asked in entry `track-order`"), "{d:#?}");
+    assert!(
+        has(&d, "entries/en/track-order.md:2: error: duplicate id `track-order`")
+            || has(&d, "entries/en/dup.md:2: error: duplicate id `track-order`"),
+        "{d:#?}"
+    );
+    assert!(
+        has(
+            &d,
+            "entries/en/same-question.md:8: error: question `Where is my  PARCEL` is also asked in entry `track-order`"
+        ),
+        "{d:#?}"
+    );
     assert!(has(&d, "entries/en/same-question.md:10: error: related entry `nowhere` does not exist"), "{d:#?}");
     assert!(has(&d, "entries/en/bad.md:4: error: unknown locale `fr`"), "{d:#?}");
     assert!(has(&d, "entries/en/bad.md:5: error: unknown audience `everyone`"), "{d:#?}");
@@ -85,7 +95,10 @@ fn golden_questions_copied_from_entries_are_errors() {
 fn flow_problems_are_reported() {
     let f = Fixture::new("flows");
     f.file("entries/en/track-order.md", &GOOD.replace("---\nOpen", "flow: missing-flow\n---\nOpen"))
-        .file("flows/en/f.md", "---\nid: f\nlocale: en\ntitle: F\nstart: a\n---\n## a\n- go -> b\n## b\n=> end\n## c\n=> end\n")
+        .file(
+            "flows/en/f.md",
+            "---\nid: f\nlocale: en\ntitle: F\nstart: a\n---\n## a\n- go -> b\n## b\n=> end\n## c\n=> end\n",
+        )
         .file("flows/en/g.md", "---\nid: g\nlocale: en\ntitle: G\nstart: a\n---\n## a\n=> entry no-such-entry\n");
     let d = f.lint();
     assert!(has(&d, "flow `missing-flow` does not exist"), "{d:#?}");
@@ -96,7 +109,14 @@ fn flow_problems_are_reported() {
 #[test]
 fn hostile_files_never_panic() {
     let f = Fixture::new("hostile");
-    let junk = ["---", "---\n---\n", "---\nquestions:\n  - \n---\n", "\u{feff}---\nid: x\n---", "---\n: :\n---\n", "---\nid: [unclosed\n---\n"];
+    let junk = [
+        "---",
+        "---\n---\n",
+        "---\nquestions:\n  - \n---\n",
+        "\u{feff}---\nid: x\n---",
+        "---\n: :\n---\n",
+        "---\nid: [unclosed\n---\n",
+    ];
     for (i, text) in junk.iter().enumerate() {
         f.file(&format!("entries/en/j{i}.md"), text);
         f.file(&format!("flows/en/j{i}.md"), text);

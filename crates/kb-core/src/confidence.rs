@@ -21,8 +21,7 @@ use serde::{Deserialize, Serialize};
 pub const FEATURE_COUNT: usize = 10;
 
 /// Names of the features, in order (for `kb search` explanations and reports).
-pub const FEATURE_NAMES: [&str; FEATURE_COUNT] =
-    [
+pub const FEATURE_NAMES: [&str; FEATURE_COUNT] = [
     "top_score",
     "margin",
     "coverage",

@@ -193,7 +193,8 @@ impl Flow {
 
     /// The state at the start, after context conditions and pre-filled slots are applied.
     pub fn start(&self, context: &Context) -> FlowState {
-        let state = FlowState { flow: self.id.clone(), step: self.start.clone(), slots: BTreeMap::new(), trail: Vec::new() };
+        let state =
+            FlowState { flow: self.id.clone(), step: self.start.clone(), slots: BTreeMap::new(), trail: Vec::new() };
         self.settle(state, context)
     }
 
@@ -201,9 +202,10 @@ impl Flow {
     fn settle(&self, mut state: FlowState, context: &Context) -> FlowState {
         for _ in 0..MAX_HOPS {
             let Some(step) = self.step(&state.step) else { break };
-            let jump = step.conditions.iter().find(|c| {
-                context.get(&c.key).is_some_and(|v| v.trim().eq_ignore_ascii_case(c.value.trim()))
-            });
+            let jump = step
+                .conditions
+                .iter()
+                .find(|c| context.get(&c.key).is_some_and(|v| v.trim().eq_ignore_ascii_case(c.value.trim())));
             if let Some(c) = jump {
                 state.step = c.target.clone();
                 continue;
@@ -247,7 +249,12 @@ impl Flow {
     /// What to show for `state`.
     pub fn view(&self, state: &FlowState, context: &Context) -> StepView {
         let Some(step) = self.step(&state.step) else {
-            return StepView { message: String::new(), choices: Vec::new(), asks_text: false, action: Some(Action::End) };
+            return StepView {
+                message: String::new(),
+                choices: Vec::new(),
+                asks_text: false,
+                action: Some(Action::End),
+            };
         };
         StepView {
             message: fill(&step.message, &state.slots, context),
@@ -309,16 +316,32 @@ mod tests {
     fn flow() -> Flow {
         let step = |id: &str| Step { id: id.into(), message: format!("at {id}"), ..Step::default() };
         let mut status = step("status");
-        status.conditions.push(Condition { key: "order_status".into(), value: "delivered".into(), target: "missing".into() });
+        status.conditions.push(Condition {
+            key: "order_status".into(),
+            value: "delivered".into(),
+            target: "missing".into(),
+        });
         status.choices.push(Choice { label: "Not shipped".into(), target: "ask".into() });
         let mut ask = step("ask");
-        ask.slot = Some(Slot { name: "order_id".into(), pattern: "MP##########".into(), target: "end".into(), error: "bad".into() });
+        ask.slot = Some(Slot {
+            name: "order_id".into(),
+            pattern: "MP##########".into(),
+            target: "end".into(),
+            error: "bad".into(),
+        });
         let mut missing = step("missing");
         missing.action = Some(Action::Handoff);
         let mut end = step("end");
         end.message = "Order {order_id} noted".into();
         end.action = Some(Action::End);
-        Flow { id: "f".into(), locale: Locale::En, title: "F".into(), audience: Audience::Buyer, start: "status".into(), steps: vec![status, ask, missing, end] }
+        Flow {
+            id: "f".into(),
+            locale: Locale::En,
+            title: "F".into(),
+            audience: Audience::Buyer,
+            start: "status".into(),
+            steps: vec![status, ask, missing, end],
+        }
     }
 
     #[test]

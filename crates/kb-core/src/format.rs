@@ -182,7 +182,11 @@ impl Container {
     /// Checks the header, version, checksum and directory of `bytes`.
     pub fn decode(bytes: &[u8]) -> Result<Container, FormatError> {
         if bytes.len() < HEADER_LEN {
-            return Err(if bytes.len() >= 4 && bytes[..4] != MAGIC { FormatError::BadMagic } else { FormatError::Truncated });
+            return Err(if bytes.len() >= 4 && bytes[..4] != MAGIC {
+                FormatError::BadMagic
+            } else {
+                FormatError::Truncated
+            });
         }
         if bytes[..4] != MAGIC {
             return Err(FormatError::BadMagic);
@@ -269,8 +273,7 @@ mod tests {
     use super::*;
 
     fn sample() -> Vec<u8> {
-        let sections: Vec<(SectionKind, Vec<u8>)> =
-            SectionKind::ALL.iter().map(|k| (*k, vec![*k as u8; 3])).collect();
+        let sections: Vec<(SectionKind, Vec<u8>)> = SectionKind::ALL.iter().map(|k| (*k, vec![*k as u8; 3])).collect();
         Container::encode(&sections)
     }
 

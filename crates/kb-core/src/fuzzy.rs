@@ -114,7 +114,11 @@ impl Automaton for Levenshtein {
                 // Before any key byte, cell j is j (j insertions).
                 let band = std::array::from_fn(|k| {
                     let j = k as isize - m;
-                    if j < 0 || j > m || j as usize > self.query.len() { self.max + 1 } else { j as u8 }
+                    if j < 0 || j > m || j as usize > self.query.len() {
+                        self.max + 1
+                    } else {
+                        j as u8
+                    }
                 });
                 State::Band { band, read: 0 }
             }

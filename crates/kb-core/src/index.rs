@@ -443,10 +443,7 @@ impl Index {
     pub(crate) fn unit(&self, n: u32) -> Unit {
         let at = self.units.start + n as usize * UNIT_RECORD_LEN;
         let b = &self.bytes[at..at + UNIT_RECORD_LEN];
-        Unit {
-            entry: read_u32(b, 0),
-            field: Field::from_byte(b[6]),
-        }
+        Unit { entry: read_u32(b, 0), field: Field::from_byte(b[6]) }
     }
 
     pub(crate) fn record(&self, n: u32) -> EntryRecord {

@@ -238,7 +238,10 @@ mod tests {
     #[test]
     fn unsafe_links_become_text() {
         assert_eq!(parse_inline("[x](javascript:alert(1))"), vec![Inline::Text("x".into()), Inline::Text(")".into())]);
-        assert_eq!(parse_inline("[mail](mailto:help@x.example)")[0], Inline::Link { label: vec![Inline::Text("mail".into())], url: "mailto:help@x.example".into() });
+        assert_eq!(
+            parse_inline("[mail](mailto:help@x.example)")[0],
+            Inline::Link { label: vec![Inline::Text("mail".into())], url: "mailto:help@x.example".into() }
+        );
     }
 
     #[test]

@@ -180,15 +180,10 @@ impl Index {
         let unknown_terms: Vec<String> =
             groups.iter().filter(|g| g.alternatives.is_empty()).map(|g| g.term.clone()).collect();
         let features = features(&scored, &agreement, &groups, unknown_terms.len());
-        let confidence = if scored.is_empty() { Confidence::new(0.0) } else { self.meta.calibration.confidence(&features) };
+        let confidence =
+            if scored.is_empty() { Confidence::new(0.0) } else { self.meta.calibration.confidence(&features) };
         let decision = if scored.is_empty() { Decision::Fallback } else { self.meta.calibration.decide(&features) };
-        SearchResult {
-            decision,
-            hits: scored,
-            features,
-            confidence,
-            unknown_terms,
-        }
+        SearchResult { decision, hits: scored, features, confidence, unknown_terms }
     }
 
     /// Entries for a partly typed question, best first (the last word counts as a prefix).
@@ -228,7 +223,14 @@ impl Index {
             let mut alternatives: Vec<Alternative> = analyzer
                 .terms(&prefix)
                 .into_iter()
-                .filter_map(|t| self.terms.get(key(tag, &t)).map(|offset| Alternative { term: t, kind: MatchKind::Exact, weight: 1.0, offset }))
+                .filter_map(|t| {
+                    self.terms.get(key(tag, &t)).map(|offset| Alternative {
+                        term: t,
+                        kind: MatchKind::Exact,
+                        weight: 1.0,
+                        offset,
+                    })
+                })
                 .take(1)
                 .collect();
             for alt in self.completions(tag, &prefix) {
@@ -432,9 +434,9 @@ impl Index {
             })
             .collect();
         ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let agreement = ranked.first().map_or_else(Agreement::default, |&(_, top)| {
-            agreement(top, &neighbour, &acc, &touched, &mut nearest)
-        });
+        let agreement = ranked
+            .first()
+            .map_or_else(Agreement::default, |&(_, top)| agreement(top, &neighbour, &acc, &touched, &mut nearest));
         // Two hits at least: the confidence model reads the margin to the second.
         ranked.truncate(query.limit.max(2));
         let hits = ranked
@@ -452,7 +454,11 @@ impl Index {
                         .filter(|g| s.groups & (1 << g) != 0)
                         .map(|g| {
                             let alt = &groups[g].alternatives[((s.alternatives >> (2 * g)) & 3) as usize];
-                            TermMatch { query_term: groups[g].term.clone(), index_term: alt.term.clone(), kind: alt.kind }
+                            TermMatch {
+                                query_term: groups[g].term.clone(),
+                                index_term: alt.term.clone(),
+                                kind: alt.kind,
+                            }
                         })
                         .collect(),
                 }
@@ -472,7 +478,16 @@ fn add_dot(unit_dot: &mut [f32], touched: &mut Vec<u32>, u: u32, dot: f32) {
 
 /// Adds query group `g`'s match of entry `e` (through alternative `a`) to its accumulator.
 #[allow(clippy::too_many_arguments)]
-fn add_match(s: &mut EntryScore, touched: &mut Vec<u32>, e: u32, contribution: f32, weight: f32, g: usize, a: usize, kind: MatchKind) {
+fn add_match(
+    s: &mut EntryScore,
+    touched: &mut Vec<u32>,
+    e: u32,
+    contribution: f32,
+    weight: f32,
+    g: usize,
+    a: usize,
+    kind: MatchKind,
+) {
     if s.groups == 0 {
         touched.push(e);
     }
@@ -499,9 +514,14 @@ struct Agreement {
 /// Questions that vote: a few, because each entry has only a handful of variants.
 const VOTERS: usize = 5;
 
-fn agreement(top: u32, neighbour: &[f32], acc: &[EntryScore], touched: &[u32], nearest: &mut [(f32, u32)]) -> Agreement {
-    let rival_neighbour =
-        touched.iter().filter(|&&e| e != top).map(|&e| neighbour[e as usize]).fold(0.0f32, f32::max);
+fn agreement(
+    top: u32,
+    neighbour: &[f32],
+    acc: &[EntryScore],
+    touched: &[u32],
+    nearest: &mut [(f32, u32)],
+) -> Agreement {
+    let rival_neighbour = touched.iter().filter(|&&e| e != top).map(|&e| neighbour[e as usize]).fold(0.0f32, f32::max);
     let best_bm = touched.iter().map(|&e| acc[e as usize].bm25f).fold(0.0f32, f32::max);
     let voters = nearest.len().min(VOTERS);
     if voters > 0 && voters < nearest.len() {

@@ -127,7 +127,9 @@ impl std::error::Error for ChunkError {}
 fn member<'a, T>(object: &'a Json, key: &str, fits: impl Fn(&'a Json) -> Option<T>) -> Result<Option<T>, ChunkError> {
     match object.get(key) {
         None | Some(Json::Null) => Ok(None),
-        Some(value) => fits(value).map(Some).ok_or_else(|| ChunkError::UnexpectedShape(format!("unexpected `{key}`: {value}"))),
+        Some(value) => {
+            fits(value).map(Some).ok_or_else(|| ChunkError::UnexpectedShape(format!("unexpected `{key}`: {value}")))
+        }
     }
 }
 
@@ -181,9 +183,12 @@ pub fn parse_data(data: &str) -> Result<Vec<StreamEvent>, ChunkError> {
     }
     let mut out = Vec::new();
     if let Some(choice) = member(&chunk, "choices", Json::as_array)?.and_then(<[Json]>::first) {
-        let choice = object(choice).ok_or_else(|| ChunkError::UnexpectedShape(format!("unexpected choice: {choice}")))?;
+        let choice =
+            object(choice).ok_or_else(|| ChunkError::UnexpectedShape(format!("unexpected choice: {choice}")))?;
         let delta = member(choice, "delta", object)?;
-        if let Some(text) = delta.map(|d| member(d, "content", Json::as_str)).transpose()?.flatten().filter(|t| !t.is_empty()) {
+        if let Some(text) =
+            delta.map(|d| member(d, "content", Json::as_str)).transpose()?.flatten().filter(|t| !t.is_empty())
+        {
             out.push(StreamEvent::Delta(text.to_string()));
         }
         if let Some(reason) = member(choice, "finish_reason", Json::as_str)? {
@@ -377,10 +382,7 @@ impl StreamDecoder {
         out
     }
 
-    fn decode(
-        &mut self,
-        events: Vec<Result<crate::sse::SseEvent, SseError>>,
-    ) -> Vec<Result<StreamEvent, DecodeError>> {
+    fn decode(&mut self, events: Vec<Result<crate::sse::SseEvent, SseError>>) -> Vec<Result<StreamEvent, DecodeError>> {
         let mut out = Vec::new();
         for event in events {
             if self.is_stopped() {
@@ -459,9 +461,7 @@ mod tests {
         assert!(parse_data(r#"{"choices":[]}"#).unwrap().is_empty());
         assert!(parse_data(r#"{"id":"x","object":"chat.completion.chunk"}"#).unwrap().is_empty());
         assert!(parse_data(r#"{"choices":[{"delta":{"content":""}}]}"#).unwrap().is_empty());
-        assert!(parse_data(r#"{"choices":[{"delta":{"content":null},"finish_reason":null}]}"#)
-            .unwrap()
-            .is_empty());
+        assert!(parse_data(r#"{"choices":[{"delta":{"content":null},"finish_reason":null}]}"#).unwrap().is_empty());
         assert_eq!(
             parse_data(r#"{"choices":[{"delta":{"content":"a"}},{"delta":{"content":"b"}}]}"#).unwrap(),
             vec![StreamEvent::Delta("a".into())]
@@ -482,10 +482,7 @@ mod tests {
         assert!(matches!(parse_data("hello"), Err(ChunkError::InvalidJson(_))));
         assert!(matches!(parse_data("42"), Err(ChunkError::UnexpectedShape(_))));
         assert!(matches!(parse_data(r#"{"choices":{"a":1}}"#), Err(ChunkError::UnexpectedShape(_))));
-        assert!(matches!(
-            parse_data(r#"{"choices":[{"delta":{"content":5}}]}"#),
-            Err(ChunkError::UnexpectedShape(_))
-        ));
+        assert!(matches!(parse_data(r#"{"choices":[{"delta":{"content":5}}]}"#), Err(ChunkError::UnexpectedShape(_))));
         assert_eq!(parse_data(r#"{"error":"nope"}"#).unwrap(), vec![StreamEvent::Error("nope".into())]);
         assert_eq!(
             parse_data(r#"{"error":{"code":500}}"#).unwrap(),
@@ -578,17 +575,15 @@ mod tests {
     fn decoder_error_events() {
         let mut d = StreamDecoder::new();
         let out = d.push(b"data: {\"error\":{\"message\":\"model overloaded\"}}\n\nevent: error\ndata: boom\n\n");
-        assert_eq!(
-            out,
-            vec![Ok(StreamEvent::Error("model overloaded".into())), Ok(StreamEvent::Error("boom".into()))]
-        );
+        assert_eq!(out, vec![Ok(StreamEvent::Error("model overloaded".into())), Ok(StreamEvent::Error("boom".into()))]);
         assert_eq!(d.finish(), vec![Err(DecodeError::Truncated)]);
     }
 
     #[test]
     fn decoder_cut_off_mid_event_reports_only_truncated() {
         let mut d = StreamDecoder::new();
-        let mut out = d.push(format!("{}data: {{\"choices\":[{{\"delta\":{{\"content\":\"If it", delta("a")).as_bytes());
+        let mut out =
+            d.push(format!("{}data: {{\"choices\":[{{\"delta\":{{\"content\":\"If it", delta("a")).as_bytes());
         out.extend(d.finish());
         assert_eq!(out, vec![Ok(StreamEvent::Delta("a".into())), Err(DecodeError::Truncated)]);
         // but a complete final event without its blank line is still delivered

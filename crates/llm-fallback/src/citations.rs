@@ -180,17 +180,11 @@ mod tests {
     #[test]
     fn owned_ids_and_unicode() {
         let ids = vec!["track-order".to_string()];
-        assert_eq!(
-            split_citations("ดูที่ [track-order] 🙂", &ids),
-            vec![t("ดูที่ "), c("track-order"), t(" 🙂")]
-        );
+        assert_eq!(split_citations("ดูที่ [track-order] 🙂", &ids), vec![t("ดูที่ "), c("track-order"), t(" 🙂")]);
     }
 
     #[test]
     fn serde_shape() {
-        assert_eq!(
-            serde_json::to_string(&c("a")).unwrap(),
-            r#"{"type":"cite","value":"a"}"#
-        );
+        assert_eq!(serde_json::to_string(&c("a")).unwrap(), r#"{"type":"cite","value":"a"}"#);
     }
 }

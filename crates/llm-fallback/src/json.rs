@@ -445,7 +445,16 @@ mod tests {
         assert_eq!(v["choices"][0]["delta"]["content"].as_str(), Some("été 😀/"));
         assert_eq!(v["created"].as_u64(), Some(1_732_500_000));
         assert!(v["choices"][0]["finish_reason"].is_null());
-        assert_eq!(v["x"], Json::Array(vec![Json::Bool(true), Json::Bool(false), Json::Number("-1.5e+3".into()), Json::Number("0.25".into()), Json::Array(vec![])]));
+        assert_eq!(
+            v["x"],
+            Json::Array(vec![
+                Json::Bool(true),
+                Json::Bool(false),
+                Json::Number("-1.5e+3".into()),
+                Json::Number("0.25".into()),
+                Json::Array(vec![])
+            ])
+        );
         assert_eq!(v["y"], Json::Object(vec![]));
         assert_eq!(v["missing"]["deeper"][3], Json::Null);
     }
@@ -480,7 +489,10 @@ mod tests {
     #[test]
     fn decimals_have_at_most_three_places() {
         let text = |x: f32| Json::decimal(x).to_string();
-        assert_eq!([text(0.0), text(0.2), text(0.75), text(1.0), text(0.1234), text(2.25), text(-0.05)], ["0", "0.2", "0.75", "1", "0.123", "2.25", "-0.05"]);
+        assert_eq!(
+            [text(0.0), text(0.2), text(0.75), text(1.0), text(0.1234), text(2.25), text(-0.05)],
+            ["0", "0.2", "0.75", "1", "0.123", "2.25", "-0.05"]
+        );
     }
 
     fn arb_json() -> impl Strategy<Value = Json> {

@@ -35,10 +35,7 @@
 //! ```
 
 #![deny(missing_docs)]
-#![cfg_attr(
-    not(test),
-    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
-)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod chunk;
 pub mod citations;
@@ -65,9 +62,8 @@ mod glob {
 pub use chunk::{parse_data, ChunkError, DecodeError, FinishReason, StreamDecoder, StreamEvent};
 pub use citations::{cited_ids, split_citations, Segment};
 pub use policy::{
-    Failure, GiveUpReason, LedgerError, RetryDecision, RetryPolicy, RetryState, SessionLedger,
-    TimeoutKind, Timeouts,
+    Failure, GiveUpReason, LedgerError, RetryDecision, RetryPolicy, RetryState, SessionLedger, TimeoutKind, Timeouts,
 };
-pub use redact::{RedactError, RedactionKind, Redacted, Redactor};
+pub use redact::{RedactError, Redacted, RedactionKind, Redactor};
 pub use request::{ChatRequest, Passage, PreparedRequest, RequestConfig, RequestError, Role, Turn};
 pub use sse::{SseError, SseEvent, SseParser};

@@ -91,11 +91,7 @@ impl Timeouts {
 
     /// Milliseconds until the next applicable deadline (0 if one has passed).
     pub fn remaining_ms(&self, elapsed_ms: u64, got_first_byte: bool) -> u64 {
-        let deadline = if got_first_byte {
-            self.total_ms
-        } else {
-            self.first_byte_ms.min(self.total_ms)
-        };
+        let deadline = if got_first_byte { self.total_ms } else { self.first_byte_ms.min(self.total_ms) };
         deadline.saturating_sub(elapsed_ms)
     }
 }
@@ -233,9 +229,7 @@ impl RetryPolicy {
     /// `now_ms` (Unix milliseconds) is needed for an HTTP-date `Retry-After`.
     pub fn decide(&self, state: &mut RetryState, failure: &Failure, now_ms: u64) -> RetryDecision {
         match failure {
-            Failure::Network { after_first_byte: true } => {
-                RetryDecision::GiveUp(GiveUpReason::NetworkAfterFirstByte)
-            }
+            Failure::Network { after_first_byte: true } => RetryDecision::GiveUp(GiveUpReason::NetworkAfterFirstByte),
             Failure::Network { after_first_byte: false } => {
                 if state.network_retries < self.network_retries {
                     state.network_retries += 1;
@@ -320,7 +314,11 @@ pub fn parse_http_date(value: &str) -> Option<u64> {
     let year: i64 = match year.len() {
         2 => {
             let yy: i64 = year.parse().ok()?;
-            if yy < 70 { 2000 + yy } else { 1900 + yy }
+            if yy < 70 {
+                2000 + yy
+            } else {
+                1900 + yy
+            }
         }
         4 => year.parse().ok()?,
         _ => return None,
@@ -519,7 +517,10 @@ impl SessionLedger {
 
     /// Serialises the ledger for `sessionStorage`.
     pub fn to_json(&self) -> String {
-        let cache = self.cache.iter().map(|c| Json::object([("key", Json::from(c.key.as_str())), ("answer", Json::from(c.answer.as_str()))]));
+        let cache = self
+            .cache
+            .iter()
+            .map(|c| Json::object([("key", Json::from(c.key.as_str())), ("answer", Json::from(c.answer.as_str()))]));
         Json::object([
             ("max_calls", Json::from(self.max_calls)),
             ("calls", Json::from(self.calls)),
@@ -579,11 +580,8 @@ impl SessionLedger {
 /// assert_eq!(normalize_question("¿Dónde está mi pedido?"), "dónde está mi pedido");
 /// ```
 pub fn normalize_question(question: &str) -> String {
-    let mapped: String = question
-        .chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| if is_punctuation(c) { ' ' } else { c })
-        .collect();
+    let mapped: String =
+        question.chars().flat_map(char::to_lowercase).map(|c| if is_punctuation(c) { ' ' } else { c }).collect();
     mapped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -591,9 +589,35 @@ fn is_punctuation(c: char) -> bool {
     c.is_ascii_punctuation()
         || matches!(
             c,
-            '¿' | '¡' | '…' | '‘' | '’' | '“' | '”' | '«' | '»' | '‹' | '›' | '–' | '—' | '·' | '、'
-                | '。' | '，' | '！' | '？' | '：' | '；' | '（' | '）' | '「' | '」' | '『' | '』'
-                | '\u{0e2f}' | '\u{0e5a}' | '\u{0e5b}'
+            '¿' | '¡'
+                | '…'
+                | '‘'
+                | '’'
+                | '“'
+                | '”'
+                | '«'
+                | '»'
+                | '‹'
+                | '›'
+                | '–'
+                | '—'
+                | '·'
+                | '、'
+                | '。'
+                | '，'
+                | '！'
+                | '？'
+                | '：'
+                | '；'
+                | '（'
+                | '）'
+                | '「'
+                | '」'
+                | '『'
+                | '』'
+                | '\u{0e2f}'
+                | '\u{0e5a}'
+                | '\u{0e5b}'
         )
 }
 
@@ -631,10 +655,7 @@ mod tests {
         assert_eq!(d(f(Some("garbage"))), RetryDecision::Retry { delay_ms: 1_000 });
         assert_eq!(d(f(Some("0"))), RetryDecision::Retry { delay_ms: 0 });
         assert_eq!(d(f(Some("10"))), RetryDecision::Retry { delay_ms: 10_000 });
-        assert_eq!(
-            d(f(Some("11"))),
-            RetryDecision::GiveUp(GiveUpReason::RateLimited { retry_after_ms: Some(11_000) })
-        );
+        assert_eq!(d(f(Some("11"))), RetryDecision::GiveUp(GiveUpReason::RateLimited { retry_after_ms: Some(11_000) }));
         assert_eq!(
             d(f(Some("99999999999999999999999"))),
             RetryDecision::GiveUp(GiveUpReason::RateLimited { retry_after_ms: Some(u64::MAX) })
@@ -741,7 +762,10 @@ mod tests {
         let json = l.to_json();
         assert_eq!(json, r#"{"max_calls":5,"calls":1,"max_cached":20,"cache":[{"key":"q","answer":"a"}]}"#);
         // tampered or partial values are tolerated
-        let l = SessionLedger::from_json(r#"{"calls":3,"max_cached":1,"cache":[{"key":"a","answer":"1"},{"key":"b","answer":"2"}]}"#).unwrap();
+        let l = SessionLedger::from_json(
+            r#"{"calls":3,"max_cached":1,"cache":[{"key":"a","answer":"1"},{"key":"b","answer":"2"}]}"#,
+        )
+        .unwrap();
         assert_eq!(l.max_calls(), 10);
         assert_eq!(l.cached_answer("a"), None);
         assert_eq!(l.cached_answer("b"), Some("2"));

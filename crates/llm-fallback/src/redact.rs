@@ -131,10 +131,8 @@ impl fmt::Display for RedactError {
 impl std::error::Error for RedactError {}
 
 fn compile(pattern: &str) -> Result<Pattern, RedactError> {
-    Pattern::parse(pattern).map_err(|e| RedactError::InvalidPattern {
-        pattern: pattern.to_string(),
-        reason: e.to_string(),
-    })
+    Pattern::parse(pattern)
+        .map_err(|e| RedactError::InvalidPattern { pattern: pattern.to_string(), reason: e.to_string() })
 }
 
 /// Replaces personal data in text; see the [module documentation](self) for what is detected.
@@ -248,9 +246,8 @@ impl Redactor {
         let mut spans: Vec<(usize, usize, RedactionKind)> = Vec::new();
         // chars that the number detectors must not touch
         let mut blocked = vec![false; cs.len()];
-        let to_chars = |(bs, be): (usize, usize)| {
-            (cs.partition_point(|&(b, _)| b < bs), cs.partition_point(|&(b, _)| b < be))
-        };
+        let to_chars =
+            |(bs, be): (usize, usize)| (cs.partition_point(|&(b, _)| b < bs), cs.partition_point(|&(b, _)| b < be));
         let mark = |blocked: &mut Vec<bool>, s: usize, e: usize| {
             for flag in blocked.iter_mut().take(e).skip(s) {
                 *flag = true;
@@ -298,10 +295,11 @@ fn build(text: &str, cs: &[(usize, char)], mut spans: Vec<(usize, usize, Redacti
     spans.retain(|&(s, e, _)| s < e);
     spans.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
     // In declaration order, without sorting a list of four possible values.
-    let kinds: Vec<RedactionKind> = [RedactionKind::Email, RedactionKind::Card, RedactionKind::Phone, RedactionKind::Custom]
-        .into_iter()
-        .filter(|k| spans.iter().any(|s| s.2 == *k))
-        .collect();
+    let kinds: Vec<RedactionKind> =
+        [RedactionKind::Email, RedactionKind::Card, RedactionKind::Phone, RedactionKind::Custom]
+            .into_iter()
+            .filter(|k| spans.iter().any(|s| s.2 == *k))
+            .collect();
 
     let mut merged: Vec<(usize, usize, RedactionKind)> = Vec::new();
     for (s, e, kind) in spans {
@@ -371,9 +369,7 @@ fn valid_domain(domain: &str) -> bool {
     let labels: Vec<&str> = domain.split('.').collect();
     labels.len() >= 2
         && labels.iter().all(|l| !l.is_empty())
-        && labels
-            .last()
-            .is_some_and(|tld| tld.chars().count() >= 2 && tld.chars().any(char::is_alphabetic))
+        && labels.last().is_some_and(|tld| tld.chars().count() >= 2 && tld.chars().any(char::is_alphabetic))
 }
 
 /// A maximal run of ASCII digits, in char indices.
@@ -385,12 +381,7 @@ struct Group {
 
 /// Groups of digits joined by short separator sequences. A group touching a blocked char
 /// ends the run and is left out.
-fn digit_runs(
-    cs: &[(usize, char)],
-    blocked: &[bool],
-    is_sep: fn(char) -> bool,
-    max_sep: usize,
-) -> Vec<Vec<Group>> {
+fn digit_runs(cs: &[(usize, char)], blocked: &[bool], is_sep: fn(char) -> bool, max_sep: usize) -> Vec<Vec<Group>> {
     let digit = |i: usize| char_at(cs, i).is_some_and(|c| c.is_ascii_digit());
     let mut runs: Vec<Vec<Group>> = Vec::new();
     let mut cur: Vec<Group> = Vec::new();
@@ -413,8 +404,7 @@ fn digit_runs(
         }
         let joined = cur.last().is_some_and(|prev| {
             let gap = start - prev.end;
-            (1..=max_sep).contains(&gap)
-                && cs.get(prev.end..start).unwrap_or(&[]).iter().all(|&(_, c)| is_sep(c))
+            (1..=max_sep).contains(&gap) && cs.get(prev.end..start).unwrap_or(&[]).iter().all(|&(_, c)| is_sep(c))
         });
         if !joined && !cur.is_empty() {
             runs.push(std::mem::take(&mut cur));
@@ -446,7 +436,11 @@ fn luhn(digits: &[u32]) -> bool {
     for (k, &d) in digits.iter().rev().enumerate() {
         sum += if k % 2 == 1 {
             let x = d * 2;
-            if x > 9 { x - 9 } else { x }
+            if x > 9 {
+                x - 9
+            } else {
+                x
+            }
         } else {
             d
         };

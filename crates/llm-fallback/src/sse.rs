@@ -419,10 +419,8 @@ mod tests {
 
     #[test]
     fn fields() {
-        let ev = all(
-            &mut SseParser::new(),
-            b"event: delta\nid: 1\nretry: 1500\nfoo: bar\ndata:nospace\ndata:  two\n\n",
-        );
+        let ev =
+            all(&mut SseParser::new(), b"event: delta\nid: 1\nretry: 1500\nfoo: bar\ndata:nospace\ndata:  two\n\n");
         assert_eq!(
             ev,
             vec![Ok(SseEvent { event: "delta".into(), data: "nospace\n two".into(), id: Some("1".into()) })]
@@ -523,7 +521,10 @@ mod tests {
     #[test]
     fn openai_style_stream() {
         let s = b"data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n: ping\n\ndata: [DONE]\n\n";
-        assert_eq!(datas(&all(&mut SseParser::new(), s)), ["{\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}", "[DONE]"]);
+        assert_eq!(
+            datas(&all(&mut SseParser::new(), s)),
+            ["{\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}", "[DONE]"]
+        );
     }
 
     #[test]

@@ -54,7 +54,6 @@ fn decode<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> Outcome {
     out
 }
 
-
 /// The same stream with CRLF line endings and SSE comments (keep-alives) between events.
 fn with_crlf_and_comments(bytes: &[u8], every: usize) -> Vec<u8> {
     let text = std::str::from_utf8(bytes).unwrap();

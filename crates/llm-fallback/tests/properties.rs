@@ -109,7 +109,18 @@ fn luhn_valid(digits: &[u32]) -> bool {
         .iter()
         .rev()
         .enumerate()
-        .map(|(k, &d)| if k % 2 == 1 { let x = d * 2; if x > 9 { x - 9 } else { x } } else { d })
+        .map(|(k, &d)| {
+            if k % 2 == 1 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
         .sum();
     sum % 10 == 0
 }
@@ -134,11 +145,7 @@ fn card() -> impl Strategy<Value = Seg> {
 }
 
 fn email() -> impl Strategy<Value = Seg> {
-    (
-        "[a-z0-9]{1,8}([._+-][a-z0-9]{1,8})?",
-        "[a-z0-9]{1,10}(-[a-z0-9]{1,5})?(\\.[a-z0-9]{1,6})?",
-        "[a-z]{2,6}",
-    )
+    ("[a-z0-9]{1,8}([._+-][a-z0-9]{1,8})?", "[a-z0-9]{1,10}(-[a-z0-9]{1,5})?(\\.[a-z0-9]{1,6})?", "[a-z]{2,6}")
         .prop_map(|(local, domain, tld)| Seg::Email(format!("{local}@{domain}.{tld}")))
 }
 
@@ -157,15 +164,10 @@ fn word() -> impl Strategy<Value = Seg> {
 
 fn text_with_pii() -> impl Strategy<Value = (String, Vec<Seg>)> {
     proptest::collection::vec(
-        (prop_oneof![4 => word(), 1 => card(), 1 => email()], prop_oneof![
-            Just(" "),
-            Just(", "),
-            Just(". "),
-            Just("\n"),
-            Just(": "),
-            Just(" ("),
-            Just(") "),
-        ]),
+        (
+            prop_oneof![4 => word(), 1 => card(), 1 => email()],
+            prop_oneof![Just(" "), Just(", "), Just(". "), Just("\n"), Just(": "), Just(" ("), Just(") "),],
+        ),
         1..12,
     )
     .prop_map(|segs| {

@@ -7,9 +7,7 @@ fn vowels(s: &str) -> usize {
 }
 
 fn strip_suffix<'a>(word: &'a str, suffixes: &[&str]) -> Option<&'a str> {
-    suffixes
-        .iter()
-        .find_map(|s| word.strip_suffix(s).filter(|rest| vowels(rest) >= 2))
+    suffixes.iter().find_map(|s| word.strip_suffix(s).filter(|rest| vowels(rest) >= 2))
 }
 
 fn is_vowel(c: Option<char>) -> bool {
