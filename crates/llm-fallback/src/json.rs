@@ -64,7 +64,7 @@ impl Json {
     /// # Errors
     /// [`JsonError`] for anything that is not exactly one JSON value.
     pub fn parse(text: &str) -> Result<Json, JsonError> {
-        let mut p = Parser { bytes: text.as_bytes(), pos: 0 };
+        let mut p = Parser { text, bytes: text.as_bytes(), pos: 0 };
         let value = p.value(0)?;
         p.skip_whitespace();
         if p.pos != p.bytes.len() {
@@ -244,6 +244,8 @@ fn write_string(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
 }
 
 struct Parser<'a> {
+    /// The text being parsed; `bytes` is the same, for byte-wise scanning.
+    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
 }
@@ -251,6 +253,17 @@ struct Parser<'a> {
 impl Parser<'_> {
     fn error(&self, what: &'static str) -> JsonError {
         JsonError { at: self.pos, what }
+    }
+
+    /// The bytes not read yet.
+    fn rest(&self) -> &[u8] {
+        self.bytes.get(self.pos..).unwrap_or_default()
+    }
+
+    /// The text from `start` to the current position. Both ends sit next to an ASCII byte the
+    /// parser stopped at, so the range is on character boundaries; `None` only on a bug.
+    fn text_from(&self, start: usize) -> Result<&str, JsonError> {
+        self.text.get(start..self.pos).ok_or(JsonError { at: start, what: "bad text boundary" })
     }
 
     fn skip_whitespace(&mut self) {
@@ -319,7 +332,7 @@ impl Parser<'_> {
             Some(b'-' | b'0'..=b'9') => self.number(),
             Some(_) => {
                 for (word, value) in [("true", Json::Bool(true)), ("false", Json::Bool(false)), ("null", Json::Null)] {
-                    if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+                    if self.rest().starts_with(word.as_bytes()) {
                         self.pos += word.len();
                         return Ok(value);
                     }
@@ -339,12 +352,12 @@ impl Parser<'_> {
 
     fn number(&mut self) -> Result<Json, JsonError> {
         let start = self.pos;
-        if self.bytes[self.pos] == b'-' {
+        if self.bytes.get(self.pos) == Some(&b'-') {
             self.pos += 1;
         }
         let int_start = self.pos;
         let int_digits = self.digits();
-        if int_digits == 0 || (int_digits > 1 && self.bytes[int_start] == b'0') {
+        if int_digits == 0 || (int_digits > 1 && self.bytes.get(int_start) == Some(&b'0')) {
             return Err(JsonError { at: start, what: "bad number" });
         }
         if self.bytes.get(self.pos) == Some(&b'.') {
@@ -362,8 +375,7 @@ impl Parser<'_> {
                 return Err(JsonError { at: start, what: "bad number" });
             }
         }
-        let text = std::str::from_utf8(&self.bytes[start..self.pos]).expect("ASCII digits");
-        Ok(Json::Number(text.to_string()))
+        Ok(Json::Number(self.text_from(start)?.to_string()))
     }
 
     fn hex4(&mut self) -> Result<u32, JsonError> {
@@ -386,7 +398,7 @@ impl Parser<'_> {
                 }
                 self.pos += 1;
             }
-            out.push_str(std::str::from_utf8(&self.bytes[run_start..self.pos]).expect("split at ASCII"));
+            out.push_str(self.text_from(run_start)?);
             match self.bytes.get(self.pos) {
                 None => return Err(self.error("unterminated string")),
                 Some(b'"') => {
@@ -409,7 +421,7 @@ impl Parser<'_> {
                         Some(b'u') => {
                             let high = self.hex4()?;
                             let code = if (0xd800..0xdc00).contains(&high) {
-                                if !self.bytes[self.pos..].starts_with(b"\\u") {
+                                if !self.rest().starts_with(b"\\u") {
                                     return Err(self.error("lone surrogate"));
                                 }
                                 self.pos += 2;
