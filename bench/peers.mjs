@@ -1,5 +1,5 @@
 // Benchmark: our engine (kb-core compiled to wasm) and four JS search libraries, on the same
-// neutral FAQ dataset (../shared/datasets/README.md), in one Node process. Prints one Markdown
+// neutral FAQ dataset (docs/datasets.md), in one Node process. Prints one Markdown
 // table (with the native `kb eval` row when --native is given). See bench/README.md.
 //
 //   node peers.mjs --dataset DIR --index out/kb.idx --wasm out/kb-wasm/kb_wasm.js \
@@ -217,7 +217,7 @@ function kbWasmEngine(wasmPath, indexPath) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Scoring (../shared/datasets/README.md)
+// Scoring (docs/datasets.md)
 
 const ratio = (a, b) => (b ? a / b : NaN);
 const percentile = (sorted, p) => (sorted.length ? sorted[Math.round((sorted.length - 1) * p)] : NaN);

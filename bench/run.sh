@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark entry point: our engine (native `kb eval`, and kb-core compiled to wasm in Node)
 # against MiniSearch, Lunr, Orama and FlexSearch, on one dataset in the neutral format
-# (../shared/datasets/README.md). Prints one Markdown table to stdout and writes it to
+# (docs/datasets.md). Prints one Markdown table to stdout and writes it to
 # bench/out/results.md; progress goes to stderr. See bench/README.md.
 #
 #   bench/run.sh [DATASET_DIR]        default: ../shared/datasets/clinc150 (from the repository root)
@@ -22,7 +22,7 @@ DATASET="${1:-$ROOT/../shared/datasets/clinc150}"
 [ -d "$DATASET" ] || die "no dataset directory $DATASET"
 DATASET="$(cd "$DATASET" && pwd)"
 for f in kb.jsonl dev.jsonl test.jsonl; do
-  [ -f "$DATASET/$f" ] || die "$DATASET has no $f (see ../shared/datasets/README.md)"
+  [ -f "$DATASET/$f" ] || die "$DATASET has no $f (see docs/datasets.md)"
 done
 
 for tool in cargo node npm wasm-bindgen; do

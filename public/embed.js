@@ -37,6 +37,7 @@
     audience: data.audience || null,
     greeting: data.greeting || null,
     handoffUrl: data.handoffUrl || null,
+    contact: data.contact || null,
     answerThreshold: num(data.answerThreshold),
     clarifyThreshold: num(data.clarifyThreshold),
     maxFallbacks: num(data.maxFallbacks),

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (idempotently),
-# builds dist/, then runs the Rust tests (host), the component tests (wasm in headless
-# Chromium), the knowledge checks and the browser end-to-end tests (including a real LLM
-# server). Ends with one line: "N passed, N failed".
+# builds dist/, then runs the gates (formatting, clippy for the host and wasm32, the docs, the
+# shell-size ratchet), the Rust tests (host), the component tests (wasm in headless Chromium),
+# the knowledge checks and the browser end-to-end tests (including a real LLM server).
+# Ends with one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export TMPDIR=${TMPDIR_TESTS:-$(mktemp -d)}
@@ -12,20 +13,35 @@ scripts/build.sh || { echo "build failed"; exit 1; }
 log=$(mktemp)
 status=0
 step() { echo; echo "==== $1"; }
+# A check that is one test: its output, then a result line the summary counts.
+gate() {
+  local name=$1
+  shift
+  if "$@" 2>&1 | tail -n 40; then
+    echo "test result: ok. 1 passed; 0 failed ($name)" | tee -a "$log"
+  else
+    echo "test result: FAILED. 0 passed; 1 failed ($name)" | tee -a "$log"
+    status=1
+  fi
+}
+
+step "Gates: formatting, clippy (host and wasm32), docs, shell size"
+gate "cargo fmt --check" cargo fmt --all -- --check
+gate "clippy (host)" cargo clippy -q --workspace --exclude market-assist --all-targets --all-features -- -D warnings
+gate "clippy (wasm32)" cargo clippy -q -p market-assist --target wasm32-unknown-unknown --all-targets -- -D warnings
+gate "docs (host)" env RUSTDOCFLAGS="-D warnings" cargo doc -q --workspace --exclude market-assist --no-deps --all-features
+gate "docs (widget)" env RUSTDOCFLAGS="-D warnings" cargo doc -q -p market-assist --target wasm32-unknown-unknown --no-deps
+gate "shell size" scripts/size-gate.sh dist
 
 step "Rust tests (host)"
-cargo test --no-fail-fast --workspace --exclude market-assist 2>&1 | tee -a "$log" || status=1
+cargo test --no-fail-fast --workspace --exclude market-assist --all-features 2>&1 | tee -a "$log" || status=1
 
 step "Widget component tests (wasm32, headless Chromium)"
 cargo test --no-fail-fast -p market-assist --target wasm32-unknown-unknown 2>&1 | tee -a "$log" || status=1
 
 step "Knowledge: lint and golden-set gates"
-./target/release/kb lint --knowledge knowledge 2>&1 | tail -n 5
-if ./target/release/kb eval --knowledge knowledge --min-top1 "${MIN_TOP1:-0.90}" --min-oos-routed 0.80 | tail -n 8; then
-  echo "test result: ok. 1 passed; 0 failed" | tee -a "$log"
-else
-  echo "test result: FAILED. 0 passed; 1 failed" | tee -a "$log"; status=1
-fi
+gate "kb lint" ./target/release/kb lint --knowledge knowledge
+gate "golden sets" ./target/release/kb eval --knowledge knowledge --min-top1 "${MIN_TOP1:-0.90}" --min-oos-routed 0.80
 
 step "Browser end-to-end tests (node --test)"
 node --test --test-concurrency=1 tests/support/*.test.mjs tests/e2e/*.test.mjs 2>&1 | tee "$log.node" || status=1

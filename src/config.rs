@@ -2,9 +2,9 @@
 //! in as a plain object, then adjusted by `setContext`.
 
 use js_sys::{Array, Object, Reflect};
-use kb_core::analysis::Locale;
 use kb_core::flow::Context;
 use kb_core::Audience;
+use kb_core::Locale;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Everything a page owner can configure.
@@ -27,6 +27,9 @@ pub struct Config {
     pub greeting: Option<String>,
     /// Where "talk to a person" leads.
     pub handoff_url: Option<String>,
+    /// How to reach a person when there is no handoff link (an e-mail address, a phone
+    /// number: shown as text).
+    pub contact: Option<String>,
     /// Overrides the index's answer threshold.
     pub answer_threshold: Option<f32>,
     /// Overrides the index's clarify threshold.
@@ -66,6 +69,7 @@ impl Config {
             audience: text("audience"),
             greeting: text("greeting"),
             handoff_url: text("handoffUrl"),
+            contact: text("contact"),
             answer_threshold: number("answerThreshold").map(|n| n as f32),
             clarify_threshold: number("clarifyThreshold").map(|n| n as f32),
             system_prompt: text("systemPrompt"),

@@ -1,8 +1,8 @@
 //! What the conversation is: its messages, the flow in progress, and how it is kept in
 //! `sessionStorage` so that it survives reloads and page navigation.
 
-use kb_core::codec::{Decode, DecodeError, Encode, Reader};
 use kb_core::flow::FlowState;
+use kb_core::format::codec::{Decode, DecodeError, Encode, Reader};
 use kb_core::{Link, Query};
 
 /// Storage key; bump the suffix when the shape changes so old data is ignored, not misread.
@@ -76,6 +76,30 @@ pub enum Body {
         /// A summary to hand over.
         summary: String,
     },
+}
+
+impl Body {
+    /// Plain text of a bot message for screen readers (the `aria-live` region).
+    pub fn announcement(&self) -> String {
+        match self {
+            Body::Note(t) | Body::Step { text: t, .. } => kb_core::markdown::plain_text(t),
+            Body::Answer { title, markdown, .. } => format!("{title}. {}", kb_core::markdown::plain_text(markdown)),
+            Body::Clarify(choices) => choices.iter().map(|c| c.title.as_str()).collect::<Vec<_>>().join(", "),
+            Body::Ai { text, .. } => text.clone(),
+            Body::Handoff { .. } | Body::User(_) => String::new(),
+        }
+    }
+
+    /// A reply cut off by a reload cannot resume: it ends as `stopped` rather than busy forever.
+    pub fn end_interrupted_reply(&mut self, stopped: &str) {
+        if let Body::Ai { text, streaming, .. } = self {
+            if *streaming {
+                *streaming = false;
+                text.push_str(if text.is_empty() { "" } else { "\n\n" });
+                text.push_str(stopped);
+            }
+        }
+    }
 }
 
 /// One message.
@@ -220,6 +244,6 @@ impl Saved {
 }
 
 /// A query for the widget's settings.
-pub fn query<'a>(text: &'a str, locale: kb_core::analysis::Locale, audience: kb_core::Audience) -> Query<'a> {
+pub fn query(text: &str, locale: kb_core::Locale, audience: kb_core::Audience) -> Query<'_> {
     Query::new(text, locale).audience(audience).limit(5)
 }

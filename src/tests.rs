@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use kb_compiler::builder::{build, BuildOptions};
 use kb_compiler::knowledge::{Corpus, SourceEntry};
-use kb_core::analysis::Locale;
 use kb_core::flow::{Action, Choice as FlowChoice, Flow, Step};
+use kb_core::Locale;
 use kb_core::{Entry, Index, Link};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
@@ -250,13 +250,13 @@ impl Harness {
     }
 }
 
-// ---- render::markdown --------------------------------------------------------------------
+// ---- ui::markdown --------------------------------------------------------------------
 
-/// Renders `source` with `render::markdown` into a detached-from-nothing `<div>` on the page.
+/// Renders `source` with `ui::markdown::markdown` into a detached-from-nothing `<div>` on the page.
 fn render_markdown(source: &'static str) -> (HtmlElement, Box<dyn std::any::Any>) {
     let host: HtmlElement = document().create_element("div").unwrap().unchecked_into();
     document().body().unwrap().append_child(&host).unwrap();
-    let handle = leptos::mount::mount_to(host.clone(), move || crate::render::markdown(source));
+    let handle = leptos::mount::mount_to(host.clone(), move || crate::ui::markdown::markdown(source));
     (host, Box::new(handle))
 }
 
@@ -527,7 +527,7 @@ async fn flow_steps_render_choices_and_advance() {
     let steps = w.all(".ma-step");
     assert_eq!(steps.len(), 2, "the next step is shown");
     assert_eq!(count(&steps[0].clone().into(), "button"), 0, "the previous step loses its buttons");
-    assert_eq!(w.all(".ma-msg.ma-user").iter().map(text).last().as_deref(), Some("Damaged"), "the choice is echoed");
+    assert_eq!(w.all(".ma-msg.ma-user").iter().map(text).next_back().as_deref(), Some("Damaged"), "the choice is echoed");
     assert_eq!(text(&one(&steps[1].clone().into(), "strong")), "photos");
     let next: Vec<String> = all(&steps[1].clone().into(), "button.ma-chip").iter().map(text).collect();
     assert_eq!(next, ["Yes, I have photos", "No photos"]);
@@ -776,7 +776,7 @@ const GZIPPED: [u8; 70] = [
 #[wasm_bindgen_test]
 async fn gzipped_bytes_inflate_in_the_browser_and_damage_is_an_error() {
     async fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, JsValue> {
-        crate::gunzip(&js_sys::Uint8Array::from(bytes)).await.map(|b| b.to_vec())
+        crate::pack::gunzip(&js_sys::Uint8Array::from(bytes)).await.map(|b| b.to_vec())
     }
     let inflated = gunzip(&GZIPPED).await.expect("valid gzip inflates");
     assert_eq!(inflated, b"KBIX, but smaller: a pack that travelled gzipped ".repeat(3));
@@ -789,8 +789,37 @@ async fn gzipped_bytes_inflate_in_the_browser_and_damage_is_an_error() {
 
 #[wasm_bindgen_test]
 fn a_pack_url_template_takes_the_locale_also_once_resolved_by_embed_js() {
-    assert_eq!(crate::pack_url("https://cdn.example/kb.{locale}.idx.gz", "id"), "https://cdn.example/kb.id.idx.gz");
+    assert_eq!(
+        crate::pack::pack_url("https://cdn.example/kb.{locale}.idx.gz", "id"),
+        "https://cdn.example/kb.id.idx.gz"
+    );
     // new URL("kb.{locale}.idx.gz", base).href percent-encodes the braces.
-    assert_eq!(crate::pack_url("https://cdn.example/kb.%7Blocale%7D.idx.gz", "th"), "https://cdn.example/kb.th.idx.gz");
-    assert_eq!(crate::pack_url("https://cdn.example/kb.idx.gz", "es"), "https://cdn.example/kb.idx.gz");
+    assert_eq!(
+        crate::pack::pack_url("https://cdn.example/kb.%7Blocale%7D.idx.gz", "th"),
+        "https://cdn.example/kb.th.idx.gz"
+    );
+    assert_eq!(crate::pack::pack_url("https://cdn.example/kb.idx.gz", "es"), "https://cdn.example/kb.idx.gz");
+}
+
+// ---- one locale table ------------------------------------------------------------------------
+
+#[wasm_bindgen_test]
+fn every_locale_of_the_core_table_has_ui_strings_here_and_in_embed_js() {
+    const EMBED: &str = include_str!("../public/embed.js");
+    for row in kb_core::locale::LOCALES {
+        let s = crate::i18n::strings(row.locale);
+        assert!(std::ptr::eq(s, crate::i18n::strings(row.locale)));
+        assert!(
+            row.locale == Locale::En || s.title != crate::i18n::strings(Locale::En).title,
+            "{}: no UI strings of its own in src/i18n.rs",
+            row.code
+        );
+        // embed.js says "help is unavailable" before the wasm loads, with the same handoff label.
+        let entry = format!("    {}: [", row.code);
+        let line = EMBED
+            .lines()
+            .find(|l| l.starts_with(&entry))
+            .unwrap_or_else(|| panic!("{}: missing from embed.js", row.code));
+        assert!(line.contains(&format!("\"{}\"", s.handoff)), "{}: embed.js's handoff label differs: {line}", row.code);
+    }
 }

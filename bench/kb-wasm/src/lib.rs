@@ -8,7 +8,8 @@
 //! // → {"ids": ["cancel_order", …], "confidence": 0.97, "decision": "Answer"}
 //! ```
 
-use kb_core::analysis::Locale;
+use kb_core::decide::Overrides;
+use kb_core::Locale;
 use kb_core::{Audience, Index, Query};
 use wasm_bindgen::prelude::*;
 
@@ -43,9 +44,10 @@ impl Engine {
     /// `{"ids": [top-10 entry ids], "confidence": number, "decision": "Answer" | "Clarify" | "Fallback"}`.
     pub fn search(&self, text: &str, audience: Option<String>) -> Result<String, JsError> {
         let audience: Audience = audience.as_deref().unwrap_or("all").parse().map_err(|e: String| JsError::new(&e))?;
-        let result = self.index.search(&Query::new(text, Locale::En).audience(audience).limit(10));
-        let ids: Vec<String> = result.hits.iter().take(10).filter_map(|h| self.index.entry_id(h.entry)).collect();
-        Ok(serde_json::json!({"ids": ids, "confidence": result.confidence.value(), "decision": result.decision})
+        let query = Query::new(text, Locale::En).audience(audience).limit(10);
+        let reply = self.index.decide(&query, &Overrides::default());
+        let ids: Vec<String> = reply.result.hits.iter().take(10).filter_map(|h| self.index.entry_id(h.entry)).collect();
+        Ok(serde_json::json!({"ids": ids, "confidence": reply.result.confidence.value(), "decision": reply.decision()})
             .to_string())
     }
 }

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use kb_compiler::builder::{build, BuildOptions};
 use kb_compiler::knowledge::{Corpus, SourceEntry};
-use kb_core::analysis::Locale;
+use kb_core::Locale;
 use kb_core::{Entry, Index, Query};
 
 /// A small deterministic generator (xorshift), so every run measures the same corpus.

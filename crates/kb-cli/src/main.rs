@@ -11,8 +11,9 @@ use kb_compiler::dataset::{read_kb, read_queries, LabeledQuery};
 use kb_compiler::eval::{confusions, report, run, Outcome};
 use kb_compiler::knowledge::{Corpus, Knowledge};
 use kb_compiler::Diagnostic;
-use kb_core::analysis::Locale;
 use kb_core::confidence::FEATURE_NAMES;
+use kb_core::decide::Overrides;
+use kb_core::Locale;
 use kb_core::{Audience, Index, Query};
 
 /// Prints a line to standard output; a closed pipe (`kb search … | head`) ends the program
@@ -256,10 +257,12 @@ fn cmd_search(args: &Args) -> Outcome2 {
         .get("locale")
         .unwrap_or("en")
         .parse()
-        .map_err(|e: kb_core::analysis::UnknownLocale| Failure::Usage(e.to_string()))?;
+        .map_err(|e: kb_core::locale::UnknownLocale| Failure::Usage(e.to_string()))?;
     let audience: Audience = args.get("audience").unwrap_or("all").parse().map_err(Failure::Usage)?;
     let limit = args.number("limit")?.map_or(5, |n| n.max(1.0) as usize);
-    let result = index.search(&Query::new(&question, locale).audience(audience).limit(limit));
+    let reply = index.decide(&Query::new(&question, locale).audience(audience).limit(limit), &Overrides::default());
+    let decision = reply.decision();
+    let result = reply.result;
     if args.flag("json") {
         let hits: Vec<serde_json::Value> = result
             .hits
@@ -271,11 +274,11 @@ fn cmd_search(args: &Args) -> Outcome2 {
             FEATURE_NAMES.iter().zip(result.features.0).map(|(n, v)| (n.to_string(), v.into())).collect();
         out!(
             "{}",
-            serde_json::json!({"decision": result.decision, "confidence": result.confidence.value(), "features": features, "unknown_terms": result.unknown_terms, "hits": hits})
+            serde_json::json!({"decision": decision, "confidence": result.confidence.value(), "features": features, "unknown_terms": result.unknown_terms, "hits": hits})
         );
         return Ok(());
     }
-    out!("decision: {:?}   confidence: {:.3}", result.decision, result.confidence.value());
+    out!("decision: {:?}   confidence: {:.3}", decision, result.confidence.value());
     let why: Vec<String> = FEATURE_NAMES.iter().zip(result.features.0).map(|(n, v)| format!("{n}={v:.2}")).collect();
     out!("features: {}", why.join(" "));
     if !result.unknown_terms.is_empty() {

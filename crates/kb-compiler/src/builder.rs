@@ -4,12 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use kb_core::analysis::{Analyzer, Locale};
-use kb_core::codec::Encode;
+use kb_core::analysis::Analyzer;
 use kb_core::confidence::Calibration;
-use kb_core::format::{write_varint, Container, SectionKind};
-use kb_core::index::{Field, LocaleMeta, Meta, Ranking};
-use kb_core::Index;
+use kb_core::format::codec::Encode;
+use kb_core::format::meta::{LocaleMeta, Meta};
+use kb_core::format::postings::write_list;
+use kb_core::format::records::{EntryRecord, Field, UnitRecord, ENTRY_RECORD_LEN, UNIT_RECORD_LEN};
+use kb_core::format::{terms, Container, SectionKind};
+use kb_core::ranking::Ranking;
+use kb_core::Locale;
 
 use crate::knowledge::{Corpus, SourceEntry};
 use kb_core::markdown::plain_text;
@@ -33,7 +36,7 @@ struct UnitText {
 ///
 /// ```
 /// use kb_compiler::{builder::build, knowledge::{Corpus, SourceEntry}};
-/// use kb_core::{Entry, Index, Query, analysis::Locale};
+/// use kb_core::{Entry, Index, Query, Locale};
 ///
 /// let corpus = Corpus {
 ///     entries: vec![SourceEntry {
@@ -80,15 +83,13 @@ pub fn build(corpus: &Corpus, options: &BuildOptions) -> Vec<u8> {
     // term key → postings (unit, tf); the key is the locale tag byte followed by the term.
     let mut postings: BTreeMap<Vec<u8>, Vec<(u32, u32)>> = BTreeMap::new();
     for (u, unit) in units.iter().enumerate() {
-        let tag = order[unit.entry as usize].entry.locale.tag();
+        let locale = order[unit.entry as usize].entry.locale;
         let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
         for t in &unit.terms {
             *counts.entry(t.as_str()).or_default() += 1;
         }
         for (t, c) in counts {
-            let mut key = vec![tag];
-            key.extend_from_slice(t.as_bytes());
-            postings.entry(key).or_default().push((u as u32, c));
+            postings.entry(terms::key(locale, t)).or_default().push((u as u32, c));
         }
     }
 
@@ -110,45 +111,33 @@ pub fn build(corpus: &Corpus, options: &BuildOptions) -> Vec<u8> {
         entry_df.insert(key.as_slice(), entries.len() as u32);
     }
     let mut postings_bytes = Vec::new();
-    let mut terms = fst::MapBuilder::memory();
+    let mut dictionary = fst::MapBuilder::memory();
     for (key, list) in &postings {
-        let offset = postings_bytes.len() as u64;
-        write_varint(&mut postings_bytes, entry_df[key.as_slice()] as u64);
-        write_varint(&mut postings_bytes, list.len() as u64);
-        let mut prev = 0u32;
-        for &(u, tf) in list {
-            // A unit (a title, one question) almost never repeats a term: the low bit says
-            // whether a count follows, which halves the postings.
-            write_varint(&mut postings_bytes, (u64::from(u - prev) << 1) | u64::from(tf > 1));
-            if tf > 1 {
-                write_varint(&mut postings_bytes, tf as u64);
-            }
-            prev = u;
-        }
-        terms.insert(key, offset).expect("keys come sorted from a BTreeMap");
+        let offset = write_list(&mut postings_bytes, entry_df[key.as_slice()], list);
+        dictionary.insert(key, offset).expect("keys come sorted from a BTreeMap");
     }
-    let terms_bytes = terms.into_inner().expect("writing to memory cannot fail");
+    let terms_bytes = dictionary.into_inner().expect("writing to memory cannot fail");
 
-    let mut unit_bytes = Vec::with_capacity(units.len() * kb_core::format::UNIT_RECORD_LEN);
+    let mut unit_bytes = Vec::with_capacity(units.len() * UNIT_RECORD_LEN);
     for unit in &units {
         let len = unit.terms.len().min(u16::MAX as usize) as u16;
-        Index::encode_unit_record(&mut unit_bytes, unit.entry, len, unit.field);
+        UnitRecord { entry: unit.entry, len, field: unit.field }.write(&mut unit_bytes);
     }
 
     let mut stored = Vec::new();
-    let mut entry_bytes = Vec::with_capacity(order.len() * kb_core::format::ENTRY_RECORD_LEN);
+    let mut entry_bytes = Vec::with_capacity(order.len() * ENTRY_RECORD_LEN);
     for (n, source) in order.iter().enumerate() {
         let at = stored.len() as u32;
         source.entry.encode(&mut stored);
-        Index::encode_entry_record(
-            &mut entry_bytes,
-            (at, stored.len() as u32 - at),
-            source.entry.locale,
-            source.entry.audience,
-            source.entry.featured,
-            entry_units[n],
-            field_len[n],
-        );
+        EntryRecord {
+            stored: (at, stored.len() as u32 - at),
+            locale: source.entry.locale,
+            audience: source.entry.audience,
+            featured: source.entry.featured,
+            units: entry_units[n],
+            field_len: field_len[n],
+        }
+        .write(&mut entry_bytes);
     }
 
     let locales = Locale::ALL
@@ -188,7 +177,7 @@ pub fn build(corpus: &Corpus, options: &BuildOptions) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kb_core::{Entry, Query};
+    use kb_core::{Entry, Index, Query};
 
     fn corpus() -> Corpus {
         let entry = |id: &str, questions: &[&str]| SourceEntry {

@@ -1,10 +1,10 @@
-//! The neutral FAQ-evaluation format (`../shared/datasets/README.md`): `kb.jsonl` entries and
+//! The neutral FAQ-evaluation format (`docs/datasets.md`): `kb.jsonl` entries and
 //! query files with an expected entry id, or null for out-of-scope questions.
 
 use std::path::Path;
 
-use kb_core::analysis::Locale;
 use kb_core::entry::{Audience, Entry};
+use kb_core::Locale;
 use serde::Deserialize;
 
 use crate::knowledge::{Corpus, SourceEntry};

@@ -1,12 +1,12 @@
 //! Running labelled questions through an index and scoring the answers, with the metrics of
-//! `../shared/datasets/README.md`: top-1, MRR@10, and — under a confidence threshold —
+//! `docs/datasets.md`: top-1, MRR@10, and — under a confidence threshold —
 //! precision, coverage and the share of out-of-scope questions routed away.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use kb_core::analysis::Locale;
 use kb_core::confidence::{Calibration, Decision, Features};
+use kb_core::Locale;
 use kb_core::{Index, Query};
 use serde::Serialize;
 

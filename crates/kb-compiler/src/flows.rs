@@ -5,10 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use kb_core::analysis::Locale;
 use kb_core::entry::Audience;
 use kb_core::flow::{Action, Choice, Condition, Flow, Slot, Step};
 use kb_core::pattern::Pattern;
+use kb_core::Locale;
 
 use crate::frontmatter::{split, Field, Value};
 use crate::knowledge::{is_safe_url, SourceEntry};

@@ -3,9 +3,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use kb_core::analysis::{fold, Analyzer, Locale};
+use kb_core::analysis::{fold, Analyzer};
 use kb_core::entry::{Audience, Entry, Link};
 use kb_core::flow::Flow;
+use kb_core::Locale;
 
 use crate::dataset::{read_queries, LabeledQuery};
 use crate::flows::parse_flow;
@@ -70,7 +71,7 @@ impl Corpus {
     ///
     /// ```
     /// use kb_compiler::knowledge::{Corpus, SourceEntry};
-    /// use kb_core::{Entry, analysis::Locale};
+    /// use kb_core::{Entry, Locale};
     /// let entry = |id: &str, l| SourceEntry { entry: Entry::new(id, "Title", l, "Answer."), questions: vec![] };
     /// let corpus = Corpus { entries: vec![entry("a", Locale::En), entry("a", Locale::Id)], ..Corpus::default() };
     /// assert_eq!(corpus.locales(), vec![Locale::En, Locale::Id]);

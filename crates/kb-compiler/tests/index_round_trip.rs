@@ -3,8 +3,8 @@
 
 use kb_compiler::builder::{build, BuildOptions};
 use kb_compiler::knowledge::{Corpus, LocaleAnalysis, SourceEntry};
-use kb_core::analysis::Locale;
 use kb_core::format::checksum;
+use kb_core::Locale;
 use kb_core::{Audience, Entry, Index, Query};
 use proptest::prelude::*;
 
@@ -190,13 +190,14 @@ fn a_locale_pack_ranks_like_the_index_of_every_locale() {
         let golden = &knowledge.golden[&locale];
         for q in golden.test.iter().chain(&golden.dev) {
             let query = Query::new(&q.text, locale).audience(q.audience).limit(5);
-            let (a, b) = (whole.search(&query), pack.search(&query));
+            let overrides = kb_core::decide::Overrides::default();
+            let (a, b) = (whole.decide(&query, &overrides), pack.decide(&query, &overrides));
             let ids = |index: &Index, r: &kb_core::SearchResult| -> Vec<String> {
                 r.hits.iter().filter_map(|h| index.entry_id(h.entry)).collect()
             };
-            assert_eq!(ids(&pack, &b), ids(&whole, &a), "{locale:?}: {}", q.text);
-            assert_eq!(b.decision, a.decision, "{locale:?}: {}", q.text);
-            assert!((b.confidence.value() - a.confidence.value()).abs() < 1e-6, "{locale:?}: {}", q.text);
+            assert_eq!(ids(&pack, &b.result), ids(&whole, &a.result), "{locale:?}: {}", q.text);
+            assert_eq!(b.decision(), a.decision(), "{locale:?}: {}", q.text);
+            assert!((b.result.confidence.value() - a.result.confidence.value()).abs() < 1e-6, "{locale:?}: {}", q.text);
             compared += 1;
         }
     }

@@ -133,7 +133,7 @@ fn shipped_knowledge_is_clean_and_golden_questions_are_new() {
     let (knowledge, diags) = Knowledge::load(&root);
     let errors: Vec<String> = diags.iter().filter(|d| d.is_error()).map(|d| d.to_string()).collect();
     assert!(errors.is_empty(), "{errors:#?}");
-    assert!(knowledge.entries.iter().filter(|e| e.entry.locale == kb_core::analysis::Locale::En).count() >= 120);
+    assert!(knowledge.entries.iter().filter(|e| e.entry.locale == kb_core::Locale::En).count() >= 120);
     // (A golden question equal to an entry's question is a lint error, checked above.)
-    assert!(knowledge.golden[&kb_core::analysis::Locale::En].test.len() >= 400);
+    assert!(knowledge.golden[&kb_core::Locale::En].test.len() >= 400);
 }

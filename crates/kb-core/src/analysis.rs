@@ -7,7 +7,7 @@
 //! Tala/Snowball), then replace synonyms by the first member of their group.
 //!
 //! ```
-//! use kb_core::analysis::{Analyzer, Locale};
+//! use kb_core::{analysis::Analyzer, Locale};
 //!
 //! let mut analyzer = Analyzer::new(Locale::En);
 //! analyzer.add_synonym_group(&["parcel", "package", "pkg"]);
@@ -15,90 +15,10 @@
 //! ```
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
-use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use crate::locale::{Locale, Stemmer};
 
 mod indonesian;
-
-/// A knowledge locale. Each has its own stemmer and stop words; the index keeps their terms apart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Locale {
-    /// English.
-    En,
-    /// Indonesian.
-    Id,
-    /// Spanish.
-    Es,
-    /// Thai (segmented into character bigrams).
-    Th,
-    /// Vietnamese.
-    Vi,
-}
-
-impl Locale {
-    /// Every supported locale, in index order.
-    pub const ALL: [Locale; 5] = [Locale::En, Locale::Id, Locale::Es, Locale::Th, Locale::Vi];
-
-    /// The BCP 47 language code.
-    ///
-    /// ```
-    /// assert_eq!(kb_core::analysis::Locale::Es.code(), "es");
-    /// ```
-    pub fn code(self) -> &'static str {
-        match self {
-            Locale::En => "en",
-            Locale::Id => "id",
-            Locale::Es => "es",
-            Locale::Th => "th",
-            Locale::Vi => "vi",
-        }
-    }
-
-    /// The byte that prefixes this locale's terms in the term dictionary.
-    pub fn tag(self) -> u8 {
-        b'a' + self as u8
-    }
-
-    /// The locale for a language tag such as `es-MX` or `th`, if supported.
-    ///
-    /// ```
-    /// use kb_core::analysis::Locale;
-    /// assert_eq!(Locale::from_tag("es-MX"), Some(Locale::Es));
-    /// assert_eq!(Locale::from_tag("fr"), None);
-    /// ```
-    pub fn from_tag(tag: &str) -> Option<Locale> {
-        let lang = tag.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
-        Locale::ALL.into_iter().find(|l| l.code() == lang)
-    }
-}
-
-impl fmt::Display for Locale {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-/// The error for a locale tag the project has no analysis for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownLocale(pub String);
-
-impl fmt::Display for UnknownLocale {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown locale `{}` (supported: en, id, es, th, vi)", self.0)
-    }
-}
-
-impl std::error::Error for UnknownLocale {}
-
-impl FromStr for Locale {
-    type Err = UnknownLocale;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Locale::from_tag(s).ok_or_else(|| UnknownLocale(s.to_string()))
-    }
-}
 
 /// Lowercases and folds diacritics on Latin letters; other scripts keep their marks because in
 /// Thai, for example, vowel and tone marks are part of the spelling.
@@ -466,7 +386,7 @@ impl Analyzer {
     /// Adds stop words (matched after folding, before stemming).
     ///
     /// ```
-    /// use kb_core::analysis::{Analyzer, Locale};
+    /// use kb_core::{analysis::Analyzer, Locale};
     /// let mut a = Analyzer::new(Locale::En);
     /// a.add_stopwords(["the", "my"]);
     /// assert_eq!(a.terms("the refunds"), vec!["refund"]);
@@ -516,11 +436,15 @@ impl Analyzer {
         if word.len() < 3 || word.chars().any(|c| c.is_ascii_digit()) {
             return word.to_string();
         }
-        match self.locale {
-            Locale::En => rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English).stem(word).into_owned(),
-            Locale::Es => rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::Spanish).stem(word).into_owned(),
-            Locale::Id => indonesian::stem(word),
-            Locale::Th | Locale::Vi => word.to_string(),
+        match self.locale.info().stemmer {
+            Stemmer::English => {
+                rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English).stem(word).into_owned()
+            }
+            Stemmer::Spanish => {
+                rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::Spanish).stem(word).into_owned()
+            }
+            Stemmer::Indonesian => indonesian::stem(word),
+            Stemmer::None => word.to_string(),
         }
     }
 

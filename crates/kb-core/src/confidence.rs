@@ -15,8 +15,6 @@
 //! assert_eq!(calibration.decide(&lost), Decision::Fallback);
 //! ```
 
-use serde::{Deserialize, Serialize};
-
 /// Number of ranking features the model reads.
 pub const FEATURE_COUNT: usize = 10;
 
@@ -35,7 +33,8 @@ pub const FEATURE_NAMES: [&str; FEATURE_COUNT] = [
 ];
 
 /// Ranking features of one query's result list.
-#[derive(Clone, Copy, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Features(pub [f32; FEATURE_COUNT]);
 
 impl Features {
@@ -46,7 +45,8 @@ impl Features {
 }
 
 /// A calibrated probability that the top answer is right.
-#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Confidence(f32);
 
 impl Confidence {
@@ -62,7 +62,8 @@ impl Confidence {
 }
 
 /// What to do with a query.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Decision {
     /// Show the top entry.
     Answer,

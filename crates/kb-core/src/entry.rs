@@ -3,13 +3,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
-use crate::analysis::Locale;
+use crate::locale::Locale;
 
 /// Who an entry is written for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]
 pub enum Audience {
     /// People buying on the marketplace.
     Buyer,
@@ -78,7 +76,7 @@ impl fmt::Display for Audience {
 }
 
 /// A labelled link shown under an answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Link {
     /// The text shown.
     pub label: String,
@@ -89,11 +87,11 @@ pub struct Link {
 /// One stored answer entry.
 ///
 /// ```
-/// use kb_core::{Entry, Audience, analysis::Locale};
+/// use kb_core::{Entry, Audience, Locale};
 /// let e = Entry::new("track-order", "Track my order", Locale::En, "Open **Orders**.");
 /// assert_eq!(e.audience, Audience::All);
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
     /// Stable id, shared by the translations of the entry.
     pub id: String,
@@ -102,24 +100,18 @@ pub struct Entry {
     /// The entry's locale.
     pub locale: Locale,
     /// Who it is for.
-    #[serde(default)]
     pub audience: Audience,
     /// Free-form tags.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// The answer, in Markdown.
     pub answer: String,
     /// Links shown under the answer.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
     /// Ids of related entries.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<String>,
     /// Shown as a starter suggestion.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub featured: bool,
     /// The guided flow this entry offers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow: Option<String>,
 }
 

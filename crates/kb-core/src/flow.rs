@@ -6,7 +6,7 @@
 //!
 //! ```
 //! use kb_core::flow::{Action, Context, Flow, FlowInput, Step};
-//! use kb_core::analysis::Locale;
+//! use kb_core::Locale;
 //!
 //! let flow = Flow {
 //!     id: "demo".into(), locale: Locale::En, title: "Demo".into(),
@@ -29,18 +29,15 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
-use crate::analysis::Locale;
 use crate::entry::Audience;
+use crate::locale::Locale;
 use crate::pattern::Pattern;
 
 /// Page context passed by the host (`audience`, `locale`, `order_status`, `order_id`, …).
 pub type Context = BTreeMap<String, String>;
 
 /// A terminal action.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "value", rename_all = "lowercase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Show the entry with this id.
     Entry(String),
@@ -55,7 +52,7 @@ pub enum Action {
 }
 
 /// A button.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Choice {
     /// What the button says.
     pub label: String,
@@ -64,7 +61,7 @@ pub struct Choice {
 }
 
 /// A jump taken on entering a step when the page context has `key` = `value`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Condition {
     /// Context key.
     pub key: String,
@@ -75,7 +72,7 @@ pub struct Condition {
 }
 
 /// A free-text answer the step asks for.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Slot {
     /// Name under which the value is kept (and may come pre-filled from the context).
     pub name: String,
@@ -88,29 +85,24 @@ pub struct Slot {
 }
 
 /// One step.
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Step {
     /// Step id, unique in its flow.
     pub id: String,
     /// Markdown message; `{name}` inserts a slot or context value.
-    #[serde(default)]
     pub message: String,
     /// Context conditions, checked in order on entering.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
     /// Buttons.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<Choice>,
     /// A free-text slot.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slot: Option<Slot>,
     /// A terminal action.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Action>,
 }
 
 /// A compiled flow.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Flow {
     /// Flow id, shared by its translations.
     pub id: String,
@@ -119,7 +111,6 @@ pub struct Flow {
     /// Title shown when it starts.
     pub title: String,
     /// Who it is for.
-    #[serde(default)]
     pub audience: Audience,
     /// The first step.
     pub start: String,
@@ -127,7 +118,7 @@ pub struct Flow {
     pub steps: Vec<Step>,
 }
 
-/// Where a user is in a flow; encodable ([`crate::codec`]) so progress survives a reload.
+/// Where a user is in a flow; encodable ([`crate::format::flows`]) so progress survives a reload.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlowState {
     /// The flow id.
@@ -374,7 +365,7 @@ mod tests {
 
     #[test]
     fn state_round_trips_through_the_codec() {
-        use crate::codec::{Decode, Encode};
+        use crate::format::codec::{Decode, Encode};
         let f = flow();
         let ctx = Context::from([("order_status".to_string(), "shipped".to_string())]);
         let s = f.advance(&f.start(&ctx), FlowInput::Choice(0), &ctx).unwrap();

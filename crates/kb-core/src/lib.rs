@@ -6,29 +6,32 @@
 //! knowledge compiler's job (`kb-compiler`); this crate only reads one.
 //!
 //! ```no_run
-//! use kb_core::{Index, Query, analysis::Locale};
+//! use kb_core::{decide::Overrides, Index, Locale, Query};
 //!
 //! let index = Index::from_bytes(std::fs::read("kb.idx").unwrap()).unwrap();
-//! let result = index.search(&Query::new("wher is my parcel??", Locale::En));
-//! println!("{:?} {:?}", result.decision, result.confidence);
+//! let reply = index.decide(&Query::new("wher is my parcel??", Locale::En), &Overrides::default());
+//! println!("{:?} at confidence {:?}", reply.path, reply.result.confidence);
 //! ```
 
 #![warn(missing_docs)]
 
 pub mod analysis;
-pub mod codec;
 pub mod confidence;
+pub mod decide;
 pub mod entry;
 pub mod flow;
 pub mod format;
 pub mod fuzzy;
 pub mod index;
+pub mod locale;
 pub mod markdown;
 pub mod pattern;
+pub mod ranking;
 pub mod search;
 
 pub use confidence::{Calibration, Confidence, Decision};
 pub use entry::{Audience, Entry, Link};
 pub use format::FormatError;
 pub use index::Index;
+pub use locale::Locale;
 pub use search::{Hit, Query, SearchResult};

@@ -8,13 +8,14 @@
 //! confidence model, where the gap between the best and the runner-up question helps.
 
 use fst::{IntoStreamer, Streamer};
-use serde::Serialize;
 
-use crate::analysis::Locale;
-use crate::confidence::{Confidence, Decision, Features};
+use crate::confidence::{Confidence, Features};
 use crate::entry::Audience;
+use crate::format::records::Field;
+use crate::format::terms;
 use crate::fuzzy::{allowed_distance, distance, Levenshtein, MAX_FUZZY_LEN};
-use crate::index::{idf, Field, Index};
+use crate::index::{idf, Index};
+use crate::locale::Locale;
 
 /// How many dictionary terms one typo-tolerant or prefix term may expand to.
 const MAX_EXPANSIONS: usize = 4;
@@ -33,7 +34,7 @@ type Nearby = (u8, bool, std::cmp::Reverse<u32>, String, u64);
 /// A question put to the index.
 ///
 /// ```
-/// use kb_core::{Query, Audience, analysis::Locale};
+/// use kb_core::{Query, Audience, Locale};
 /// let q = Query::new("wher is my parcel", Locale::En).audience(Audience::Buyer).limit(3);
 /// assert_eq!(q.limit, 3);
 /// ```
@@ -77,7 +78,8 @@ impl<'a> Query<'a> {
 }
 
 /// How a query word reached an index term.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum MatchKind {
     /// The same term.
     Exact,
@@ -88,7 +90,8 @@ pub enum MatchKind {
 }
 
 /// One query term matched in an entry (the "why" of a hit).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TermMatch {
     /// The analysed query term.
     pub query_term: String,
@@ -99,7 +102,8 @@ pub struct TermMatch {
 }
 
 /// One ranked entry.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Hit {
     /// Entry number, for [`Index::entry`].
     pub entry: u32,
@@ -118,7 +122,8 @@ pub struct Hit {
 }
 
 /// The outcome of a search.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SearchResult {
     /// Ranked hits, best first.
     pub hits: Vec<Hit>,
@@ -126,8 +131,6 @@ pub struct SearchResult {
     pub features: Features,
     /// Calibrated confidence that the first hit is right.
     pub confidence: Confidence,
-    /// What to do, under the index's thresholds.
-    pub decision: Decision,
     /// Query terms found nowhere in the index, not even with a typo.
     pub unknown_terms: Vec<String>,
 }
@@ -155,19 +158,12 @@ struct EntryScore {
     alternatives: u64,
 }
 
-fn key(tag: u8, term: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(term.len() + 1);
-    k.push(tag);
-    k.extend_from_slice(term.as_bytes());
-    k
-}
-
 impl Index {
     /// Runs a query.
     ///
     /// ```
     /// # fn demo(index: &kb_core::Index) {
-    /// use kb_core::{Query, analysis::Locale};
+    /// use kb_core::{Query, Locale};
     /// let result = index.search(&Query::new("wher is my parcel??", Locale::En));
     /// if let Some(top) = result.hits.first() {
     ///     println!("{:?} at {:.2}", index.entry_id(top.entry), result.confidence.value());
@@ -182,15 +178,14 @@ impl Index {
         let features = features(&scored, &agreement, &groups, unknown_terms.len());
         let confidence =
             if scored.is_empty() { Confidence::new(0.0) } else { self.meta.calibration.confidence(&features) };
-        let decision = if scored.is_empty() { Decision::Fallback } else { self.meta.calibration.decide(&features) };
-        SearchResult { decision, hits: scored, features, confidence, unknown_terms }
+        SearchResult { hits: scored, features, confidence, unknown_terms }
     }
 
     /// Entries for a partly typed question, best first (the last word counts as a prefix).
     ///
     /// ```
     /// # fn demo(index: &kb_core::Index) {
-    /// use kb_core::{analysis::Locale, Audience};
+    /// use kb_core::{Locale, Audience};
     /// for n in index.suggest("refu", Locale::En, Audience::Buyer, 3) {
     ///     println!("{}", index.entry(n).unwrap().title);
     /// }
@@ -211,7 +206,7 @@ impl Index {
             if groups.iter().any(|g| g.term == term) {
                 continue;
             }
-            let alternatives = match self.terms.get(key(tag, &term)) {
+            let alternatives = match self.terms.get(terms::key(query.locale, &term)) {
                 Some(offset) => vec![Alternative { term: term.clone(), kind: MatchKind::Exact, weight: 1.0, offset }],
                 None => self.fuzzy(tag, &term),
             };
@@ -224,7 +219,7 @@ impl Index {
                 .terms(&prefix)
                 .into_iter()
                 .filter_map(|t| {
-                    self.terms.get(key(tag, &t)).map(|offset| Alternative {
+                    self.terms.get(terms::key(query.locale, &t)).map(|offset| Alternative {
                         term: t,
                         kind: MatchKind::Exact,
                         weight: 1.0,

@@ -7,8 +7,6 @@
 //! if all are known. `[label](url)` is a Markdown link, never a citation. Safe to call on a
 //! partial, still-streaming reply: an unclosed `[` is plain text until its `]` arrives.
 
-use serde::{Deserialize, Serialize};
-
 /// A piece of model output.
 ///
 /// ```
@@ -21,8 +19,9 @@ use serde::{Deserialize, Serialize};
 ///     Segment::Text(". See [FAQ].".into()),
 /// ]);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "value", rename_all = "lowercase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(tag = "type", content = "value", rename_all = "lowercase"))]
 pub enum Segment {
     /// Plain text (Markdown as the model wrote it).
     Text(String),
@@ -126,6 +125,42 @@ pub fn cited_ids(segments: &[Segment]) -> Vec<&str> {
     ids
 }
 
+/// The text of `segments` without its citation markers. A marker's own spacing goes with it:
+/// "Tap **Track** [track-order]." becomes "Tap **Track**.", not "Tap **Track** .", and a marker
+/// between two words leaves one space.
+///
+/// ```
+/// use llm_fallback::citations::{drop_citations, split_citations};
+///
+/// let ids = ["track-order", "parcel-late"];
+/// assert_eq!(drop_citations(&split_citations("Tap **Track** [track-order].", &ids)), "Tap **Track**.");
+/// assert_eq!(drop_citations(&split_citations("Wait [parcel-late]then ask", &ids)), "Wait then ask");
+/// ```
+pub fn drop_citations(segments: &[Segment]) -> String {
+    let mut out = String::new();
+    let mut after_cite = false;
+    for segment in segments {
+        match segment {
+            Segment::Cite(_) => {
+                if !after_cite {
+                    let kept = out.trim_end_matches([' ', '\t']).len();
+                    out.truncate(kept);
+                }
+                after_cite = true;
+            }
+            Segment::Text(t) => {
+                let glued = t.starts_with(['.', ',', ';', ':', '!', '?', ')']);
+                if after_cite && !glued && !out.is_empty() && !t.starts_with(char::is_whitespace) {
+                    out.push(' ');
+                }
+                out.push_str(t);
+                after_cite = false;
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,7 +219,19 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "serde")]
     fn serde_shape() {
         assert_eq!(serde_json::to_string(&c("a")).unwrap(), r#"{"type":"cite","value":"a"}"#);
+    }
+
+    #[test]
+    fn dropping_markers_keeps_words_apart_and_punctuation_glued() {
+        let ids = ["a", "b"];
+        let drop = |t: &str| drop_citations(&split_citations(t, &ids));
+        assert_eq!(drop("Open Orders [a]. Then tap Track [a][b]!"), "Open Orders. Then tap Track!");
+        assert_eq!(drop("First [a] then [b] done"), "First then done");
+        assert_eq!(drop("[a]Starts here"), "Starts here");
+        assert_eq!(drop("Ends here [b]"), "Ends here");
+        assert_eq!(drop("Not a [citation] here"), "Not a [citation] here");
     }
 }

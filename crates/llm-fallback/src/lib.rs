@@ -60,7 +60,7 @@ mod glob {
 }
 
 pub use chunk::{parse_data, ChunkError, DecodeError, FinishReason, StreamDecoder, StreamEvent};
-pub use citations::{cited_ids, split_citations, Segment};
+pub use citations::{cited_ids, drop_citations, split_citations, Segment};
 pub use policy::{
     Failure, GiveUpReason, LedgerError, RetryDecision, RetryPolicy, RetryState, SessionLedger, TimeoutKind, Timeouts,
 };

@@ -6,8 +6,8 @@
 //!   other statuses are not retried.
 //! * [`Timeouts`] holds the first-byte and total deadlines in milliseconds.
 //! * [`SessionLedger`] caps the number of fallback calls per session and caches answers to
-//!   repeated questions; it serialises with serde so the widget can keep it in
-//!   `sessionStorage`.
+//!   repeated questions; it has its own JSON form (`to_json`/`from_json`) so the widget can
+//!   keep it in `sessionStorage`.
 //!
 //! Nothing here reads a clock: callers pass `now_ms` (Unix milliseconds, `Date.now()` in the
 //! browser), which keeps the module deterministic and wasm-safe.
@@ -15,13 +15,12 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::json::Json;
 
 /// Which deadline passed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum TimeoutKind {
     /// No response byte arrived in time.
     FirstByte,
@@ -50,8 +49,9 @@ impl fmt::Display for TimeoutKind {
 /// assert_eq!(t.check(31_000, true), Some(TimeoutKind::Total));
 /// assert_eq!(t.remaining_ms(5_000, false), 3_000); // for the next setTimeout
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct Timeouts {
     /// Time allowed until the first byte of the response body. Default 20000: small self-hosted
     /// models spend seconds reading a grounded prompt before the first token (SmolLM2 on 2
@@ -164,7 +164,8 @@ pub enum RetryDecision {
 }
 
 /// Retries already spent on one question; start with `RetryState::default()` per question.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RetryState {
     /// Retries after network errors.
     pub network_retries: u32,
@@ -197,8 +198,9 @@ pub struct RetryState {
 /// let broken = Failure::Status { status: 503, retry_after: None };
 /// assert_eq!(policy.decide(&mut state, &broken, now), RetryDecision::GiveUp(GiveUpReason::ServerError(503)));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct RetryPolicy {
     /// Retries for a network error before the first byte. Default 1.
     pub network_retries: u32,
@@ -726,9 +728,12 @@ mod tests {
         assert_eq!(t.remaining_ms(25_000, false), 0);
         let odd = Timeouts { first_byte_ms: 50, total_ms: 10 };
         assert_eq!(odd.remaining_ms(0, false), 10);
-        let json = serde_json::to_string(&t).unwrap();
-        assert_eq!(json, r#"{"first_byte_ms":20000,"total_ms":30000}"#);
-        assert_eq!(serde_json::from_str::<Timeouts>(r#"{"total_ms":5}"#).unwrap().first_byte_ms, 20_000);
+        #[cfg(feature = "serde")]
+        {
+            let json = serde_json::to_string(&t).unwrap();
+            assert_eq!(json, r#"{"first_byte_ms":20000,"total_ms":30000}"#);
+            assert_eq!(serde_json::from_str::<Timeouts>(r#"{"total_ms":5}"#).unwrap().first_byte_ms, 20_000);
+        }
     }
 
     #[test]

@@ -20,8 +20,6 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 use crate::glob::Pattern;
 
 /// Patterns kept by default: the marketplace order number in its usual spellings.
@@ -33,10 +31,12 @@ pub const DEFAULT_KEEP_PATTERNS: [&str; 3] = ["MP##########", "MP ##########", "
 /// ```
 /// use llm_fallback::redact::RedactionKind;
 /// assert_eq!(RedactionKind::Card.placeholder(), "[card]");
+/// # #[cfg(feature = "serde")]
 /// assert_eq!(serde_json::to_string(&RedactionKind::Email).unwrap(), "\"email\"");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum RedactionKind {
     /// An e-mail address.
     Email,
@@ -82,7 +82,8 @@ impl fmt::Display for RedactionKind {
 /// assert_eq!(r.count, 2);
 /// assert!(r.is_redacted());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Redacted {
     /// The text with placeholders.
     pub text: String,
@@ -632,6 +633,7 @@ mod tests {
         let clean = Redactor::new().redact("where is my parcel MP1234567890?");
         assert!(!clean.is_redacted());
         assert!(clean.kinds.is_empty());
+        #[cfg(feature = "serde")]
         assert_eq!(serde_json::to_value(&red).unwrap()["kinds"], serde_json::json!(["email", "phone"]));
     }
 

@@ -11,11 +11,10 @@
 //!    `max_history_chars` characters (newest kept, redacted, system turns dropped);
 //! 3. `user`: the redacted, length-capped question.
 //!
-//! Tunables live in [`RequestConfig`] (serde-serialisable, so the host page can configure them).
+//! Tunables live in [`RequestConfig`] (serde-serialisable with the `serde` feature, for native
+//! hosts that configure it from JSON).
 
 use std::fmt;
-
-use serde::{Deserialize, Serialize};
 
 use crate::json::Json;
 
@@ -44,7 +43,8 @@ repeat them.";
 /// let p = Passage::new("track-order", "Track my order", "Open Orders and tap Track.");
 /// assert_eq!(p.id, "track-order");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Passage {
     /// The entry id, which the model cites as `[id]`.
     pub id: String,
@@ -62,8 +62,9 @@ impl Passage {
 }
 
 /// Who wrote a message. Serialises as `"system"`, `"user"`, `"assistant"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Role {
     /// Instructions (only the generated system message is ever sent).
     System,
@@ -90,7 +91,8 @@ impl Role {
 /// use llm_fallback::request::{Role, Turn};
 /// assert_eq!(Turn::user("hi").role, Role::User);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Turn {
     /// The author.
     pub role: Role,
@@ -110,18 +112,22 @@ impl Turn {
     }
 }
 
-/// Tunables of the request. Every field has a default, so a partial JSON object deserialises.
+/// Tunables of the request. Every field has a default, so with the `serde` feature a partial
+/// JSON object deserialises.
 ///
 /// ```
 /// use llm_fallback::request::RequestConfig;
 ///
+/// # #[cfg(feature = "serde")] {
 /// let cfg: RequestConfig = serde_json::from_str(r#"{"model":"gpt-4o-mini","top_k":2}"#).unwrap();
 /// assert_eq!(cfg.model.as_deref(), Some("gpt-4o-mini"));
 /// assert_eq!(cfg.top_k, 2);
 /// assert_eq!(cfg.max_turns, RequestConfig::default().max_turns);
+/// # }
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct RequestConfig {
     /// The `model` field; omitted when `None` or empty (the gateway picks).
     pub model: Option<String>,
@@ -236,6 +242,7 @@ impl PreparedRequest {
 ///     ])
 ///     .history(vec![Turn::user("where is my parcel"), Turn::assistant("Open Orders, then Track [track-order].")])
 ///     .locale("id")
+///     .language("Indonesian (Bahasa Indonesia)")
 ///     .audience("buyer")
 ///     .max_tokens(Some(300))
 ///     .build()
@@ -261,6 +268,7 @@ pub struct ChatRequest {
     passages: Vec<Passage>,
     history: Vec<Turn>,
     locale: String,
+    language: String,
     audience: String,
 }
 
@@ -274,6 +282,7 @@ impl ChatRequest {
             passages: Vec::new(),
             history: Vec::new(),
             locale: String::new(),
+            language: String::new(),
             audience: String::new(),
         }
     }
@@ -339,7 +348,9 @@ impl ChatRequest {
         self
     }
 
-    /// Sets the earlier conversation, oldest first.
+    /// Sets the earlier conversation, oldest first. A last user turn that is the question itself
+    /// is left out (the request adds the question on its own), so a caller may pass the whole
+    /// conversation as shown, with or without the question at its end.
     pub fn history(mut self, turns: Vec<Turn>) -> Self {
         self.history = turns;
         self
@@ -348,6 +359,13 @@ impl ChatRequest {
     /// Sets the reply locale (`en`, `id`, `es`, `th`, `vi`, or any BCP 47 tag).
     pub fn locale(mut self, locale: impl Into<String>) -> Self {
         self.locale = locale.into();
+        self
+    }
+
+    /// Sets the name of the reply language as the model should read it (`Thai`, `Indonesian
+    /// (Bahasa Indonesia)`); without it the prompt names only the locale code.
+    pub fn language(mut self, name: impl Into<String>) -> Self {
+        self.language = name.into();
         self
     }
 
@@ -418,9 +436,9 @@ impl ChatRequest {
         if locale.is_empty() {
             s.push_str("Reply language: the language of the customer's message.\n");
         } else {
-            match language_name(&locale) {
-                Some(name) => s.push_str(&format!("Reply language: {name} (locale {locale}).\n")),
-                None => s.push_str(&format!("Reply language: locale {locale}.\n")),
+            match truncate_chars(&one_line(&self.language), 60) {
+                name if name.is_empty() => s.push_str(&format!("Reply language: locale {locale}.\n")),
+                name => s.push_str(&format!("Reply language: {name} (locale {locale}).\n")),
             }
         }
         match clean_tag(&self.audience).as_str() {
@@ -449,7 +467,13 @@ impl ChatRequest {
         let cfg = &self.config;
         let mut kept = Vec::new();
         let mut chars = 0usize;
-        for turn in self.history.iter().rev() {
+        let mut turns = self.history.as_slice();
+        if let Some((last, earlier)) = turns.split_last() {
+            if last.role == Role::User && last.content.trim() == self.question.trim() {
+                turns = earlier;
+            }
+        }
+        for turn in turns.iter().rev() {
             if kept.len() >= cfg.max_turns {
                 break;
             }
@@ -505,26 +529,6 @@ fn clean_tag(tag: &str) -> String {
         .take(35)
         .collect::<String>()
         .to_ascii_lowercase()
-}
-
-fn language_name(locale: &str) -> Option<&'static str> {
-    let primary = locale.split(['-', '_']).next().unwrap_or("");
-    Some(match primary {
-        "en" => "English",
-        "id" | "in" => "Indonesian (Bahasa Indonesia)",
-        "es" => "Spanish",
-        "th" => "Thai",
-        "vi" => "Vietnamese",
-        "ms" => "Malay",
-        "tl" | "fil" => "Filipino",
-        "zh" => "Chinese",
-        "ja" => "Japanese",
-        "ko" => "Korean",
-        "pt" => "Portuguese",
-        "fr" => "French",
-        "de" => "German",
-        _ => return None,
-    })
 }
 
 #[cfg(test)]
@@ -644,7 +648,7 @@ mod tests {
 
     #[test]
     fn context_lines_are_sanitised() {
-        let p = ChatRequest::new("q").locale("th-TH").audience("seller").build().unwrap();
+        let p = ChatRequest::new("q").locale("th-TH").language("Thai").audience("seller").build().unwrap();
         let s = messages(&p)[0].1.clone();
         assert!(s.contains("Reply language: Thai (locale th-th)."));
         assert!(s.contains("seller"));
@@ -670,10 +674,22 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "serde")]
     fn config_roundtrip() {
         let cfg = RequestConfig::default();
         let json = serde_json::to_string(&cfg).unwrap();
         assert_eq!(serde_json::from_str::<RequestConfig>(&json).unwrap(), cfg);
         assert_eq!(serde_json::from_str::<RequestConfig>("{}").unwrap(), cfg);
+    }
+
+    #[test]
+    fn a_history_ending_with_the_question_does_not_send_it_twice() {
+        let history = vec![Turn::user("where is my parcel"), Turn::assistant("Open Orders."), Turn::user(" refund? ")];
+        let m = messages(&ChatRequest::new("refund?").history(history.clone()).build().unwrap());
+        assert_eq!(m.iter().filter(|(_, c)| c == "refund?").count(), 1, "{m:?}");
+        assert_eq!(m.len(), 4, "system, two earlier turns, the question");
+        // A retry asks again without a new user message: the earlier turns all stay.
+        let m = messages(&ChatRequest::new("where is my parcel").history(history[..2].to_vec()).build().unwrap());
+        assert_eq!(m.len(), 4, "{m:?}");
     }
 }

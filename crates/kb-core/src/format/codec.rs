@@ -1,4 +1,5 @@
-//! The binary encoding of the index's structured sections: metadata, stored entries and flows.
+//! The binary encoding of the pack's structured sections (metadata, stored entries, flows) and
+//! of the widget's saved conversation.
 //!
 //! The widget decodes these on every page load. Read as JSON they cost its wasm a JSON parser
 //! instantiated for every type (about 13 kB of the gzipped shell); this encoding costs a few
@@ -8,8 +9,8 @@
 //! [`crate::format::VERSION`].
 //!
 //! ```
-//! use kb_core::codec::{Decode, Encode};
-//! use kb_core::{Entry, analysis::Locale};
+//! use kb_core::format::codec::{Decode, Encode};
+//! use kb_core::{Entry, Locale};
 //!
 //! let entry = Entry::new("track-order", "Track my order", Locale::En, "Open **Orders**.");
 //! let bytes = entry.to_bytes();
@@ -20,12 +21,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::analysis::Locale;
-use crate::confidence::{Calibration, FEATURE_COUNT};
-use crate::entry::{Audience, Entry, Link};
-use crate::flow::{Action, Choice, Condition, Flow, FlowState, Slot, Step};
-use crate::format::{read_varint, write_varint};
-use crate::index::{LocaleMeta, Meta, Ranking};
+use crate::entry::Audience;
+use crate::locale::Locale;
 
 /// Why bytes could not be decoded: what was being read when they ran out or made no sense.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -259,13 +256,13 @@ impl<const N: usize> Decode for [f32; N] {
 
 impl Encode for Locale {
     fn encode(&self, out: &mut Vec<u8>) {
-        out.push(*self as u8);
+        out.push(self.format_byte());
     }
 }
 
 impl Decode for Locale {
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Locale::ALL.get(r.byte("locale")? as usize).copied().ok_or(DecodeError("locale"))
+        Locale::from_format_byte(r.byte("locale")?).ok_or(DecodeError("locale"))
     }
 }
 
@@ -285,43 +282,18 @@ impl Decode for Audience {
     }
 }
 
-impl Encode for Action {
-    fn encode(&self, out: &mut Vec<u8>) {
-        match self {
-            Action::Entry(id) => (0u32, id).encode(out),
-            Action::Url(url) => (1u32, url).encode(out),
-            Action::Handoff => 2u32.encode(out),
-            Action::Event(name) => (3u32, name).encode(out),
-            Action::End => 4u32.encode(out),
-        }
-    }
-}
-
-impl Decode for Action {
-    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(match u32::decode(r)? {
-            0 => Action::Entry(String::decode(r)?),
-            1 => Action::Url(String::decode(r)?),
-            2 => Action::Handoff,
-            3 => Action::Event(String::decode(r)?),
-            4 => Action::End,
-            _ => return Err(DecodeError("flow action")),
-        })
-    }
-}
-
 impl<T: Encode + ?Sized> Encode for &T {
     fn encode(&self, out: &mut Vec<u8>) {
         (**self).encode(out);
     }
 }
 
-/// Implements [`codec::Encode`](crate::codec::Encode) and [`codec::Decode`](crate::codec::Decode)
+/// Implements [`Encode`] and [`Decode`]
 /// for structs as their fields in the order listed: `encode` writes them in that order, and the
 /// struct literal that decodes them evaluates its fields in the order written.
 ///
 /// ```
-/// use kb_core::codec::{Decode, Encode};
+/// use kb_core::format::codec::{Decode, Encode};
 ///
 /// #[derive(Debug, PartialEq)]
 /// struct Choice { id: String, title: String }
@@ -333,142 +305,60 @@ impl<T: Encode + ?Sized> Encode for &T {
 #[macro_export]
 macro_rules! record {
     ($($ty:ident { $($field:ident),* $(,)? })*) => {$(
-        impl $crate::codec::Encode for $ty {
+        impl $crate::format::codec::Encode for $ty {
             fn encode(&self, out: &mut Vec<u8>) {
-                $($crate::codec::Encode::encode(&self.$field, out);)*
+                $($crate::format::codec::Encode::encode(&self.$field, out);)*
             }
         }
 
-        impl $crate::codec::Decode for $ty {
-            fn decode(r: &mut $crate::codec::Reader<'_>) -> Result<Self, $crate::codec::DecodeError> {
-                Ok($ty { $($field: $crate::codec::Decode::decode(r)?),* })
+        impl $crate::format::codec::Decode for $ty {
+            fn decode(r: &mut $crate::format::codec::Reader<'_>) -> Result<Self, $crate::format::codec::DecodeError> {
+                Ok($ty { $($field: $crate::format::codec::Decode::decode(r)?),* })
             }
         }
     )*};
 }
 
-crate::record! {
-    Link { label, url }
-    Entry { id, title, locale, audience, tags, answer, links, related, featured, flow }
-    Choice { label, target }
-    Condition { key, value, target }
-    Slot { name, pattern, target, error }
-    Step { id, message, conditions, choices, slot, action }
-    Flow { id, locale, title, audience, start, steps }
-    FlowState { flow, step, slots, trail }
-    Ranking { k1, field_weight, field_b, centroid_share, fuzzy_weight, prefix_weight, audience_boost }
-    Calibration { weights, bias, answer_threshold, clarify_threshold, min_margin, source }
-    LocaleMeta { locale, stopwords, synonyms, entries, avg_field_len }
-    Meta { name, locales, ranking, calibration }
+/// Appends `value` as a LEB128 varint.
+///
+/// ```
+/// let mut buf = Vec::new();
+/// kb_core::format::codec::write_varint(&mut buf, 300);
+/// assert_eq!(kb_core::format::codec::read_varint(&buf, &mut 0), Some(300));
+/// ```
+pub fn write_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
 }
 
-// The weights are a fixed-size array: a change of feature count must change the format version.
-const _: () = assert!(FEATURE_COUNT == 10, "Calibration::weights changed size: bump format::VERSION");
-
-/// Reads only the id of an encoded [`Entry`] (its first field).
-pub fn entry_id(bytes: &[u8]) -> Result<String, DecodeError> {
-    String::decode(&mut Reader::new(bytes))
+/// Reads a LEB128 varint at `*pos`, advancing it; `None` if the bytes end or it overflows.
+pub fn read_varint(bytes: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = *bytes.get(*pos)?;
+        *pos += 1;
+        value |= ((b & 0x7f) as u64) << shift;
+        if b & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    fn flow() -> Flow {
-        let step = |id: &str, action: Option<Action>| Step {
-            id: id.into(),
-            message: format!("at {id} — ขั้นตอน"),
-            conditions: vec![Condition { key: "order_status".into(), value: "shipped".into(), target: "b".into() }],
-            choices: vec![Choice { label: "Yes".into(), target: "b".into() }],
-            slot: Some(Slot { name: "order_id".into(), pattern: "MP#".into(), target: "b".into(), error: "?".into() }),
-            action,
-        };
-        Flow {
-            id: "where-is-my-order".into(),
-            locale: Locale::Th,
-            title: "Where is my order".into(),
-            audience: Audience::Buyer,
-            start: "a".into(),
-            steps: vec![
-                step("a", None),
-                step("b", Some(Action::Entry("track-order".into()))),
-                step("c", Some(Action::Url("https://example.com".into()))),
-                step("d", Some(Action::Handoff)),
-                step("e", Some(Action::Event("done".into()))),
-                step("f", Some(Action::End)),
-            ],
-        }
-    }
-
-    #[test]
-    fn flows_and_meta_round_trip() {
-        let flows = vec![flow(), Flow { steps: Vec::new(), ..flow() }];
-        assert_eq!(Vec::<Flow>::from_bytes(&flows.to_bytes()), Ok(flows));
-        let meta = Meta {
-            name: "kb".into(),
-            locales: vec![LocaleMeta {
-                locale: Locale::Es,
-                stopwords: vec!["de".into(), "la".into()],
-                synonyms: vec![(vec!["paquete".into()], vec!["pedido".into()])],
-                entries: 122,
-                avg_field_len: [1.5, 40.25, 80.0],
-            }],
-            ranking: Ranking::default(),
-            calibration: Calibration::default(),
-        };
-        assert_eq!(Meta::from_bytes(&meta.to_bytes()), Ok(meta));
-    }
-
-    #[test]
-    fn every_truncation_of_a_flow_is_an_error() {
-        let bytes = flow().to_bytes();
-        for n in 0..bytes.len() {
-            assert!(Flow::from_bytes(&bytes[..n]).is_err(), "{n} of {} bytes decoded", bytes.len());
-        }
-    }
 
     #[test]
     fn out_of_range_tags_are_errors() {
         assert_eq!(Locale::from_bytes(&[9]), Err(DecodeError("locale")));
         assert_eq!(Audience::from_bytes(&[3]), Err(DecodeError("audience")));
         assert_eq!(bool::from_bytes(&[2]), Err(DecodeError("flag")));
-        assert_eq!(Action::from_bytes(&[5]), Err(DecodeError("flow action")));
         assert_eq!(String::from_bytes(&[2, 0xff, 0xfe]), Err(DecodeError("text")));
         // A list claiming more items than there are bytes fails before allocating for them.
         assert_eq!(Vec::<u32>::from_bytes(&[0xff, 0xff, 0xff, 0xff, 0x0f]), Err(DecodeError("list")));
-    }
-
-    proptest! {
-        #[test]
-        fn entries_round_trip(
-            id in "[a-z-]{1,12}", title in "\\PC{0,20}", answer in "\\PC{0,60}", locale in 0usize..5, audience in 0u8..3,
-            tags in proptest::collection::vec("\\PC{0,8}", 0..3), related in proptest::collection::vec("[a-z-]{1,8}", 0..3),
-            links in proptest::collection::vec(("\\PC{0,8}", "https://[a-z]{1,8}\\.example"), 0..3),
-            featured: bool, flow in proptest::option::of("[a-z-]{1,8}"),
-        ) {
-            let entry = Entry {
-                id, title, answer, tags, related, featured, flow,
-                locale: Locale::ALL[locale],
-                audience: Audience::from_byte(audience),
-                links: links.into_iter().map(|(label, url)| Link { label, url }).collect(),
-            };
-            let bytes = entry.to_bytes();
-            prop_assert_eq!(entry_id(&bytes), Ok(entry.id.clone()));
-            prop_assert_eq!(Entry::from_bytes(&bytes), Ok(entry));
-        }
-
-        #[test]
-        fn random_bytes_are_an_error_or_a_value_that_round_trips(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-            if let Ok(entry) = Entry::from_bytes(&bytes) {
-                prop_assert_eq!(Entry::from_bytes(&entry.to_bytes()), Ok(entry));
-            }
-            if let Ok(meta) = Meta::from_bytes(&bytes) {
-                prop_assert_eq!(Meta::from_bytes(&meta.to_bytes()).map(|m| m.to_bytes()), Ok(meta.to_bytes()));
-            }
-            if let Ok(flows) = Vec::<Flow>::from_bytes(&bytes) {
-                prop_assert_eq!(Vec::<Flow>::from_bytes(&flows.to_bytes()), Ok(flows));
-            }
-        }
     }
 }

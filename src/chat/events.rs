@@ -1,0 +1,60 @@
+//! The events the host page receives through `MarketAssist.on(name, fn)` and as
+//! `market-assist:<name>` on `window`: one function per event, so that each event's fields are
+//! written in one place (and documented in the README's embedding section).
+
+use leptos::prelude::*;
+use wasm_bindgen::JsValue;
+
+use super::Chat;
+
+impl Chat {
+    /// Sends an event to the host page's listeners.
+    pub fn emit(&self, name: &str, detail: &[(&str, JsValue)]) {
+        let object = js_sys::Object::new();
+        for (key, value) in detail {
+            let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), value);
+        }
+        self.emit.with_value(|f| {
+            let _ = f.call2(&JsValue::NULL, &JsValue::from_str(name), &object);
+        });
+    }
+
+    /// `answer`: an entry was shown.
+    pub(super) fn emit_answer(&self, id: &str, confidence: f32) {
+        self.emit("answer", &[("id", id.into()), ("confidence", JsValue::from_f64(round3(confidence)))]);
+    }
+
+    /// `feedback`: thumbs up or down on an answer.
+    pub(super) fn emit_feedback(&self, id: &str, helpful: bool) {
+        self.emit("feedback", &[("id", id.into()), ("helpful", helpful.into())]);
+    }
+
+    /// `handoff`: the user is offered a person; `reason` says why an AI reply failed.
+    pub(super) fn emit_handoff(&self, summary: &str, reason: Option<&str>) {
+        match reason {
+            Some(reason) => self.emit("handoff", &[("summary", summary.into()), ("reason", reason.into())]),
+            None => self.emit("handoff", &[("summary", summary.into())]),
+        }
+    }
+
+    /// `fallback`: a question went to the LLM (`question` as sent, redacted).
+    pub(super) fn emit_fallback(&self, question: &str, redacted: bool) {
+        self.emit("fallback", &[("question", question.into()), ("redacted", redacted.into())]);
+    }
+
+    /// `flow`: a guided flow started.
+    pub(super) fn emit_flow(&self, id: &str, step: &str) {
+        self.emit("flow", &[("id", id.into()), ("step", step.into())]);
+    }
+
+    /// A flow step's own `=> event <name>`.
+    pub(super) fn emit_flow_event(&self, name: &str, flow: &str, summary: &str) {
+        self.emit(name, &[("flow", flow.into()), ("summary", summary.into())]);
+    }
+}
+
+/// A confidence for the host page: three decimals (an `f32` widened to a JS number would show
+/// digits it never had, 0.9612345099449158 for 0.9612345).
+fn round3(x: f32) -> f64 {
+    (f64::from(x) * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,332 @@
+//! The chat's state and the actions a user or the host page can take. This file owns the state
+//! (a signal per piece of what is shown, a signal per message) and the question's way through
+//! [`kb_core::Index::decide`]; flows, the LLM fallback and the host page's events each have their
+//! own file beside it.
+
+mod events;
+mod fallback;
+mod flows;
+
+use std::sync::Arc;
+
+use kb_core::decide::{Overrides, Path};
+use kb_core::flow::{Context, FlowState};
+use kb_core::{Audience, Index, Locale};
+use leptos::prelude::*;
+use llm_fallback::policy::SessionLedger;
+use web_sys::AbortController;
+
+use crate::config::Config;
+use crate::conversation::{query, Body, Choice, Message, Saved};
+use crate::i18n::{strings, Strings};
+use flows::FlowText;
+
+/// Default cap on LLM calls per browser session.
+const DEFAULT_MAX_FALLBACKS: u32 = 20;
+
+/// One message on screen, with its own signal: a streamed token or a feedback click changes
+/// that message only, and only its view renders again.
+#[derive(Clone)]
+pub struct Row {
+    /// Unique within the conversation (keys the list).
+    pub id: u64,
+    /// What it says.
+    pub body: ArcRwSignal<Body>,
+}
+
+/// The chat's state. `Copy`: every field is a handle into Leptos' reactive arena.
+#[derive(Clone, Copy)]
+pub struct Chat {
+    pub open: RwSignal<bool>,
+    pub unread: RwSignal<bool>,
+    pub messages: RwSignal<Vec<Row>>,
+    pub flow: RwSignal<Option<FlowState>>,
+    pub index: RwSignal<Option<Arc<Index>>>,
+    pub load_failed: RwSignal<bool>,
+    pub streaming: RwSignal<bool>,
+    pub draft: RwSignal<String>,
+    /// The latest bot message as plain text, for the `aria-live` region.
+    pub announce: RwSignal<String>,
+    pub context: RwSignal<Context>,
+    pub config: StoredValue<Config>,
+    /// Bumped by every change worth storing (a new message, a finished reply, feedback); the
+    /// tokens of a reply in progress do not bump it.
+    revision: RwSignal<u64>,
+    next_id: StoredValue<u64>,
+    ledger: StoredValue<SessionLedger>,
+    stop: StoredValue<Option<AbortController>, LocalStorage>,
+    emit: StoredValue<js_sys::Function, LocalStorage>,
+}
+
+impl Chat {
+    /// State restored from the session, or a fresh conversation.
+    pub fn new(config: Config, emit: js_sys::Function) -> Chat {
+        let mut saved = Saved::load();
+        let stopped = strings(config.locale(&config.context)).stopped;
+        for message in &mut saved.messages {
+            message.body.end_interrupted_reply(stopped);
+        }
+        let max = config.max_fallbacks.unwrap_or(DEFAULT_MAX_FALLBACKS);
+        let ledger = Saved::load_ledger()
+            .and_then(|j| SessionLedger::from_json(&j).ok())
+            .unwrap_or_else(|| SessionLedger::new(max));
+        let context = config.context.clone();
+        let rows = saved.messages.into_iter().map(|m| Row { id: m.id, body: ArcRwSignal::new(m.body) }).collect();
+        let chat = Chat {
+            open: RwSignal::new(false),
+            unread: RwSignal::new(false),
+            messages: RwSignal::new(rows),
+            flow: RwSignal::new(saved.flow),
+            index: RwSignal::new(None),
+            load_failed: RwSignal::new(false),
+            streaming: RwSignal::new(false),
+            draft: RwSignal::new(String::new()),
+            announce: RwSignal::new(String::new()),
+            context: RwSignal::new(context),
+            config: StoredValue::new(config),
+            revision: RwSignal::new(0),
+            next_id: StoredValue::new(saved.next_id),
+            ledger: StoredValue::new(ledger),
+            stop: StoredValue::new_local(None),
+            emit: StoredValue::new_local(emit),
+        };
+        if chat.messages.with_untracked(Vec::is_empty) {
+            chat.greet();
+        }
+        chat
+    }
+
+    /// Keeps the conversation in session storage whenever a change worth storing happens. The
+    /// tokens of a streaming reply are not: re-serialising the whole conversation per token would
+    /// be the costliest work on that path; the finished reply is stored once it ends.
+    pub fn persist(self) {
+        Effect::new(move |_| {
+            self.revision.track();
+            self.flow.track();
+            let saved =
+                Saved { messages: self.snapshot(), flow: self.flow.get_untracked(), next_id: self.next_id.get_value() };
+            saved.store();
+            Saved::store_ledger(&self.ledger.with_value(SessionLedger::to_json));
+        });
+    }
+
+    /// The messages as they are now.
+    fn snapshot(&self) -> Vec<Message> {
+        self.messages
+            .with_untracked(|rows| rows.iter().map(|r| Message { id: r.id, body: r.body.get_untracked() }).collect())
+    }
+
+    pub fn locale(&self) -> Locale {
+        self.config.with_value(|c| self.context.with(|ctx| c.locale(ctx)))
+    }
+
+    pub fn locale_untracked(&self) -> Locale {
+        self.config.with_value(|c| self.context.with_untracked(|ctx| c.locale(ctx)))
+    }
+
+    pub fn audience(&self) -> Audience {
+        self.config.with_value(|c| self.context.with_untracked(|ctx| c.audience(ctx)))
+    }
+
+    pub fn strings(&self) -> &'static Strings {
+        strings(self.locale())
+    }
+
+    fn text(&self) -> &'static Strings {
+        strings(self.locale_untracked())
+    }
+
+    fn push(&self, body: Body) -> u64 {
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        if !matches!(body, Body::User(_)) {
+            self.announce.set(body.announcement());
+            if !self.open.get_untracked() {
+                self.unread.set(true);
+            }
+        }
+        self.messages.update(|m| m.push(Row { id, body: ArcRwSignal::new(body) }));
+        self.revision.update(|r| *r += 1);
+        id
+    }
+
+    /// Changes message `id` and stores the conversation.
+    fn update(&self, id: u64, f: impl FnOnce(&mut Body)) {
+        self.update_quietly(id, f);
+        self.revision.update(|r| *r += 1);
+    }
+
+    /// Changes message `id` without storing (the tokens of a streaming reply).
+    fn update_quietly(&self, id: u64, f: impl FnOnce(&mut Body)) {
+        if let Some(row) = self.messages.with_untracked(|m| m.iter().find(|r| r.id == id).cloned()) {
+            row.body.update(f);
+        }
+    }
+
+    /// Changes every message `f` changes (it says whether it did): only those render again.
+    fn update_all(&self, mut f: impl FnMut(&mut Body) -> bool) {
+        self.messages.with_untracked(|rows| {
+            for row in rows {
+                row.body.maybe_update(&mut f);
+            }
+        });
+        self.revision.update(|r| *r += 1);
+    }
+
+    fn greet(&self) {
+        let greeting =
+            self.config.with_value(|c| c.greeting.clone()).unwrap_or_else(|| self.text().greeting.to_string());
+        self.push(Body::Note(greeting));
+    }
+
+    pub fn set_open(&self, open: bool) {
+        if self.open.get_untracked() != open {
+            self.open.set(open);
+            if open {
+                self.unread.set(false);
+            }
+            self.emit(if open { "open" } else { "close" }, &[]);
+        }
+    }
+
+    /// Clears the conversation and any flow in progress.
+    pub fn new_conversation(&self) {
+        self.stop_streaming();
+        Saved::clear();
+        self.flow.set(None);
+        self.messages.set(Vec::new());
+        self.greet();
+    }
+
+    pub fn stop_streaming(&self) {
+        self.stop.with_value(|s| {
+            if let Some(c) = s {
+                c.abort();
+            }
+        });
+    }
+
+    /// Handles a typed message.
+    pub fn ask(&self, text: &str) {
+        let text = text.trim().to_string();
+        if text.is_empty() {
+            return;
+        }
+        self.push(Body::User(text.clone()));
+        self.when_ready(move |chat| chat.respond(&text));
+    }
+
+    /// Runs `action` now if the knowledge pack has loaded (or failed to), else once it has, so
+    /// that questions and flows requested while it loads are not lost.
+    fn when_ready(&self, action: impl FnOnce(Chat) + 'static) {
+        if self.index.get_untracked().is_some() || self.load_failed.get_untracked() {
+            action(*self);
+            return;
+        }
+        let chat = *self;
+        let mut action = Some(action);
+        Effect::new(move |_| {
+            if chat.index.get().is_some() || chat.load_failed.get() {
+                if let Some(act) = action.take() {
+                    act(chat);
+                }
+            }
+        });
+    }
+
+    /// The page's threshold overrides.
+    fn overrides(&self) -> Overrides {
+        self.config
+            .with_value(|c| Overrides { answer_threshold: c.answer_threshold, clarify_threshold: c.clarify_threshold })
+    }
+
+    fn respond(&self, text: &str) {
+        let Some(index) = self.index.get_untracked() else {
+            // The pack could not be loaded: the question still reaches the LLM, or a person.
+            self.fall_back(text.to_string(), Vec::new());
+            return;
+        };
+        let slot_error = match self.flow_text(&index, text) {
+            FlowText::Taken => return,
+            FlowText::NotForFlow => None,
+            FlowText::Invalid(message) => Some(message),
+        };
+        let reply = index.decide(&query(text, self.locale_untracked(), self.audience()), &self.overrides());
+        if let Some(message) = slot_error {
+            // Text that does not fit the step's slot is a new question only if it is answered
+            // with confidence; otherwise it was a mistyped slot value.
+            if !matches!(reply.path, Path::Answer(_)) {
+                self.push(Body::Note(message));
+                return;
+            }
+            self.leave_flow();
+        }
+        match reply.path {
+            Path::Answer(n) => self.show_entry(&index, n, reply.result.confidence.value()),
+            Path::Clarify(entries) => {
+                self.push(Body::Clarify(choices(&index, entries)));
+            }
+            Path::Fallback(entries) => {
+                let passages = entries
+                    .into_iter()
+                    .filter_map(|n| index.entry(n))
+                    .map(|e| llm_fallback::Passage::new(e.id, e.title, kb_core::markdown::plain_text(&e.answer)))
+                    .collect();
+                self.fall_back(text.to_string(), passages);
+            }
+        }
+    }
+
+    /// Shows entry number `n` as an answer.
+    fn show_entry(&self, index: &Index, n: u32, confidence: f32) {
+        let Some(e) = index.entry(n) else { return };
+        self.emit_answer(&e.id, confidence);
+        self.push(Body::Answer {
+            id: e.id,
+            title: e.title,
+            markdown: e.answer,
+            links: e.links,
+            flow: e.flow,
+            feedback: None,
+        });
+    }
+
+    /// Shows the entry with this id (from a choice, a citation or a flow).
+    pub fn show_entry_id(&self, id: &str) {
+        let Some(index) = self.index.get_untracked() else { return };
+        let n = index.find(id, self.locale_untracked()).or_else(|| index.find(id, Locale::En));
+        if let Some(n) = n {
+            self.show_entry(&index, n, 1.0);
+        }
+    }
+
+    /// The user picked a "did you mean" choice (or none of them).
+    pub fn choose(&self, choice: Option<Choice>) {
+        match choice {
+            Some(c) => {
+                self.push(Body::User(c.title.clone()));
+                self.show_entry_id(&c.id);
+            }
+            None => self.offer_handoff(String::new()),
+        }
+    }
+
+    pub fn feedback(&self, message: u64, id: &str, helpful: bool) {
+        self.update(message, |b| {
+            if let Body::Answer { feedback, .. } = b {
+                *feedback = Some(helpful);
+            }
+        });
+        self.emit_feedback(id, helpful);
+    }
+
+    fn offer_handoff(&self, summary: String) {
+        self.emit_handoff(&summary, None);
+        self.push(Body::Handoff { summary });
+    }
+}
+
+/// Entries as "did you mean" choices.
+fn choices(index: &Index, entries: Vec<u32>) -> Vec<Choice> {
+    entries.into_iter().filter_map(|n| index.entry(n)).map(|e| Choice { id: e.id, title: e.title }).collect()
+}

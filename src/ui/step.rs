@@ -1,0 +1,26 @@
+//! A step of a guided flow: its message, and while it is the current step, its buttons and the
+//! hint that typing a question leaves the flow.
+
+use leptos::prelude::*;
+
+use super::markdown::markdown;
+use crate::chat::Chat;
+
+#[component]
+pub fn Step(chat: Chat, text: String, choices: Vec<String>, current: bool) -> impl IntoView {
+    let s = chat.strings();
+    view! {
+        <div class="ma-msg ma-bot ma-step">
+            {markdown(&text)}
+            <Show when=move || current>
+                <div class="ma-choices">
+                    {choices.iter().cloned().enumerate().map(|(i, label)| {
+                        let l = label.clone();
+                        view! { <button class="ma-chip" on:click=move |_| chat.flow_choice(i, &l)>{label}</button> }
+                    }).collect_view()}
+                </div>
+                <p class="ma-fine">{s.leave_flow}</p>
+            </Show>
+        </div>
+    }
+}
