@@ -527,7 +527,11 @@ async fn flow_steps_render_choices_and_advance() {
     let steps = w.all(".ma-step");
     assert_eq!(steps.len(), 2, "the next step is shown");
     assert_eq!(count(&steps[0].clone().into(), "button"), 0, "the previous step loses its buttons");
-    assert_eq!(w.all(".ma-msg.ma-user").iter().map(text).next_back().as_deref(), Some("Damaged"), "the choice is echoed");
+    assert_eq!(
+        w.all(".ma-msg.ma-user").iter().map(text).next_back().as_deref(),
+        Some("Damaged"),
+        "the choice is echoed"
+    );
     assert_eq!(text(&one(&steps[1].clone().into(), "strong")), "photos");
     let next: Vec<String> = all(&steps[1].clone().into(), "button.ma-chip").iter().map(text).collect();
     assert_eq!(next, ["Yes, I have photos", "No photos"]);

@@ -25,7 +25,8 @@ use flows::FlowText;
 const DEFAULT_MAX_FALLBACKS: u32 = 20;
 
 /// One message on screen, with its own signal: a streamed token or a feedback click changes
-/// that message only, and only its view renders again.
+/// that message only, and only its view renders again. The signal is reference-counted, not
+/// owned by whichever effect or handler pushed the message, and goes with its row.
 #[derive(Clone)]
 pub struct Row {
     /// Unique within the conversation (keys the list).

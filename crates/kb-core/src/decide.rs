@@ -16,7 +16,7 @@
 //! # }
 //! ```
 
-use crate::confidence::{Calibration, Decision};
+use crate::confidence::Decision;
 use crate::index::Index;
 use crate::search::{Query, SearchResult};
 
@@ -57,8 +57,17 @@ pub struct Reply {
     pub path: Path,
     /// The ranking and the confidence that the top hit is right.
     pub result: SearchResult,
-    /// The calibration in force: the pack's model with the deployment's thresholds.
-    pub calibration: Calibration,
+    /// The thresholds in force: the pack's, or the deployment's overrides.
+    pub thresholds: Thresholds,
+}
+
+/// The confidence thresholds a decision was taken under.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Thresholds {
+    /// At or above it (with a clear margin), the top entry is answered.
+    pub answer: f32,
+    /// At or above it, "did you mean" choices are offered.
+    pub clarify: f32,
 }
 
 impl Reply {
@@ -95,6 +104,7 @@ impl Index {
             }
             Decision::Fallback => Path::Fallback(result.hits.iter().take(MAX_PASSAGES).map(|h| h.entry).collect()),
         };
-        Reply { path, result, calibration }
+        let thresholds = Thresholds { answer: calibration.answer_threshold, clarify: calibration.clarify_threshold };
+        Reply { path, result, thresholds }
     }
 }

@@ -44,7 +44,7 @@ pub struct Index {
     pub(crate) meta: Meta,
     pub(crate) terms: Map<Slice>,
     postings: std::ops::Range<usize>,
-    units: Vec<UnitRecord>,
+    units: std::ops::Range<usize>,
     entries: Vec<EntryRecord>,
     stored: std::ops::Range<usize>,
     flows: Vec<Flow>,
@@ -88,14 +88,13 @@ impl Index {
         }
         let terms = Map::new(Slice { bytes: bytes.clone(), start: terms_range.start, end: terms_range.end })
             .map_err(|e| corrupt(&format!("term dictionary: {e}")))?;
-        let units = &bytes[range(SectionKind::Units)?];
+        let units = range(SectionKind::Units)?;
         let entries = &bytes[range(SectionKind::Entries)?];
         if !units.len().is_multiple_of(UNIT_RECORD_LEN) || !entries.len().is_multiple_of(ENTRY_RECORD_LEN) {
             return Err(corrupt("record table length"));
         }
-        let units: Vec<UnitRecord> = units.chunks(UNIT_RECORD_LEN).filter_map(UnitRecord::read).collect();
         let entries = entries
-            .chunks(ENTRY_RECORD_LEN)
+            .chunks_exact(ENTRY_RECORD_LEN)
             .map(EntryRecord::read)
             .collect::<Option<Vec<EntryRecord>>>()
             .ok_or_else(|| corrupt("entry has an unknown locale"))?;
@@ -124,8 +123,8 @@ impl Index {
         };
         index.validate_tables()?;
         let mut locale_units = [0; Locale::ALL.len()];
-        for unit in &index.units {
-            locale_units[index.record(unit.entry).locale as usize] += 1;
+        for u in 0..index.unit_count() {
+            locale_units[index.record(index.unit(u).entry).locale as usize] += 1;
         }
         let index = Index { locale_units, ..index };
         let (unit_norms, centroid_norms) = index.vector_norms().ok_or_else(|| corrupt("postings"))?;
@@ -136,7 +135,7 @@ impl Index {
     /// could fail.
     fn validate_tables(&self) -> Result<(), FormatError> {
         let entries = self.len() as u32;
-        if self.units.iter().any(|u| u.entry >= entries) {
+        if (0..self.unit_count()).any(|u| self.unit(u).entry >= entries) {
             return Err(corrupt("unit points to a missing entry"));
         }
         for r in &self.entries {
@@ -297,12 +296,14 @@ impl Index {
     }
 
     pub(crate) fn unit_count(&self) -> u32 {
-        self.units.len() as u32
+        (self.units.len() / UNIT_RECORD_LEN) as u32
     }
 
-    /// Unit record `n` (in range: postings were checked against the unit count on load).
+    /// Unit record `n`, read in place (`n` is in range: postings were checked against the unit
+    /// count on load).
     pub(crate) fn unit(&self, n: u32) -> UnitRecord {
-        self.units[n as usize]
+        let at = self.units.start + n as usize * UNIT_RECORD_LEN;
+        UnitRecord::from_bytes(&self.bytes[at..at + UNIT_RECORD_LEN])
     }
 
     /// Entry record `n` (in range: units were checked against the entry count on load).

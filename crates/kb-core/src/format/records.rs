@@ -80,12 +80,17 @@ impl UnitRecord {
 
     /// Reads a record from the start of `bytes`; `None` if fewer than [`UNIT_RECORD_LEN`].
     pub fn read(bytes: &[u8]) -> Option<UnitRecord> {
-        let b: &[u8; UNIT_RECORD_LEN] = bytes.get(..UNIT_RECORD_LEN)?.try_into().ok()?;
-        Some(UnitRecord {
+        bytes.get(..UNIT_RECORD_LEN).map(UnitRecord::from_bytes)
+    }
+
+    /// Reads a record from `b`, which holds at least [`UNIT_RECORD_LEN`] bytes (the reader
+    /// checked the table's length once: records are then read in place, on every search).
+    pub(crate) fn from_bytes(b: &[u8]) -> UnitRecord {
+        UnitRecord {
             entry: u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
             len: u16::from_le_bytes([b[4], b[5]]),
             field: Field::from_byte(b[6]),
-        })
+        }
     }
 }
 
