@@ -147,7 +147,11 @@
         hideUnavailable();
         if (performance.mark) performance.mark("market-assist:ready");
         var pending = queue.splice(0);
-        pending.forEach(function (call) { run(call[0], call[1]); });
+        pending.forEach(function (call) {
+          // A stub snippet's calls ([method, args]) have no promise waiting on them.
+          var settle = call[2] ? [call[2], call[3]] : [function () {}, function (e) { console.warn(e); }];
+          try { Promise.resolve(run(call[0], call[1])).then(settle[0], settle[1]); } catch (e) { settle[1](e); }
+        });
         return widget;
       })
       .catch(function (e) {
@@ -158,17 +162,20 @@
     return loading;
   }
 
+  // A call before the bundle is there waits in the queue; the promise it returns settles once
+  // the call ran (with its result, e.g. startFlow's).
   function run(method, args) {
     if (!widget) {
-      queue.push([method, args]);
-      // A call from the page or a click on the launcher retries a failed load, and says so if
-      // it fails again; the queued calls wait for a load that works.
-      hideUnavailable();
-      load().catch(showUnavailable);
-      return;
+      return new Promise(function (resolve, reject) {
+        queue.push([method, args, resolve, reject]);
+        // A call from the page or a click on the launcher retries a failed load, and says so if
+        // it fails again; the queued calls wait for a load that works.
+        hideUnavailable();
+        load().catch(showUnavailable);
+      });
     }
-    if (method === "setContext") widget.setContext(texts(args[0] || {}));
-    else widget[method].apply(widget, args);
+    if (method === "setContext") return widget.setContext(texts(args[0] || {}));
+    return widget[method].apply(widget, args);
   }
 
   var api = {
@@ -178,7 +185,8 @@
     close: function () { run("close", []); },
     toggle: function () { run("toggle", []); },
     ask: function (text) { run("ask", [String(text)]); },
-    startFlow: function (id) { run("startFlow", [String(id)]); },
+    // A promise: resolves once the flow started, rejects with an Error naming an unknown flow.
+    startFlow: function (id) { return Promise.resolve(run("startFlow", [String(id)])); },
     setContext: function (ctx) {
       if (widget) run("setContext", [ctx]);
       else { for (var k in ctx) { if (ctx[k] == null) delete config.context[k]; else config.context[k] = String(ctx[k]); } }

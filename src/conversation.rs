@@ -3,10 +3,10 @@
 
 use kb_core::flow::FlowState;
 use kb_core::format::codec::{Decode, DecodeError, Encode, Reader};
-use kb_core::{Link, Query};
+use kb_core::{Link, Locale, Query};
 
 /// Storage key; bump the suffix when the shape changes so old data is ignored, not misread.
-const STORAGE_KEY: &str = "market-assist:conversation:v2";
+const STORAGE_KEY: &str = "market-assist:conversation:v3";
 /// Storage key of the LLM session ledger (call count and answer cache), kept as its own JSON.
 const LEDGER_KEY: &str = "market-assist:ledger:v1";
 /// The most a conversation may take in storage, in bytes; the oldest messages go first.
@@ -44,7 +44,25 @@ pub enum Body {
         feedback: Option<bool>,
     },
     /// "Did you mean" choices.
-    Clarify(Vec<Choice>),
+    Clarify {
+        /// The entries offered.
+        choices: Vec<Choice>,
+        /// The question they answer (handed over when none of them fits).
+        question: String,
+    },
+    /// A local reply to small talk or an off-topic question (a system entry's text), followed
+    /// by starter suggestions.
+    Reply {
+        /// The system entry's id.
+        entry: String,
+        /// Its reply (Markdown).
+        text: String,
+    },
+    /// After a "not helpful": what else might help.
+    Missing {
+        /// The unhelpful entry's related entries.
+        related: Vec<Choice>,
+    },
     /// A streamed LLM reply.
     Ai {
         /// The text so far (Markdown).
@@ -61,6 +79,8 @@ pub enum Body {
         question: String,
         /// The model cited its sources (else they are shown as related articles).
         cited: bool,
+        /// The reply cited no passage or held a placeholder: it is not shown as an answer.
+        unsure: bool,
     },
     /// A step of a guided flow.
     Step {
@@ -73,6 +93,8 @@ pub enum Body {
     },
     /// An offer to talk to a person.
     Handoff {
+        /// What the offer says.
+        intro: String,
         /// A summary to hand over.
         summary: String,
     },
@@ -82,11 +104,16 @@ impl Body {
     /// Plain text of a bot message for screen readers (the `aria-live` region).
     pub fn announcement(&self) -> String {
         match self {
-            Body::Note(t) | Body::Step { text: t, .. } => kb_core::markdown::plain_text(t),
+            Body::Note(t) | Body::Step { text: t, .. } | Body::Reply { text: t, .. } => {
+                kb_core::markdown::plain_text(t)
+            }
             Body::Answer { title, markdown, .. } => format!("{title}. {}", kb_core::markdown::plain_text(markdown)),
-            Body::Clarify(choices) => choices.iter().map(|c| c.title.as_str()).collect::<Vec<_>>().join(", "),
+            Body::Clarify { choices, .. } | Body::Missing { related: choices } => {
+                choices.iter().map(|c| c.title.as_str()).collect::<Vec<_>>().join(", ")
+            }
             Body::Ai { text, .. } => text.clone(),
-            Body::Handoff { .. } | Body::User(_) => String::new(),
+            Body::Handoff { intro, .. } => intro.clone(),
+            Body::User(_) => String::new(),
         }
     }
 
@@ -107,6 +134,8 @@ impl Body {
 pub struct Message {
     /// Unique within the conversation (keys the list).
     pub id: u64,
+    /// The language it was written in: its buttons and notes stay in it when the page switches.
+    pub locale: Locale,
     /// Content.
     pub body: Body,
 }
@@ -126,7 +155,7 @@ pub struct Saved {
 // the conversation's types (about 9 kB of the gzipped shell).
 kb_core::record! {
     Choice { id, title }
-    Message { id, body }
+    Message { id, locale, body }
     Saved { messages, flow, next_id }
 }
 
@@ -143,12 +172,14 @@ impl Encode for Body {
             Body::Answer { id, title, markdown, links, flow, feedback } => {
                 put!(out; 2u32, id, title, markdown, links, flow, feedback)
             }
-            Body::Clarify(choices) => put!(out; 3u32, choices),
-            Body::Ai { text, sources, streaming, failed, redacted, question, cited } => {
-                put!(out; 4u32, text, sources, question, streaming, failed, redacted, cited)
+            Body::Clarify { choices, question } => put!(out; 3u32, choices, question),
+            Body::Ai { text, sources, streaming, failed, redacted, question, cited, unsure } => {
+                put!(out; 4u32, text, sources, question, streaming, failed, redacted, cited, unsure)
             }
             Body::Step { text, choices, current } => put!(out; 5u32, text, choices, current),
-            Body::Handoff { summary } => put!(out; 6u32, summary),
+            Body::Handoff { intro, summary } => put!(out; 6u32, intro, summary),
+            Body::Reply { entry, text } => put!(out; 7u32, entry, text),
+            Body::Missing { related } => put!(out; 8u32, related),
         }
     }
 }
@@ -166,7 +197,7 @@ impl Decode for Body {
                 flow: Decode::decode(r)?,
                 feedback: Decode::decode(r)?,
             },
-            3 => Body::Clarify(Decode::decode(r)?),
+            3 => Body::Clarify { choices: Decode::decode(r)?, question: Decode::decode(r)? },
             4 => Body::Ai {
                 text: Decode::decode(r)?,
                 sources: Decode::decode(r)?,
@@ -175,9 +206,12 @@ impl Decode for Body {
                 failed: Decode::decode(r)?,
                 redacted: Decode::decode(r)?,
                 cited: Decode::decode(r)?,
+                unsure: Decode::decode(r)?,
             },
             5 => Body::Step { text: Decode::decode(r)?, choices: Decode::decode(r)?, current: Decode::decode(r)? },
-            6 => Body::Handoff { summary: Decode::decode(r)? },
+            6 => Body::Handoff { intro: Decode::decode(r)?, summary: Decode::decode(r)? },
+            7 => Body::Reply { entry: Decode::decode(r)?, text: Decode::decode(r)? },
+            8 => Body::Missing { related: Decode::decode(r)? },
             _ => return Err(DecodeError("message")),
         })
     }
@@ -210,16 +244,33 @@ impl Saved {
     /// Stores the conversation, dropping the oldest messages to stay under the cap. Storage
     /// errors (quota, privacy mode) are ignored: the chat works without persistence.
     pub fn store(&self) {
-        let Some(s) = storage() else { return };
-        let mut copy = self.clone();
-        loop {
-            let bytes = copy.to_bytes();
-            if bytes.len() <= STORAGE_CAP || copy.messages.is_empty() {
-                let _ = s.set_item(STORAGE_KEY, &bytes_as_text(&bytes));
-                return;
-            }
-            copy.messages.remove(0);
+        if let Some(s) = storage() {
+            let _ = s.set_item(STORAGE_KEY, &bytes_as_text(&self.capped_bytes(STORAGE_CAP)));
         }
+    }
+
+    /// The encoding of the conversation with only the newest messages that fit in `cap` bytes
+    /// (each message encoded once: trimming a long conversation one message at a time and
+    /// re-encoding the rest would be quadratic). Decodes as a [`Saved`].
+    pub fn capped_bytes(&self, cap: usize) -> Vec<u8> {
+        let encoded: Vec<Vec<u8>> = self.messages.iter().map(Encode::to_bytes).collect();
+        // `record!` writes the fields in order: the message list, then the flow and the next id.
+        let rest = (&self.flow, self.next_id).to_bytes();
+        let count_len = |n: usize| (n as u64).to_bytes().len();
+        let mut size = rest.len();
+        let mut first = encoded.len();
+        while first > 0 && size + encoded[first - 1].len() + count_len(encoded.len() - first + 1) <= cap {
+            first -= 1;
+            size += encoded[first].len();
+        }
+        let kept = &encoded[first..];
+        let mut out = Vec::with_capacity(size);
+        (kept.len() as u64).encode(&mut out);
+        for message in kept {
+            out.extend_from_slice(message);
+        }
+        out.extend_from_slice(&rest);
+        out
     }
 
     /// The LLM session ledger saved by [`Saved::store_ledger`], as JSON.

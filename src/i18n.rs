@@ -36,6 +36,10 @@ pub struct Strings {
     pub messages: &'static str,
     pub guide_me: &'static str,
     pub related: &'static str,
+    pub missing: &'static str,
+    pub rephrase_hint: &'static str,
+    pub still_looking: &'static str,
+    pub ai_unsure: &'static str,
 }
 
 const EN: Strings = Strings {
@@ -70,6 +74,10 @@ const EN: Strings = Strings {
     messages: "Conversation",
     guide_me: "Guide me step by step",
     related: "Related articles",
+    missing: "Was anything missing?",
+    rephrase_hint: "You can ask again in other words, or try one of these:",
+    still_looking: "Still looking…",
+    ai_unsure: "I'm not sure about this one, so I won't guess.",
 };
 
 const ID: Strings = Strings {
@@ -104,6 +112,10 @@ const ID: Strings = Strings {
     messages: "Percakapan",
     guide_me: "Pandu saya langkah demi langkah",
     related: "Artikel terkait",
+    missing: "Ada yang kurang?",
+    rephrase_hint: "Coba tanyakan dengan kata lain, atau lihat salah satu ini:",
+    still_looking: "Masih mencari…",
+    ai_unsure: "Saya belum yakin soal ini, jadi saya tidak mau menebak.",
 };
 
 const ES: Strings = Strings {
@@ -138,6 +150,10 @@ const ES: Strings = Strings {
     messages: "Conversación",
     guide_me: "Guíame paso a paso",
     related: "Artículos relacionados",
+    missing: "¿Faltó algo?",
+    rephrase_hint: "Puedes preguntar con otras palabras o probar con uno de estos:",
+    still_looking: "Sigo buscando…",
+    ai_unsure: "No estoy seguro de esto, así que prefiero no adivinar.",
 };
 
 const TH: Strings = Strings {
@@ -172,6 +188,10 @@ const TH: Strings = Strings {
     messages: "บทสนทนา",
     guide_me: "แนะนำทีละขั้นตอน",
     related: "บทความที่เกี่ยวข้อง",
+    missing: "ยังขาดข้อมูลอะไรไหม",
+    rephrase_hint: "ลองถามด้วยคำอื่น หรือดูหัวข้อเหล่านี้:",
+    still_looking: "กำลังหาคำตอบ…",
+    ai_unsure: "เรื่องนี้ยังไม่แน่ใจ เลยไม่ขอเดานะคะ",
 };
 
 const VI: Strings = Strings {
@@ -206,6 +226,10 @@ const VI: Strings = Strings {
     messages: "Cuộc trò chuyện",
     guide_me: "Hướng dẫn tôi từng bước",
     related: "Bài viết liên quan",
+    missing: "Còn thiếu thông tin gì không?",
+    rephrase_hint: "Bạn có thể hỏi lại theo cách khác, hoặc xem một trong các mục sau:",
+    still_looking: "Vẫn đang tìm…",
+    ai_unsure: "Mình chưa chắc về câu này nên sẽ không đoán.",
 };
 
 /// The strings for `locale`.

@@ -44,11 +44,20 @@ impl Widget {
         self.chat.ask(text);
     }
 
-    /// Starts a guided flow by id.
+    /// Starts a guided flow by id: a promise that resolves once it started, or rejects with an
+    /// `Error` naming a flow the pack does not have (also warned in the console).
     #[wasm_bindgen(js_name = startFlow)]
-    pub fn start_flow(&self, id: &str) {
+    pub fn start_flow(&self, id: &str) -> js_sys::Promise {
         self.chat.set_open(true);
-        self.chat.start_flow(id);
+        let (chat, id) = (self.chat, id.to_string());
+        js_sys::Promise::new(&mut |resolve, reject| {
+            chat.start_flow(&id, move |started| {
+                let _ = match started {
+                    Ok(()) => resolve.call0(&JsValue::NULL),
+                    Err(why) => reject.call1(&JsValue::NULL, &js_sys::Error::new(&why)),
+                };
+            });
+        })
     }
 
     /// Merges page context (an object of texts: audience, locale, orderId, order_status, …; a

@@ -677,7 +677,7 @@ async fn widget_mount_loads_the_pack_and_answers() {
         .session_storage()
         .unwrap()
         .unwrap()
-        .get_item("market-assist:conversation:v2")
+        .get_item("market-assist:conversation:v3")
         .unwrap();
     assert!(saved.is_some_and(|s| s.contains("payment-methods")), "conversation saved to sessionStorage");
     widget.close();
@@ -709,7 +709,10 @@ async fn widget_mount_reports_a_pack_that_cannot_load() {
     );
     assert_eq!(count(&root, ".ma-handoff"), 1, "a handoff is offered");
     let events = recorded_events();
-    assert!(events.iter().any(|(n, d)| n == "handoff" && d["summary"] == "where is my parcel"), "events: {events:?}");
+    assert!(
+        events.iter().any(|(n, d)| n == "handoff" && d["questions"] == serde_json::json!(["where is my parcel"])),
+        "events: {events:?}"
+    );
     clear_session();
     host.remove();
 }
@@ -730,7 +733,9 @@ fn every_kind_of_message_survives_session_storage() {
             flow: Some("where-is-my-order".into()),
             feedback: Some(false),
         },
-        Body::Clarify(vec![choice("refund-status"), choice("partial-refund")]),
+        Body::Clarify { choices: vec![choice("refund-status"), choice("partial-refund")], question: "refund?".into() },
+        Body::Reply { entry: "greeting".into(), text: "Hi! How can I help?".into() },
+        Body::Missing { related: vec![choice("refund-time")] },
         Body::Ai {
             text: "See [track-order].".into(),
             sources: vec![choice("track-order")],
@@ -739,9 +744,10 @@ fn every_kind_of_message_survives_session_storage() {
             redacted: true,
             question: "q".into(),
             cited: false,
+            unsure: true,
         },
         Body::Step { text: "Pick one".into(), choices: vec!["Yes".into(), "No".into()], current: true },
-        Body::Handoff { summary: "order MP1".into() },
+        Body::Handoff { intro: "A person can help.".into(), summary: "order MP1".into() },
     ];
     let flow = kb_core::flow::FlowState {
         flow: "where-is-my-order".into(),
@@ -750,7 +756,11 @@ fn every_kind_of_message_survives_session_storage() {
         trail: vec!["Yes".into()],
     };
     let saved = Saved {
-        messages: bodies.into_iter().enumerate().map(|(i, body)| Message { id: i as u64 * 1000, body }).collect(),
+        messages: bodies
+            .into_iter()
+            .enumerate()
+            .map(|(i, body)| Message { id: i as u64 * 1000, locale: Locale::ALL[i % Locale::ALL.len()], body })
+            .collect(),
         flow: Some(flow),
         next_id: 7000,
     };
@@ -758,11 +768,11 @@ fn every_kind_of_message_survives_session_storage() {
     assert_eq!(Saved::load(), saved);
     // Damaged storage is an empty conversation, not an error.
     let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
-    let stored = storage.get_item("market-assist:conversation:v2").unwrap().unwrap();
+    let stored = storage.get_item("market-assist:conversation:v3").unwrap().unwrap();
     let half: String = stored.chars().take(stored.chars().count() / 2).collect();
-    storage.set_item("market-assist:conversation:v2", &half).unwrap();
+    storage.set_item("market-assist:conversation:v3", &half).unwrap();
     assert_eq!(Saved::load(), Saved::default());
-    storage.set_item("market-assist:conversation:v2", "not ours: ✓").unwrap();
+    storage.set_item("market-assist:conversation:v3", "not ours: ✓").unwrap();
     assert_eq!(Saved::load(), Saved::default());
     clear_session();
 }
@@ -826,4 +836,33 @@ fn every_locale_of_the_core_table_has_ui_strings_here_and_in_embed_js() {
             .unwrap_or_else(|| panic!("{}: missing from embed.js", row.code));
         assert!(line.contains(&format!("\"{}\"", s.handoff)), "{}: embed.js's handoff label differs: {line}", row.code);
     }
+}
+
+#[wasm_bindgen_test]
+fn a_long_conversation_keeps_its_newest_messages_under_the_cap() {
+    use crate::conversation::{Body, Message, Saved};
+    use kb_core::format::codec::{Decode, Encode};
+    let messages: Vec<Message> = (0..500)
+        .map(|id| Message {
+            id,
+            locale: Locale::En,
+            body: Body::User(format!("question number {id} {}", "x".repeat(40))),
+        })
+        .collect();
+    let saved = Saved { messages, flow: None, next_id: 500 };
+    let whole = saved.to_bytes().len();
+    for cap in [whole, whole - 1, 4096, 100, 0] {
+        let bytes = saved.capped_bytes(cap);
+        let kept = Saved::from_bytes(&bytes).expect("the capped bytes decode");
+        assert!(bytes.len() <= cap.max(12), "{} bytes for a cap of {cap}", bytes.len());
+        assert_eq!(kept.next_id, 500);
+        // The newest messages, in order, and as many as fit: one more would not have.
+        let n = kept.messages.len();
+        assert_eq!(kept.messages, saved.messages[500 - n..], "cap {cap}");
+        if n < 500 {
+            let more = Saved { messages: saved.messages[500 - n - 1..].to_vec(), ..kept.clone() };
+            assert!(more.to_bytes().len() > cap.saturating_sub(10), "cap {cap}: room for one more message");
+        }
+    }
+    assert_eq!(Saved::from_bytes(&saved.capped_bytes(whole)).unwrap(), saved);
 }

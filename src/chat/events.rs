@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
 
+use super::handoff::Summary;
 use super::Chat;
 
 impl Chat {
@@ -29,12 +30,21 @@ impl Chat {
         self.emit("feedback", &[("id", id.into()), ("helpful", helpful.into())]);
     }
 
-    /// `handoff`: the user is offered a person; `reason` says why an AI reply failed.
-    pub(super) fn emit_handoff(&self, summary: &str, reason: Option<&str>) {
-        match reason {
-            Some(reason) => self.emit("handoff", &[("summary", summary.into()), ("reason", reason.into())]),
-            None => self.emit("handoff", &[("summary", summary.into())]),
+    /// `handoff`: the user is offered a person, with what they should know (`summary` as one
+    /// line, and its parts); `reason` says why an AI reply failed.
+    pub(super) fn emit_handoff(&self, summary: &Summary, reason: Option<&str>) {
+        let (flow, step) = summary.flow.clone().unzip();
+        let mut detail = vec![
+            ("summary", JsValue::from(summary.text())),
+            ("questions", texts(&summary.questions)),
+            ("entries", texts(&summary.entries)),
+            ("flow", flow.map_or(JsValue::NULL, JsValue::from)),
+            ("step", step.map_or(JsValue::NULL, JsValue::from)),
+        ];
+        if let Some(reason) = reason {
+            detail.push(("reason", reason.into()));
         }
+        self.emit("handoff", &detail);
     }
 
     /// `fallback`: a question went to the LLM (`question` as sent, redacted).
@@ -51,6 +61,11 @@ impl Chat {
     pub(super) fn emit_flow_event(&self, name: &str, flow: &str, summary: &str) {
         self.emit(name, &[("flow", flow.into()), ("summary", summary.into())]);
     }
+}
+
+/// A list of texts as a JS array.
+fn texts(items: &[String]) -> JsValue {
+    items.iter().map(|t| JsValue::from(t.as_str())).collect::<js_sys::Array>().into()
 }
 
 /// A confidence for the host page: three decimals (an `f32` widened to a JS number would show

@@ -4,6 +4,9 @@
 //! [`crate::llm_client`].
 
 use leptos::prelude::*;
+use std::time::Duration;
+
+use llm_fallback::guard::check;
 use llm_fallback::policy::Timeouts;
 use llm_fallback::{
     drop_citations, split_citations, ChatRequest, Passage, PreparedRequest, Redactor, RequestConfig, Segment, Turn,
@@ -14,13 +17,16 @@ use super::Chat;
 use crate::conversation::{Body, Choice};
 use crate::llm_client::{FallbackClient, FallbackError};
 
+/// How long a reply may take before the widget says in words that it is still looking.
+const SLOW_AFTER: Duration = Duration::from_secs(4);
+
 impl Chat {
     /// Asks the LLM endpoint `question` with `passages`, or offers the handoff when there is no
     /// endpoint, the request cannot be built or the session's cap is reached.
     pub(super) fn fall_back(&self, question: String, passages: Vec<Passage>) {
         let Some(endpoint) = self.config.with_value(|c| c.endpoint.clone().filter(|e| !e.trim().is_empty())) else {
             self.push(Body::Note(self.text().not_sure.to_string()));
-            self.offer_handoff(question);
+            self.offer_handoff(None, Some(&question));
             return;
         };
         let Some(prepared) = self.prepare(&question, &passages) else {
@@ -36,7 +42,7 @@ impl Chat {
         }
         if self.ledger.try_update_value(|l| l.begin_call()).is_some_and(|r| r.is_err()) {
             self.push(Body::Note(self.text().limit_reached.to_string()));
-            self.offer_handoff(question);
+            self.offer_handoff(None, Some(&question));
             return;
         }
         let redacted = prepared.redaction.is_redacted();
@@ -96,6 +102,19 @@ impl Chat {
         let controller = AbortController::new().ok();
         self.stop.set_value(controller.clone());
         self.streaming.set(true);
+        self.slow.set(false);
+        let chat = *self;
+        let waiting = controller.clone();
+        // Only dots for the first seconds; then words, with Stop and a person in reach.
+        set_timeout(
+            move || {
+                let current = chat.stop.with_value(|s| s.is_some() && *s == waiting);
+                if current && chat.streaming.get_untracked() {
+                    chat.slow.set(true);
+                }
+            },
+            SLOW_AFTER,
+        );
         let timeouts = self.config.with_value(|c| Timeouts {
             first_byte_ms: c.first_byte_timeout.unwrap_or(Timeouts::default().first_byte_ms),
             total_ms: c.total_timeout.unwrap_or(Timeouts::default().total_ms),
@@ -121,6 +140,7 @@ impl Chat {
             let current = chat.stop.with_value(|s| s.as_ref().is_some_and(|c| c == &controller));
             if current {
                 chat.streaming.set(false);
+                chat.slow.set(false);
                 chat.stop.set_value(None);
             }
             chat.finish_ai(id, &question, &key, outcome);
@@ -129,19 +149,23 @@ impl Chat {
 
     fn push_ai(&self, question: String, text: String, sources: Vec<Passage>, streaming: bool, redacted: bool) -> u64 {
         let sources = sources.into_iter().map(|p| Choice { id: p.id, title: p.title }).collect();
-        self.push(Body::Ai { text, sources, streaming, failed: false, redacted, question, cited: false })
+        self.push(Body::Ai { text, sources, streaming, failed: false, redacted, question, cited: false, unsure: false })
     }
 
-    /// Ends reply `id`: drops citation markers, adds the stopped or failed text, caches a
-    /// complete answer under `key` (the redacted question) and tells the host page about a
-    /// failure (with the user's `question` as the handoff summary).
+    /// Ends reply `id`: checks it is grounded (a reply that cites none of its passages, or holds
+    /// a placeholder, is shown as "not sure"), drops citation markers, adds the stopped or failed
+    /// text, caches a grounded answer under `key` (the redacted question) and tells the host page
+    /// about a failure (with the user's `question` in the handoff summary).
     fn finish_ai(&self, id: u64, question: &str, key: &str, outcome: Result<(), FallbackError>) {
         let s = self.text();
         let mut final_text = String::new();
+        let mut grounded = false;
         self.update(id, |b| {
-            if let Body::Ai { text, sources, streaming, failed, cited: was_cited, .. } = b {
+            if let Body::Ai { text, sources, streaming, failed, cited: was_cited, unsure, .. } = b {
                 *streaming = false;
                 let ids: Vec<&str> = sources.iter().map(|c| c.id.as_str()).collect();
+                grounded = check(text, &ids).is_grounded();
+                *unsure = outcome.is_ok() && !text.trim().is_empty() && !grounded;
                 let segments = split_citations(text, &ids);
                 let cited: Vec<String> = segments
                     .iter()
@@ -168,16 +192,16 @@ impl Chat {
                 final_text = text.clone();
             }
         });
-        if outcome.is_ok() && !final_text.trim().is_empty() {
+        if outcome.is_ok() && grounded {
             self.ledger.update_value(|l| l.remember(key, &final_text));
         }
         if let Err(e) = &outcome {
             web_sys::console::warn_1(&format!("fallback ended: {e}").into());
             if !matches!(e, FallbackError::Aborted) {
-                self.emit_handoff(question, Some(&e.to_string()));
+                self.emit_handoff(&self.summary(Some(question)), Some(&e.to_string()));
             }
         }
-        self.announce.set(final_text);
+        self.announce.set(if outcome.is_ok() && !grounded { s.ai_unsure.to_string() } else { final_text });
     }
 
     /// Asks a failed question again.

@@ -20,18 +20,30 @@ pub(super) enum FlowText {
 }
 
 impl Chat {
-    /// Starts the flow with this id (from an answer, a starter or the host page).
-    pub fn start_flow(&self, id: &str) {
+    /// Starts the flow with this id (from an answer, a starter or the host page) once the pack
+    /// is there; `done` learns whether it started, and why not (also said in the console).
+    pub fn start_flow(&self, id: &str, done: impl FnOnce(Result<(), String>) + 'static) {
         let id = id.to_string();
-        self.when_ready(move |chat| chat.start_flow_now(&id));
+        self.when_ready(move |chat| {
+            let started = chat.start_flow_now(&id);
+            if let Err(why) = &started {
+                web_sys::console::warn_1(&why.into());
+            }
+            done(started)
+        });
     }
 
-    fn start_flow_now(&self, id: &str) {
-        let Some(index) = self.index.get_untracked() else { return };
-        let Some(flow) = index.flow(id, self.locale_untracked()) else { return };
+    fn start_flow_now(&self, id: &str) -> Result<(), String> {
+        let Some(index) = self.index.get_untracked() else {
+            return Err(format!("market-assist: flow `{id}` cannot start: the knowledge pack did not load"));
+        };
+        let Some(flow) = index.flow(id, self.locale_untracked()) else {
+            return Err(format!("market-assist: there is no flow `{id}` in this knowledge pack"));
+        };
         let state = self.context.with_untracked(|ctx| flow.start(ctx));
         self.emit_flow(id, &state.step);
         self.enter(&index, state);
+        Ok(())
     }
 
     /// Shows the current step of `state`, running its terminal action.
@@ -44,16 +56,28 @@ impl Chat {
             self.push(Body::Step { text: view.message.clone(), choices: view.choices.clone(), current: !ends });
         }
         let summary = flow.summary(&state);
+        let at_handoff = Some((state.flow.clone(), state.step.clone()));
         self.flow.set(if ends { None } else { Some(state) });
         match view.action {
             Some(Action::Entry(id)) => self.show_entry_id(&id),
             Some(Action::Url(url)) => {
                 self.push(Body::Note(format!("[{url}]({url})")));
             }
-            Some(Action::Handoff) => self.offer_handoff(summary),
+            Some(Action::Handoff) => self.hand_off_flow(summary, at_handoff),
             Some(Action::Event(name)) => self.emit_flow_event(&name, &flow.id, &summary),
             Some(Action::End) | None => {}
         }
+    }
+
+    /// A flow step's `=> handoff`: the person learns the flow's answers and where it ended.
+    fn hand_off_flow(&self, answers: String, at: Option<(String, String)>) {
+        let mut summary = self.summary(None);
+        summary.flow = at;
+        if !answers.is_empty() {
+            summary.questions.push(answers);
+        }
+        self.emit_handoff(&summary, None);
+        self.push(Body::Handoff { intro: self.text().handoff_offer.to_string(), summary: summary.text() });
     }
 
     /// Earlier steps keep their text but lose their buttons.

@@ -6,6 +6,7 @@
 mod events;
 mod fallback;
 mod flows;
+mod handoff;
 
 use std::sync::Arc;
 
@@ -31,6 +32,8 @@ const DEFAULT_MAX_FALLBACKS: u32 = 20;
 pub struct Row {
     /// Unique within the conversation (keys the list).
     pub id: u64,
+    /// The language it was written in (its buttons and notes stay in it).
+    pub locale: Locale,
     /// What it says.
     pub body: ArcRwSignal<Body>,
 }
@@ -45,6 +48,8 @@ pub struct Chat {
     pub index: RwSignal<Option<Arc<Index>>>,
     pub load_failed: RwSignal<bool>,
     pub streaming: RwSignal<bool>,
+    /// The reply in progress has taken a while: say so in words, with Stop and a person.
+    pub slow: RwSignal<bool>,
     pub draft: RwSignal<String>,
     /// The latest bot message as plain text, for the `aria-live` region.
     pub announce: RwSignal<String>,
@@ -72,7 +77,11 @@ impl Chat {
             .and_then(|j| SessionLedger::from_json(&j).ok())
             .unwrap_or_else(|| SessionLedger::new(max));
         let context = config.context.clone();
-        let rows = saved.messages.into_iter().map(|m| Row { id: m.id, body: ArcRwSignal::new(m.body) }).collect();
+        let rows = saved
+            .messages
+            .into_iter()
+            .map(|m| Row { id: m.id, locale: m.locale, body: ArcRwSignal::new(m.body) })
+            .collect();
         let chat = Chat {
             open: RwSignal::new(false),
             unread: RwSignal::new(false),
@@ -81,6 +90,7 @@ impl Chat {
             index: RwSignal::new(None),
             load_failed: RwSignal::new(false),
             streaming: RwSignal::new(false),
+            slow: RwSignal::new(false),
             draft: RwSignal::new(String::new()),
             announce: RwSignal::new(String::new()),
             context: RwSignal::new(context),
@@ -113,8 +123,9 @@ impl Chat {
 
     /// The messages as they are now.
     fn snapshot(&self) -> Vec<Message> {
-        self.messages
-            .with_untracked(|rows| rows.iter().map(|r| Message { id: r.id, body: r.body.get_untracked() }).collect())
+        self.messages.with_untracked(|rows| {
+            rows.iter().map(|r| Message { id: r.id, locale: r.locale, body: r.body.get_untracked() }).collect()
+        })
     }
 
     pub fn locale(&self) -> Locale {
@@ -138,15 +149,21 @@ impl Chat {
     }
 
     fn push(&self, body: Body) -> u64 {
+        if !matches!(body, Body::User(_)) && !self.open.get_untracked() {
+            self.unread.set(true);
+        }
+        self.add(body)
+    }
+
+    /// Adds a message without the unread mark (the greeting: nothing has happened yet).
+    fn add(&self, body: Body) -> u64 {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
         if !matches!(body, Body::User(_)) {
             self.announce.set(body.announcement());
-            if !self.open.get_untracked() {
-                self.unread.set(true);
-            }
         }
-        self.messages.update(|m| m.push(Row { id, body: ArcRwSignal::new(body) }));
+        let locale = self.locale_untracked();
+        self.messages.update(|m| m.push(Row { id, locale, body: ArcRwSignal::new(body) }));
         self.revision.update(|r| *r += 1);
         id
     }
@@ -265,7 +282,16 @@ impl Chat {
         match reply.path {
             Path::Answer(n) => self.show_entry(&index, n, reply.result.confidence.value()),
             Path::Clarify(entries) => {
-                self.push(Body::Clarify(choices(&index, entries)));
+                self.push(Body::Clarify { choices: choices(&index, entries), question: text.to_string() });
+            }
+            Path::Handoff(n) => {
+                let intro = index.entry(n).map(|e| e.answer);
+                self.offer_handoff(intro, None);
+            }
+            Path::Reply(n) => {
+                if let Some(e) = index.entry(n) {
+                    self.push(Body::Reply { entry: e.id, text: e.answer });
+                }
             }
             Path::Fallback(entries) => {
                 let passages = entries
@@ -301,15 +327,23 @@ impl Chat {
         }
     }
 
-    /// The user picked a "did you mean" choice (or none of them).
-    pub fn choose(&self, choice: Option<Choice>) {
-        match choice {
-            Some(c) => {
-                self.push(Body::User(c.title.clone()));
-                self.show_entry_id(&c.id);
-            }
-            None => self.offer_handoff(String::new()),
-        }
+    /// The user picked an entry offered as a choice (a "did you mean", a starter, a related
+    /// article).
+    pub fn choose(&self, choice: Choice) {
+        self.push(Body::User(choice.title.clone()));
+        self.show_entry_id(&choice.id);
+    }
+
+    /// "None of these": the question goes to a person.
+    pub fn none_of_these(&self, question: &str) {
+        self.offer_handoff(None, Some(question));
+    }
+
+    /// Up to four featured entries of the page's locale and audience: what the assistant can
+    /// help with (tracked: a reactive caller follows the pack and the locale).
+    pub fn starters(&self) -> Vec<Choice> {
+        let Some(index) = self.index.get() else { return Vec::new() };
+        choices(&index, index.featured(self.locale(), self.audience()).into_iter().take(4))
     }
 
     pub fn feedback(&self, message: u64, id: &str, helpful: bool) {
@@ -319,15 +353,35 @@ impl Chat {
             }
         });
         self.emit_feedback(id, helpful);
+        if !helpful {
+            // A way forward: ask again, a related article, or a person.
+            let related = self.index.get_untracked().and_then(|index| {
+                let n = index.find(id, self.locale_untracked())?;
+                let entry = index.entry(n)?;
+                let locale = self.locale_untracked();
+                Some(choices(&index, entry.related.iter().filter_map(|r| index.find(r, locale))))
+            });
+            self.push(Body::Missing { related: related.unwrap_or_default() });
+        }
     }
 
-    fn offer_handoff(&self, summary: String) {
+    /// Offers a person: `intro` says so (the handoff entry's words, or the default), and the
+    /// summary tells the person what happened, with `question` when it is the one to take over.
+    fn offer_handoff(&self, intro: Option<String>, question: Option<&str>) {
+        let summary = self.summary(question);
         self.emit_handoff(&summary, None);
-        self.push(Body::Handoff { summary });
+        let intro = intro.unwrap_or_else(|| self.text().handoff_offer.to_string());
+        self.push(Body::Handoff { intro, summary: summary.text() });
     }
 }
 
-/// Entries as "did you mean" choices.
-fn choices(index: &Index, entries: Vec<u32>) -> Vec<Choice> {
-    entries.into_iter().filter_map(|n| index.entry(n)).map(|e| Choice { id: e.id, title: e.title }).collect()
+/// Entries as choices (for "did you mean", starters, suggestions, related articles), each once.
+pub fn choices(index: &Index, entries: impl IntoIterator<Item = u32>) -> Vec<Choice> {
+    let mut out: Vec<Choice> = Vec::new();
+    for e in entries.into_iter().filter_map(|n| index.entry(n)) {
+        if !out.iter().any(|c| c.id == e.id) {
+            out.push(Choice { id: e.id, title: e.title });
+        }
+    }
+    out
 }

@@ -1,5 +1,6 @@
 //! A reply from the LLM: its streamed Markdown, the notes on where it comes from (AI-generated,
-//! personal details removed), its cited or related articles, and "try again" after a failure.
+//! personal details removed), its cited or related articles, "try again" after a failure, and
+//! "not sure" (with the related articles and a person) when it cited nothing it was given.
 
 use leptos::prelude::*;
 
@@ -7,10 +8,12 @@ use super::handoff::HandoffLink;
 use super::markdown::markdown;
 use crate::chat::Chat;
 use crate::conversation::Choice;
+use crate::i18n::Strings;
 
 #[component]
 pub fn AiReply(
     chat: Chat,
+    s: &'static Strings,
     text: String,
     sources: Vec<Choice>,
     streaming: bool,
@@ -20,14 +23,17 @@ pub fn AiReply(
     question: String,
     /// The model cited its sources (else they are shown as related articles).
     cited: bool,
+    /// The reply was not grounded: it is replaced by "not sure".
+    unsure: bool,
 ) -> impl IntoView {
-    let s = chat.strings();
     let any_sources = !sources.is_empty();
+    let shown = if unsure { s.ai_unsure.to_string() } else { text };
+    let summary_question = question.clone();
     view! {
-        <div class="ma-msg ma-bot ma-ai" aria-busy=streaming.to_string()>
-            {markdown(&text)}
+        <div class="ma-msg ma-bot ma-ai" class:ma-unsure=unsure aria-busy=streaming.to_string()>
+            {markdown(&shown)}
             <Show when=move || redacted><p class="ma-fine">{s.redacted_note}</p></Show>
-            <Show when=move || !streaming && !failed><p class="ma-fine">{s.ai_note}</p></Show>
+            <Show when=move || !streaming && !failed && !unsure><p class="ma-fine">{s.ai_note}</p></Show>
             <Show when=move || any_sources && !streaming>
                 <p class="ma-fine">{if cited { s.source } else { s.related }}</p>
             </Show>
@@ -38,7 +44,9 @@ pub fn AiReply(
                 }).collect_view()}
                 <Show when=move || failed>
                     <button class="ma-chip" on:click={let q = question.clone(); move |_| chat.retry(q.clone())}>{s.retry}</button>
-                    <HandoffLink chat/>
+                </Show>
+                <Show when=move || failed || unsure>
+                    <HandoffLink chat s summary=summary_question.clone()/>
                 </Show>
             </div>
         </div>

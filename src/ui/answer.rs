@@ -7,11 +7,14 @@ use leptos::prelude::*;
 use super::icons::{self, Icon};
 
 use crate::chat::Chat;
+use crate::i18n::Strings;
 use kb_core::Link;
 
 #[component]
 pub fn Answer(
     chat: Chat,
+    /// The strings of the message's language.
+    s: &'static Strings,
     /// The message's id in the conversation.
     message: u64,
     /// The entry's id.
@@ -22,29 +25,27 @@ pub fn Answer(
     flow: Option<String>,
     feedback: Option<bool>,
 ) -> impl IntoView {
-    let s = chat.strings();
     let for_feedback = entry.clone();
     view! {
         <article class="ma-msg ma-bot ma-answer" data-entry=entry data-msg=message.to_string()>
             <h3 class="ma-answer-title">{title}</h3>
             {super::markdown::markdown(&markdown)}
             {flow.map(|f| view! {
-                <button class="ma-chip" on:click=move |_| chat.start_flow(&f)>{move || chat.strings().guide_me}</button>
+                <button class="ma-chip" on:click=move |_| chat.start_flow(&f, drop)>{s.guide_me}</button>
             })}
             <footer class="ma-sources">
                 {links.into_iter().map(|l| view! {
                     <a class="ma-source" href=l.url target="_blank" rel="noopener noreferrer">{s.source}": "{l.label}</a>
                 }).collect_view()}
             </footer>
-            <Feedback chat message entry=for_feedback given=feedback/>
+            <Feedback chat s message entry=for_feedback given=feedback/>
         </article>
     }
 }
 
 /// The feedback buttons, or the thank-you note that replaces them.
 #[component]
-fn Feedback(chat: Chat, message: u64, entry: String, given: Option<bool>) -> impl IntoView {
-    let s = chat.strings();
+fn Feedback(chat: Chat, s: &'static Strings, message: u64, entry: String, given: Option<bool>) -> impl IntoView {
     let button = move |helpful: bool| {
         let entry = entry.clone();
         let (class, label) = if helpful { ("ma-fb", s.helpful) } else { ("ma-fb ma-fb-down", s.not_helpful) };

@@ -7,20 +7,22 @@ use leptos::prelude::*;
 use super::ai_reply::AiReply;
 use super::answer::Answer;
 use super::clarify::Clarify;
-use super::handoff::Handoff;
+use super::handoff::{Handoff, HandoffLink, Missing};
 use super::markdown::markdown;
+use super::reply::LocalReply;
 use super::step::Step;
 use crate::chat::{Chat, Row};
 use crate::conversation::Body;
+use crate::i18n::strings;
 
 #[component]
 pub fn MessageList(chat: Chat, list: NodeRef<html::Div>) -> impl IntoView {
-    // Keep the newest message in view.
+    // A new message comes into view: the end of the list, unless the newest message is a reply
+    // taller than the list; then its top, so that a long answer is read from its title.
     Effect::new(move |_| {
         chat.messages.track();
-        if let Some(l) = list.get() {
-            l.set_scroll_top(l.scroll_height());
-        }
+        let Some(l) = list.get() else { return };
+        request_animation_frame(move || scroll_to_newest(&l));
     });
     let s = move || chat.strings();
     view! {
@@ -28,8 +30,17 @@ pub fn MessageList(chat: Chat, list: NodeRef<html::Div>) -> impl IntoView {
             <For each=move || chat.messages.get() key=|row| row.id let:row>
                 <MessageView chat row/>
             </For>
-            <Show when=move || chat.streaming.get()>
+            <Show when=move || chat.streaming.get() && !chat.slow.get()>
                 <div class="ma-typing" role="status" aria-label=move || s().typing><span></span><span></span><span></span></div>
+            </Show>
+            <Show when=move || chat.streaming.get() && chat.slow.get()>
+                <div class="ma-still" role="status">
+                    <p>{move || s().still_looking}</p>
+                    <div class="ma-choices">
+                        <button class="ma-chip" on:click=move |_| chat.stop_streaming()>{move || s().stop}</button>
+                        {move || view! { <HandoffLink chat s=s() summary=String::new()/> }}
+                    </div>
+                </div>
             </Show>
             <Show when=move || chat.index.get().is_none() && !chat.load_failed.get()>
                 <p class="ma-note" role="status">{move || s().loading}</p>
@@ -41,21 +52,45 @@ pub fn MessageList(chat: Chat, list: NodeRef<html::Div>) -> impl IntoView {
     }
 }
 
-/// One message, rendered again only when its own body changes.
+/// One message, rendered again only when its own body changes, in the language it was
+/// written in.
 #[component]
 fn MessageView(chat: Chat, row: Row) -> impl IntoView {
     let id = row.id;
+    let s = strings(row.locale);
     move || match row.body.get() {
         Body::User(text) => view! { <div class="ma-msg ma-user">{text}</div> }.into_any(),
         Body::Note(text) => view! { <div class="ma-msg ma-bot">{markdown(&text)}</div> }.into_any(),
         Body::Answer { id: entry, title, markdown, links, flow, feedback } => {
-            view! { <Answer chat message=id entry title markdown links flow feedback/> }.into_any()
+            view! { <Answer chat s message=id entry title markdown links flow feedback/> }.into_any()
         }
-        Body::Clarify(choices) => view! { <Clarify chat choices/> }.into_any(),
-        Body::Ai { text, sources, streaming, failed, redacted, question, cited } => {
-            view! { <AiReply chat text sources streaming failed redacted question cited/> }.into_any()
+        Body::Clarify { choices, question } => view! { <Clarify chat s choices question/> }.into_any(),
+        Body::Reply { entry, text } => view! { <LocalReply chat s entry text/> }.into_any(),
+        Body::Missing { related } => view! { <Missing chat s related/> }.into_any(),
+        Body::Ai { text, sources, streaming, failed, redacted, question, cited, unsure } => {
+            view! { <AiReply chat s text sources streaming failed redacted question cited unsure/> }.into_any()
         }
-        Body::Step { text, choices, current } => view! { <Step chat text choices current/> }.into_any(),
-        Body::Handoff { .. } => view! { <Handoff chat/> }.into_any(),
+        Body::Step { text, choices, current } => view! { <Step chat s text choices current/> }.into_any(),
+        Body::Handoff { intro, summary } => view! { <Handoff chat s intro summary/> }.into_any(),
+    }
+}
+
+/// The list is the messages' offset parent (`position: relative` in widget.css), so a message's
+/// `offsetTop` is where the list must scroll to show its top.
+fn scroll_to_newest(list: &web_sys::HtmlDivElement) {
+    use wasm_bindgen::JsCast;
+    let mut node = list.last_element_child();
+    while let Some(el) = node.clone() {
+        if el.get_attribute("class").is_some_and(|c| c.split(' ').any(|k| k == "ma-msg")) {
+            break;
+        }
+        node = el.previous_element_sibling();
+    }
+    let newest = node.and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok());
+    match newest {
+        Some(m) if !m.class_name().contains("ma-user") && m.offset_height() > list.client_height() => {
+            list.set_scroll_top(m.offset_top())
+        }
+        _ => list.set_scroll_top(list.scroll_height()),
     }
 }

@@ -10,6 +10,7 @@ mod handoff;
 mod icons;
 pub mod markdown;
 mod messages;
+mod reply;
 mod step;
 
 use leptos::ev;
@@ -17,7 +18,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use crate::chat::Chat;
-use chips::{Starters, Suggestions};
+use chips::SuggestionRow;
 use composer::Composer;
 use icons::Icon;
 use messages::MessageList;
@@ -95,8 +96,7 @@ fn Panel(chat: Chat) -> impl IntoView {
                 </button>
             </div>
             <MessageList chat list/>
-            <Starters chat/>
-            <Suggestions chat/>
+            <SuggestionRow chat/>
             <Composer chat composer/>
             <div class="ma-sr" aria-live="polite" aria-atomic="true">{move || chat.announce.get()}</div>
         </section>

@@ -5,10 +5,10 @@ use leptos::prelude::*;
 
 use super::markdown::markdown;
 use crate::chat::Chat;
+use crate::i18n::Strings;
 
 #[component]
-pub fn Step(chat: Chat, text: String, choices: Vec<String>, current: bool) -> impl IntoView {
-    let s = chat.strings();
+pub fn Step(chat: Chat, s: &'static Strings, text: String, choices: Vec<String>, current: bool) -> impl IntoView {
     view! {
         <div class="ma-msg ma-bot ma-step">
             {markdown(&text)}

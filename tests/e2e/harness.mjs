@@ -10,7 +10,8 @@ import { chromium } from "playwright-core";
 import { serve } from "../support/static-server.mjs";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const DIST = join(ROOT, "dist");
+/** The built widget: dist/, or another build (MA_DIST) to measure an older commit side by side. */
+export const DIST = process.env.MA_DIST || join(ROOT, "dist");
 export const OUTPUT = join(ROOT, "tests", "e2e", "output");
 
 /** Starts the CDN server for dist/ and a host server whose pages are registered by path. */

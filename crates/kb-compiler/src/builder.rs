@@ -75,7 +75,10 @@ pub fn build(corpus: &Corpus, options: &BuildOptions) -> Vec<u8> {
         for q in &source.questions {
             push(Field::Question, q);
         }
-        push(Field::Body, &plain_text(&source.entry.answer));
+        // A system entry's reply ("I can help with orders, payments and returns…") says what the
+        // knowledge covers: indexed, it would pull real questions to the decline.
+        let body = if source.entry.kind.is_system() { String::new() } else { plain_text(&source.entry.answer) };
+        push(Field::Body, &body);
         entry_units.push((first, units.len() as u32 - first));
         field_len.push(lens.map(|l| l.min(u16::MAX as usize) as u16));
     }
@@ -134,6 +137,7 @@ pub fn build(corpus: &Corpus, options: &BuildOptions) -> Vec<u8> {
             locale: source.entry.locale,
             audience: source.entry.audience,
             featured: source.entry.featured,
+            kind: source.entry.kind,
             units: entry_units[n],
             field_len: field_len[n],
         }

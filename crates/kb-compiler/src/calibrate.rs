@@ -51,10 +51,12 @@ pub fn fit(outcomes: &[Outcome], targets: Targets) -> Calibration {
         source: format!("fitted on {} development questions", data.len()),
     };
 
-    // Sweep thresholds from the most confident down; keep the lowest that holds precision.
+    // Sweep thresholds from the most confident down; keep the lowest that holds precision. A
+    // message a system entry won (a handoff, small talk) is not answered or clarified: it does
+    // not move the thresholds.
     let mut scored: Vec<(f32, &Outcome)> = outcomes
         .iter()
-        .filter(|o| !o.ranked.is_empty())
+        .filter(|o| !o.ranked.is_empty() && o.system.is_none())
         .map(|o| (calibration.confidence(&o.features).value(), o))
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -193,6 +195,7 @@ mod tests {
             expected: expected.map(str::to_string),
             ranked: vec![top.to_string(), "b".into(), "c".into()],
             features: Features(std::array::from_fn(|k| if k == 0 { x } else { 0.0 })),
+            system: None,
             micros: 1.0,
         };
         let mut outcomes = Vec::new();
@@ -224,6 +227,7 @@ mod tests {
                 1 => 1.0,
                 _ => 0.0,
             })),
+            system: None,
             micros: 1.0,
         };
         let mut outcomes: Vec<Outcome> = (0..600).map(|i| outcome(Some("a"), 0.3 + (i % 100) as f32 / 140.0)).collect();

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use kb_core::confidence::{Calibration, Decision, Features};
-use kb_core::Locale;
-use kb_core::{Index, Query};
+use kb_core::decide::{Overrides, Path};
+use kb_core::{EntryKind, Index, Locale, Query};
 use serde::Serialize;
 
 use crate::dataset::LabeledQuery;
@@ -17,10 +17,14 @@ use crate::dataset::LabeledQuery;
 pub struct Outcome {
     /// The expected entry id (`None`: out of scope).
     pub expected: Option<String>,
-    /// Ids of the top 10 hits.
+    /// Ids of the top 10 hits of the ranking the decision was taken from (the knowledge alone
+    /// when a system entry ranked first but did not win).
     pub ranked: Vec<String>,
-    /// The confidence features.
+    /// The confidence features of that ranking.
     pub features: Features,
+    /// The kind of the system entry that won the message (a handoff, small talk, an off-topic
+    /// decline; it is `ranked`'s first), under the index's calibration; `None` for a question.
+    pub system: Option<EntryKind>,
     /// Search time in microseconds.
     pub micros: f64,
 }
@@ -30,6 +34,12 @@ impl Outcome {
     pub fn correct(&self) -> bool {
         self.expected.is_some() && self.ranked.first() == self.expected.as_ref()
     }
+
+    /// True if `calibration` answers it locally with a knowledge entry (a system entry's
+    /// reply is not an answer: it hands off or declines).
+    pub fn answered(&self, calibration: &Calibration) -> bool {
+        self.system.is_none() && !self.ranked.is_empty() && calibration.decide(&self.features) == Decision::Answer
+    }
 }
 
 /// Runs every query; `progress(done, total)` is called every 500 queries.
@@ -38,10 +48,14 @@ pub fn run(index: &Index, queries: &[(Locale, LabeledQuery)], mut progress: impl
     for (i, (locale, q)) in queries.iter().enumerate() {
         let query = Query::new(&q.text, *locale).audience(q.audience).limit(10);
         let started = Instant::now();
-        let result = index.search(&query);
+        let reply = index.decide(&query, &Overrides::default());
         let micros = started.elapsed().as_secs_f64() * 1e6;
-        let ranked = result.hits.iter().take(10).filter_map(|h| index.entry_id(h.entry)).collect();
-        out.push(Outcome { expected: q.expected.clone(), ranked, features: result.features, micros });
+        let ranked = reply.result.hits.iter().take(10).filter_map(|h| index.entry_id(h.entry)).collect();
+        let system = match reply.path {
+            Path::Handoff(n) | Path::Reply(n) => Some(index.kind(n)),
+            _ => None,
+        };
+        out.push(Outcome { expected: q.expected.clone(), ranked, features: reply.result.features, system, micros });
         if (i + 1) % 500 == 0 {
             progress(i + 1, queries.len());
         }
@@ -64,6 +78,11 @@ pub struct Report {
     pub coverage: f64,
     /// Out-of-scope questions not answered locally / out-of-scope questions.
     pub oos_routed: f64,
+    /// Out-of-scope questions a system entry replied to locally (declined, small talk, handoff)
+    /// / out-of-scope questions: no LLM call.
+    pub oos_declined: f64,
+    /// Out-of-scope questions that fell back to the LLM / out-of-scope questions.
+    pub oos_to_llm: f64,
     /// Median search latency, µs.
     pub p50_us: f64,
     /// 99th-percentile search latency, µs.
@@ -98,10 +117,13 @@ pub fn report(outcomes: &[Outcome], calibration: &Calibration) -> Report {
         .iter()
         .map(|o| o.ranked.iter().position(|id| Some(id) == o.expected.as_ref()).map_or(0.0, |r| 1.0 / (r + 1) as f64))
         .sum();
-    let answers = |o: &&Outcome| !o.ranked.is_empty() && calibration.decide(&o.features) == Decision::Answer;
-    let answered: Vec<&Outcome> = outcomes.iter().filter(answers).collect();
+    let answered: Vec<&Outcome> = outcomes.iter().filter(|o| o.answered(calibration)).collect();
     let right = answered.iter().filter(|o| o.correct()).count();
     let oos_answered = answered.iter().filter(|o| o.expected.is_none()).count();
+    let out_of_scope = || outcomes.iter().filter(|o| o.expected.is_none());
+    let oos_declined = out_of_scope().filter(|o| o.system.is_some()).count();
+    let falls_back = |o: &&Outcome| o.ranked.is_empty() || calibration.decide(&o.features) == Decision::Fallback;
+    let oos_to_llm = out_of_scope().filter(|o| o.system.is_none()).filter(falls_back).count();
     let mut times: Vec<f64> = outcomes.iter().map(|o| o.micros).collect();
     times.sort_by(f64::total_cmp);
     Report {
@@ -111,6 +133,8 @@ pub fn report(outcomes: &[Outcome], calibration: &Calibration) -> Report {
         precision: ratio(right, answered.len()),
         coverage: ratio(right, in_scope.len()),
         oos_routed: ratio(oos - oos_answered, oos),
+        oos_declined: ratio(oos_declined, oos),
+        oos_to_llm: ratio(oos_to_llm, oos),
         p50_us: percentile(&times, 0.5),
         p99_us: percentile(&times, 0.99),
         in_scope: in_scope.len(),
@@ -124,8 +148,7 @@ pub fn confusions(outcomes: &[Outcome], calibration: &Calibration) -> Vec<(Optio
     let mut counts: BTreeMap<(Option<String>, String), usize> = BTreeMap::new();
     for o in outcomes {
         let Some(top) = o.ranked.first() else { continue };
-        let confident = calibration.decide(&o.features) == Decision::Answer;
-        if (o.expected.is_some() && !o.correct()) || (o.expected.is_none() && confident) {
+        if (o.expected.is_some() && !o.correct()) || (o.expected.is_none() && o.answered(calibration)) {
             *counts.entry((o.expected.clone(), top.clone())).or_default() += 1;
         }
     }

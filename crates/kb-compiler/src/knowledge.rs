@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use kb_core::analysis::{fold, Analyzer};
-use kb_core::entry::{Audience, Entry, Link};
+use kb_core::entry::{Audience, Entry, EntryKind, Link};
 use kb_core::flow::Flow;
 use kb_core::Locale;
 
@@ -144,11 +144,35 @@ fn is_valid_id(id: &str) -> bool {
 
 pub use kb_core::markdown::is_safe_url;
 
-const ENTRY_KEYS: [&str; 11] =
-    ["id", "title", "locale", "audience", "tags", "questions", "links", "related", "featured", "flow", "answer"];
+const ENTRY_KEYS: [&str; 12] = [
+    "id",
+    "title",
+    "locale",
+    "audience",
+    "tags",
+    "questions",
+    "links",
+    "related",
+    "featured",
+    "flow",
+    "answer",
+    "kind",
+];
+
+/// The line that ends an entry's body when the answer should be followed by the offer of a
+/// person (the same terminal action a flow step writes).
+const HANDOFF_LINE: &str = "=> handoff";
+
+/// Where an entry file sits: the knowledge, or the built-in system entries (which must say
+/// their `kind`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Folder {
+    Entries,
+    System,
+}
 
 /// Parses one entry file; problems go to `diags`.
-fn parse_entry(path: &Path, doc: &str, diags: &mut Vec<Diagnostic>) -> Option<(SourceEntry, Origin)> {
+fn parse_entry(path: &Path, doc: &str, folder: Folder, diags: &mut Vec<Diagnostic>) -> Option<(SourceEntry, Origin)> {
     let (fields, body, body_line) = match split(doc) {
         Ok(parts) => parts,
         Err(e) => {
@@ -211,7 +235,36 @@ fn parse_entry(path: &Path, doc: &str, diags: &mut Vec<Diagnostic>) -> Option<(S
             format!("weak entry: only {} question(s); give at least 3 ways people ask it", questions.len()),
         ));
     }
-    let answer = body.trim();
+    let kind = match (text(&fields, "kind"), folder) {
+        (None, Folder::Entries) => EntryKind::Answer,
+        (None, Folder::System) => {
+            diags.push(Diagnostic::error(path, 1, "a system entry needs `kind` (handoff, smalltalk or out-of-domain)"));
+            ok = false;
+            EntryKind::Answer
+        }
+        (Some((k, line)), _) => match k.parse::<EntryKind>() {
+            Ok(EntryKind::Answer) if folder == Folder::System => {
+                diags.push(Diagnostic::error(path, line, "an answer belongs in entries/, not system/"));
+                ok = false;
+                EntryKind::Answer
+            }
+            Ok(k) if k.is_system() && folder == Folder::Entries => {
+                diags.push(Diagnostic::error(path, line, format!("a `{k}` entry belongs in system/, not entries/")));
+                ok = false;
+                k
+            }
+            Ok(k) => k,
+            Err(e) => {
+                diags.push(Diagnostic::error(path, line, e));
+                ok = false;
+                EntryKind::Answer
+            }
+        },
+    };
+    let (answer, handoff) = match body.trim().strip_suffix(HANDOFF_LINE) {
+        Some(rest) => (rest.trim_end(), true),
+        None => (body.trim(), false),
+    };
     if answer.is_empty() {
         diags.push(Diagnostic::error(path, body_line, "empty answer: write the answer below the front matter"));
         ok = false;
@@ -257,6 +310,8 @@ fn parse_entry(path: &Path, doc: &str, diags: &mut Vec<Diagnostic>) -> Option<(S
         related: fields.get("related").map(|f| f.value.items().into_iter().map(|i| i.1).collect()).unwrap_or_default(),
         featured,
         flow: text(&fields, "flow").map(|(f, _)| f.to_string()),
+        kind,
+        handoff,
     };
     let origin = Origin {
         path: path.to_path_buf(),
@@ -336,7 +391,9 @@ impl Knowledge {
         let mut origins: Vec<Origin> = Vec::new();
         let mut seen_ids: HashMap<(Locale, String), PathBuf> = HashMap::new();
         let mut seen_questions: HashMap<(Locale, String), (PathBuf, String)> = HashMap::new();
-        for path in files(&root.join("entries"), "md") {
+        let entry_files = files(&root.join("entries"), "md").into_iter().map(|p| (p, Folder::Entries));
+        let system_files = files(&root.join("system"), "md").into_iter().map(|p| (p, Folder::System));
+        for (path, folder) in entry_files.chain(system_files) {
             let doc = match std::fs::read_to_string(&path) {
                 Ok(d) => d,
                 Err(e) => {
@@ -344,7 +401,7 @@ impl Knowledge {
                     continue;
                 }
             };
-            let Some((source, origin)) = parse_entry(&path, &doc, &mut diags) else { continue };
+            let Some((source, origin)) = parse_entry(&path, &doc, folder, &mut diags) else { continue };
             let key = (source.entry.locale, source.entry.id.clone());
             if let Some(first) = seen_ids.get(&key) {
                 diags.push(Diagnostic::error(

@@ -75,6 +75,71 @@ impl fmt::Display for Audience {
     }
 }
 
+/// What an entry is for. Knowledge entries answer questions; the built-in system entries
+/// (`knowledge/system/`) recognise what is not a question for the knowledge: a request for a
+/// person, small talk, and questions outside the marketplace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "kebab-case"))]
+pub enum EntryKind {
+    /// An answer from the knowledge.
+    #[default]
+    Answer,
+    /// The user asks for a person: the widget hands off.
+    Handoff,
+    /// Greetings, thanks, goodbyes, "are you a bot": a short local reply.
+    SmallTalk,
+    /// A question outside the marketplace (weather, news, jobs): an honest local decline.
+    OutOfDomain,
+}
+
+impl EntryKind {
+    /// Every kind, in the order of their bytes.
+    pub const ALL: [EntryKind; 4] =
+        [EntryKind::Answer, EntryKind::Handoff, EntryKind::SmallTalk, EntryKind::OutOfDomain];
+
+    /// The name used in front matter (`kind: small-talk`).
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryKind::Answer => "answer",
+            EntryKind::Handoff => "handoff",
+            EntryKind::SmallTalk => "smalltalk",
+            EntryKind::OutOfDomain => "out-of-domain",
+        }
+    }
+
+    /// True for the built-in system kinds (everything but an answer).
+    pub fn is_system(self) -> bool {
+        self != EntryKind::Answer
+    }
+
+    /// The byte stored in entry records and the codec.
+    pub fn to_byte(self) -> u8 {
+        self as u8
+    }
+
+    /// The kind a byte stands for.
+    pub fn from_byte(b: u8) -> Option<EntryKind> {
+        EntryKind::ALL.get(usize::from(b)).copied()
+    }
+}
+
+impl FromStr for EntryKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim().to_ascii_lowercase();
+        EntryKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown kind `{s}` (expected answer, handoff, smalltalk or out-of-domain)"))
+    }
+}
+
+impl fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A labelled link shown under an answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Link {
@@ -113,6 +178,10 @@ pub struct Entry {
     pub featured: bool,
     /// The guided flow this entry offers.
     pub flow: Option<String>,
+    /// What the entry is for.
+    pub kind: EntryKind,
+    /// After the answer, offer a person (`=> handoff` at the end of the body).
+    pub handoff: bool,
 }
 
 impl Entry {
@@ -129,6 +198,8 @@ impl Entry {
             related: Vec::new(),
             featured: false,
             flow: None,
+            kind: EntryKind::Answer,
+            handoff: false,
         }
     }
 }

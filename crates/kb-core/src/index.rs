@@ -9,7 +9,7 @@ use fst::{Map, Streamer};
 
 use crate::analysis::Analyzer;
 use crate::confidence::Calibration;
-use crate::entry::{Audience, Entry};
+use crate::entry::{Audience, Entry, EntryKind};
 use crate::flow::Flow;
 use crate::format::codec::Decode;
 use crate::format::meta::{LocaleMeta, Meta};
@@ -269,6 +269,11 @@ impl Index {
         self.bytes.get(start..start + r.stored.1 as usize)
     }
 
+    /// What entry number `n` is for (an answer, or a built-in system entry).
+    pub fn kind(&self, n: u32) -> EntryKind {
+        self.entries.get(n as usize).map_or(EntryKind::Answer, |r| r.kind)
+    }
+
     /// The number of the entry with this id in `locale`.
     pub fn find(&self, id: &str, locale: Locale) -> Option<u32> {
         (0..self.len() as u32)
@@ -281,7 +286,7 @@ impl Index {
         (0..self.len() as u32)
             .filter(|&n| {
                 let r = self.record(n);
-                r.featured && r.locale == locale && r.audience.serves(audience)
+                r.featured && r.kind == EntryKind::Answer && r.locale == locale && r.audience.serves(audience)
             })
             .collect()
     }

@@ -30,7 +30,7 @@ pub mod ranking;
 pub mod search;
 
 pub use confidence::{Calibration, Confidence, Decision};
-pub use entry::{Audience, Entry, Link};
+pub use entry::{Audience, Entry, EntryKind, Link};
 pub use format::FormatError;
 pub use index::Index;
 pub use locale::Locale;

@@ -50,12 +50,14 @@ pub struct Query<'a> {
     pub limit: usize,
     /// The text is still being typed: its last word is a prefix.
     pub as_you_type: bool,
+    /// Only knowledge entries compete (the built-in system entries are left out).
+    pub knowledge_only: bool,
 }
 
 impl<'a> Query<'a> {
     /// A query for everyone, returning up to 5 hits.
     pub fn new(text: &'a str, locale: Locale) -> Query<'a> {
-        Query { text, locale, audience: Audience::All, limit: 5, as_you_type: false }
+        Query { text, locale, audience: Audience::All, limit: 5, as_you_type: false, knowledge_only: false }
     }
 
     /// Restricts the hits to entries `audience` may see.
@@ -73,6 +75,12 @@ impl<'a> Query<'a> {
     /// Treats the last word as a prefix (for suggestions while typing).
     pub fn as_you_type(mut self) -> Self {
         self.as_you_type = true;
+        self
+    }
+
+    /// Leaves the built-in system entries (handoff, small talk, off-topic) out of the ranking.
+    pub fn knowledge_only(mut self) -> Self {
+        self.knowledge_only = true;
         self
     }
 }
@@ -192,7 +200,7 @@ impl Index {
     /// # }
     /// ```
     pub fn suggest(&self, text: &str, locale: Locale, audience: Audience, limit: usize) -> Vec<u32> {
-        let query = Query::new(text, locale).audience(audience).limit(limit).as_you_type();
+        let query = Query::new(text, locale).audience(audience).limit(limit).as_you_type().knowledge_only();
         self.search(&query).hits.into_iter().filter(|h| h.coverage >= 0.5).map(|h| h.entry).collect()
     }
 
@@ -335,7 +343,7 @@ impl Index {
                 // `None` when the asker may not see the entry.
                 let contribution = |e: u32, tfs: [f32; 3]| -> Option<f32> {
                     let record = self.record(e);
-                    if !record.audience.serves(query.audience) {
+                    if !record.audience.serves(query.audience) || (query.knowledge_only && record.kind.is_system()) {
                         return None;
                     }
                     let mut pseudo = 0.0;

@@ -39,6 +39,7 @@
 
 pub mod chunk;
 pub mod citations;
+pub mod guard;
 pub mod json;
 pub mod policy;
 pub mod redact;

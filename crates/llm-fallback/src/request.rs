@@ -29,7 +29,8 @@ Rules:
 - Cite the passage each fact comes from with its id in square brackets, for example [track-order]. \
 Cite only ids listed below.
 - If the passages do not answer the question, say that you don't know and offer to connect the \
-customer with a human agent. Do not guess.
+customer with a human agent. Do not guess, and never write placeholders in square brackets such as \
+[Company Name] or [city]: a fact you do not have is a fact you do not know.
 - Reply in the reply language given below, even if the passages or the question use another language.
 - Be concise: a few short sentences or a short list.
 - Never ask for passwords, one-time codes or full card numbers. Parts of the customer's messages may \
@@ -158,7 +159,7 @@ impl Default for RequestConfig {
             model: None,
             system_prompt: DEFAULT_SYSTEM_PROMPT.to_string(),
             top_k: 3,
-            passage_chars: 1200,
+            passage_chars: 500,
             max_turns: 6,
             max_history_chars: 2000,
             max_question_chars: 1000,

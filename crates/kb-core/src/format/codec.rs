@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::entry::Audience;
+use crate::entry::{Audience, EntryKind};
 use crate::locale::Locale;
 
 /// Why bytes could not be decoded: what was being read when they ran out or made no sense.
@@ -282,6 +282,18 @@ impl Decode for Audience {
     }
 }
 
+impl Encode for EntryKind {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.to_byte());
+    }
+}
+
+impl Decode for EntryKind {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        EntryKind::from_byte(r.byte("entry kind")?).ok_or(DecodeError("entry kind"))
+    }
+}
+
 impl<T: Encode + ?Sized> Encode for &T {
     fn encode(&self, out: &mut Vec<u8>) {
         (**self).encode(out);
@@ -357,6 +369,7 @@ mod tests {
         assert_eq!(Locale::from_bytes(&[9]), Err(DecodeError("locale")));
         assert_eq!(Audience::from_bytes(&[3]), Err(DecodeError("audience")));
         assert_eq!(bool::from_bytes(&[2]), Err(DecodeError("flag")));
+        assert_eq!(EntryKind::from_bytes(&[4]), Err(DecodeError("entry kind")));
         assert_eq!(String::from_bytes(&[2, 0xff, 0xfe]), Err(DecodeError("text")));
         // A list claiming more items than there are bytes fails before allocating for them.
         assert_eq!(Vec::<u32>::from_bytes(&[0xff, 0xff, 0xff, 0xff, 0x0f]), Err(DecodeError("list")));

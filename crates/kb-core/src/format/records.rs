@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use kb_core::format::records::{EntryRecord, Field, UnitRecord};
-//! use kb_core::{Audience, Locale};
+//! use kb_core::{Audience, EntryKind, Locale};
 //!
 //! let mut bytes = Vec::new();
 //! UnitRecord { entry: 7, len: 4, field: Field::Question }.write(&mut bytes);
@@ -15,14 +15,14 @@
 //!
 //! let record = EntryRecord {
 //!     stored: (0, 120), locale: Locale::Th, audience: Audience::Seller, featured: true,
-//!     units: (0, 12), field_len: [3, 40, 90],
+//!     kind: EntryKind::Answer, units: (0, 12), field_len: [3, 40, 90],
 //! };
 //! let mut bytes = Vec::new();
 //! record.write(&mut bytes);
 //! assert_eq!(EntryRecord::read(&bytes), Some(record));
 //! ```
 
-use crate::entry::Audience;
+use crate::entry::{Audience, EntryKind};
 use crate::locale::Locale;
 
 /// Which part of an entry a unit of text comes from.
@@ -55,8 +55,8 @@ impl Field {
 pub const UNIT_RECORD_LEN: usize = 8;
 
 /// Size in bytes of one entry record: stored offset u32, stored length u32, locale u8,
-/// audience u8, flags u8, reserved u8, first unit u32, unit count u32, field lengths 3 × u16,
-/// pad u16.
+/// audience u8, flags u8 (bit 0 featured), kind u8, first unit u32, unit count u32, field
+/// lengths 3 × u16, pad u16.
 pub const ENTRY_RECORD_LEN: usize = 28;
 
 /// One indexed text of an entry.
@@ -105,6 +105,8 @@ pub struct EntryRecord {
     pub audience: Audience,
     /// Shown as a starter suggestion.
     pub featured: bool,
+    /// What the entry is for.
+    pub kind: EntryKind,
     /// The entry's first unit and how many it has.
     pub units: (u32, u32),
     /// Term count per field (title, questions, body), for BM25F length normalisation.
@@ -116,7 +118,12 @@ impl EntryRecord {
     pub fn write(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.stored.0.to_le_bytes());
         out.extend_from_slice(&self.stored.1.to_le_bytes());
-        out.extend_from_slice(&[self.locale.format_byte(), self.audience.to_byte(), u8::from(self.featured), 0]);
+        out.extend_from_slice(&[
+            self.locale.format_byte(),
+            self.audience.to_byte(),
+            u8::from(self.featured),
+            self.kind.to_byte(),
+        ]);
         out.extend_from_slice(&self.units.0.to_le_bytes());
         out.extend_from_slice(&self.units.1.to_le_bytes());
         for l in self.field_len {
@@ -126,7 +133,7 @@ impl EntryRecord {
     }
 
     /// Reads a record from the start of `bytes`; `None` if fewer than [`ENTRY_RECORD_LEN`] or
-    /// the locale byte is unknown.
+    /// the locale or kind byte is unknown.
     pub fn read(bytes: &[u8]) -> Option<EntryRecord> {
         let b: &[u8; ENTRY_RECORD_LEN] = bytes.get(..ENTRY_RECORD_LEN)?.try_into().ok()?;
         let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
@@ -136,6 +143,7 @@ impl EntryRecord {
             locale: Locale::from_format_byte(b[8])?,
             audience: Audience::from_byte(b[9]),
             featured: b[10] & 1 == 1,
+            kind: EntryKind::from_byte(b[11])?,
             units: (u32_at(12), u32_at(16)),
             field_len: [u16_at(20), u16_at(22), u16_at(24)],
         })
@@ -158,6 +166,7 @@ mod tests {
             locale: Locale::Vi,
             audience: Audience::All,
             featured: false,
+            kind: EntryKind::SmallTalk,
             units: (3, 4),
             field_len: [5, 6, 7],
         };

@@ -3,7 +3,7 @@
 //! pinned by an assertion here, so that reordering an enum fails the build or the tests instead
 //! of silently changing the meaning of packs already deployed.
 
-use crate::entry::Audience;
+use crate::entry::{Audience, EntryKind};
 use crate::format::records::Field;
 use crate::locale::Locale;
 
@@ -11,8 +11,9 @@ use crate::locale::Locale;
 pub const MAGIC: [u8; 4] = *b"KBIX";
 
 /// The format version this crate reads and writes. Any change to a section's layout, to the
-/// codec's encoding of a stored type or to a byte pinned below is a new version.
-pub const VERSION: u32 = 3;
+/// codec's encoding of a stored type or to a byte pinned below is a new version (4: entries
+/// carry their kind and whether they hand off).
+pub const VERSION: u32 = 4;
 
 /// What a section holds; the discriminant is its tag in the section directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +60,10 @@ pub const LOCALE_BYTES: [(Locale, u8, u8); 5] =
 /// The audience bytes of format 3.
 pub const AUDIENCE_BYTES: [(Audience, u8); 3] = [(Audience::Buyer, 0), (Audience::Seller, 1), (Audience::All, 2)];
 
+/// The entry kind bytes of format 4 (entry records, the codec).
+pub const KIND_BYTES: [(EntryKind, u8); 4] =
+    [(EntryKind::Answer, 0), (EntryKind::Handoff, 1), (EntryKind::SmallTalk, 2), (EntryKind::OutOfDomain, 3)];
+
 /// The field bytes of format 3 (unit records).
 pub const FIELD_BYTES: [(Field, u8); 3] = [(Field::Title, 0), (Field::Question, 1), (Field::Body, 2)];
 
@@ -85,6 +90,10 @@ mod tests {
             assert_eq!(audience.to_byte(), byte, "{audience}");
             assert_eq!(Audience::from_byte(byte), audience);
         }
+        for (kind, byte) in KIND_BYTES {
+            assert_eq!(kind.to_byte(), byte, "{kind}");
+            assert_eq!(EntryKind::from_byte(byte), Some(kind));
+        }
         for (field, byte) in FIELD_BYTES {
             assert_eq!(field as u8, byte);
             assert_eq!(Field::from_byte(byte), field);
@@ -95,7 +104,7 @@ mod tests {
     fn section_tags_are_distinct_and_stable() {
         let tags: Vec<u32> = SectionKind::ALL.iter().map(|k| k.tag()).collect();
         assert_eq!(tags, vec![1, 2, 3, 4, 5, 6, 7]);
-        assert_eq!(VERSION, 3);
+        assert_eq!(VERSION, 4);
         assert_eq!(&MAGIC, b"KBIX");
     }
 }

@@ -17,7 +17,7 @@ use crate::entry::{Entry, Link};
 
 crate::record! {
     Link { label, url }
-    Entry { id, title, locale, audience, tags, answer, links, related, featured, flow }
+    Entry { id, title, locale, audience, tags, answer, links, related, featured, flow, kind, handoff }
 }
 
 /// Reads only the id of an encoded [`Entry`] (its first field).
@@ -39,10 +39,11 @@ mod tests {
             id in "[a-z-]{1,12}", title in "\\PC{0,20}", answer in "\\PC{0,60}", locale in 0usize..5, audience in 0u8..3,
             tags in proptest::collection::vec("\\PC{0,8}", 0..3), related in proptest::collection::vec("[a-z-]{1,8}", 0..3),
             links in proptest::collection::vec(("\\PC{0,8}", "https://[a-z]{1,8}\\.example"), 0..3),
-            featured: bool, flow in proptest::option::of("[a-z-]{1,8}"),
+            featured: bool, flow in proptest::option::of("[a-z-]{1,8}"), kind in 0u8..4, handoff: bool,
         ) {
             let entry = Entry {
-                id, title, answer, tags, related, featured, flow,
+                id, title, answer, tags, related, featured, flow, handoff,
+                kind: crate::entry::EntryKind::from_byte(kind).unwrap(),
                 locale: Locale::ALL[locale],
                 audience: Audience::from_byte(audience),
                 links: links.into_iter().map(|(label, url)| Link { label, url }).collect(),
