@@ -194,7 +194,7 @@ impl Chat {
     fn greet(&self) {
         let greeting =
             self.config.with_value(|c| c.greeting.clone()).unwrap_or_else(|| self.text().greeting.to_string());
-        self.push(Body::Note(greeting));
+        self.add(Body::Note(greeting));
     }
 
     pub fn set_open(&self, open: bool) {
@@ -308,6 +308,7 @@ impl Chat {
     fn show_entry(&self, index: &Index, n: u32, confidence: f32) {
         let Some(e) = index.entry(n) else { return };
         self.emit_answer(&e.id, confidence);
+        let hands_off = e.handoff;
         self.push(Body::Answer {
             id: e.id,
             title: e.title,
@@ -316,6 +317,9 @@ impl Chat {
             flow: e.flow,
             feedback: None,
         });
+        if hands_off {
+            self.offer_handoff(None, None);
+        }
     }
 
     /// Shows the entry with this id (from a choice, a citation or a flow).

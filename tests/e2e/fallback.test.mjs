@@ -20,21 +20,25 @@ const FAILED = "Sorry, I couldn't get an answer right now";
 const STOPPED = "Stopped.";
 const REDACTED_NOTE = "Personal details were removed before your question was sent.";
 const LIMIT = "I've reached the limit of AI answers for this session.";
-// Out-of-scope questions: `kb search "…" --locale en` decides Fallback for each. Distinct
-// questions per test keep the answer cache out of the way.
+const UNSURE = "I'm not sure about this one, so I won't guess.";
+// The drip answer as rendered once its citation marker (of the first passage) is dropped.
+const DRIP_TEXT = DRIP_TOKENS.join("").replace(" [track-order]", "");
+// Out-of-scope questions that no system entry declines: `kb search "…" --locale en` takes the
+// fallback path for each (all but pizza and quantum with passages). Distinct questions per test
+// keep the answer cache out of the way.
 const OOS = {
-  weather: "what's the weather in jakarta tomorrow",
-  capital: "what is the capital of france",
+  clock: "what time is it in new york",
+  bicycle: "how do i fix a flat bicycle tyre",
   pizza: "recommend a good pizza recipe",
-  everest: "how tall is mount everest",
-  penguins: "tell me a joke about penguins",
+  banana: "how many calories are in a banana",
+  cat: "what is a good name for my cat",
   planet: "which planet is the largest",
   bali: "what time does the sun rise in bali",
-  japanese: "translate hello into japanese",
-  rain: "is it going to rain in surabaya",
+  corolla: "do you sell spare parts for a 1998 toyota corolla",
+  dog: "can i bring my dog to the office",
   spider: "how many legs does a spider have",
   quantum: "what is quantum computing",
-  brazil: "who is the president of brazil",
+  gym: "which gym is open at night",
 };
 // Answered locally with high confidence (track-order).
 const IN_SCOPE = "how do I track my order";
@@ -43,13 +47,20 @@ const PII = "my email is jo@example.com and card 4111 1111 1111 1111, phone +62 
 const OK_TEXT = OK_ANSWER.replace(/\*\*/g, "");
 
 /**
- * The `ok` answer as rendered for `question`: its [track-order] marker becomes a source chip
- * (and leaves the text) only when track-order is one of the passages the widget sent.
+ * The `ok` answer as rendered for `question`: the fault server cites the first passage sent
+ * (?cite=first), the marker becomes a source chip and leaves the text; without a passage the
+ * reply cites nothing it was given and is shown as "not sure".
  */
 function okText(question) {
+  return okRendered(question).text;
+}
+
+/** The `ok` answer for `question`, as streamed (`raw`, citing the first passage) and rendered. */
+function okRendered(question) {
   const passages = expectedPassageIds(question);
   assert.ok(passages, "the kb CLI is built (target/release/kb)");
-  return passages.includes("track-order") ? OK_TEXT.replace(" [track-order]", "") : OK_TEXT;
+  if (!passages.length) return { raw: OK_TEXT, text: UNSURE };
+  return { raw: OK_TEXT.replace("[track-order]", `[${passages[0]}]`), text: OK_TEXT.replace(" [track-order]", "") };
 }
 
 let servers, fault, browser;
@@ -101,12 +112,14 @@ async function startPacer(upstreamPort, gapMs = 40) {
   return { port: server.address().port, close: () => new Promise((ok) => { server.closeAllConnections(); server.close(ok); }) };
 }
 
-/** The top passages the widget retrieves for `question` (ids, best first), from the kb CLI. */
+/** The passages the widget sends for `question` (ids, best first), from the kb CLI. */
 function expectedPassageIds(question) {
   const kb = join(ROOT, "target", "release", "kb");
   if (!existsSync(kb)) return null;
   const out = execFileSync(kb, ["search", question, "--index", join(ROOT, "dist", "kb.idx"), "--locale", "en", "--audience", "buyer", "--json"], { encoding: "utf8" });
-  return JSON.parse(out).hits.slice(0, 3).map((h) => h.id);
+  const result = JSON.parse(out);
+  assert.equal(result.path, "fallback", `${question} falls back`);
+  return result.entries;
 }
 
 /** Records host-page events (`market-assist:*` on window) into window.__events. */
@@ -121,7 +134,7 @@ async function setup(t, { scenario = "ok", query = "", data = {}, port } = {}) {
   // tests run one after another: reset the server's per-scenario counters (429 answers the
   // first request of a scenario with a 429)
   await fetch(`http://127.0.0.1:${fault.port}/__requests`, { method: "DELETE" });
-  const endpoint = `http://127.0.0.1:${port ?? fault.port}/${scenario}/v1/chat/completions?t=${tag}${query}`;
+  const endpoint = `http://127.0.0.1:${port ?? fault.port}/${scenario}/v1/chat/completions?t=${tag}&cite=first${query}`;
   const attrs = {
     endpoint,
     "handoff-url": HANDOFF,
@@ -237,7 +250,8 @@ async function assertFailure(s, question, reason) {
   await assertUserMessageKept(page, question);
   const handoffs = await s.events("handoff");
   assert.equal(handoffs.length, 1, `one handoff event; got ${JSON.stringify(handoffs)}`);
-  assert.equal(handoffs[0].summary, question);
+  assert.deepEqual(handoffs[0].questions.slice(-1), [question], "the handoff carries the question");
+  assert.match(handoffs[0].summary, new RegExp(`Questions: .*${question.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
   if (reason) assert.match(handoffs[0].reason, reason);
   return text;
 }
@@ -250,16 +264,17 @@ describe("LLM fallback against the fault server", () => {
   it("ok: streams progressively, request carries passages, locale, audience and stream:true", async (t) => {
     const s = await setup(t, { scenario: "ok", data: { token: "pk_test_public" } });
     await recordSnapshots(s.page);
-    await ask(s.page, OOS.weather);
+    await ask(s.page, OOS.clock);
     await settle(s.page);
-    const rendered = okText(OOS.weather);
+    const rendered = okText(OOS.clock);
     assert.equal(await aiText(s.page), rendered);
     const snaps = await snapshots(s.page);
     const partial = snaps.filter((x) => x.busy === "true" && x.text && x.text !== rendered);
     // 4 deltas 20 ms apart: under load the browser may read several in one chunk, so one
     // partial render is the most that can be required here (the drip test requires more)
     assert.ok(partial.length >= 1, `text shown before the stream ended; got ${JSON.stringify(snaps)}`);
-    for (const p of partial) assert.ok(OK_TEXT.startsWith(p.text) || rendered.startsWith(p.text), `partial ${JSON.stringify(p.text)} is a prefix`);
+    const raw = okRendered(OOS.clock).raw;
+    for (const p of partial) assert.ok(raw.startsWith(p.text) || rendered.startsWith(p.text), `partial ${JSON.stringify(p.text)} is a prefix`);
     // the AI note and the sources appear when the stream ends
     const ai = widget(s.page, ".ma-ai").last();
     assert.equal(await ai.getAttribute("aria-busy"), "false");
@@ -280,18 +295,19 @@ describe("LLM fallback against the fault server", () => {
     assert.match(system.content, /The customer is a buyer\./);
     // the passages the widget retrieved: ids and titles, the same ones shown as sources
     for (const [id, title] of chips) assert.ok(system.content.includes(`[${id}] ${title}`), `system message has [${id}] ${title}`);
-    const expected = expectedPassageIds(OOS.weather);
+    const expected = expectedPassageIds(OOS.clock);
     if (expected) {
-      assert.deepEqual(chips.map((c) => c[0]), expected, "sources are the top-3 retrieved entries");
+      // every relevant passage is sent; the one the reply cites is its source
+      assert.deepEqual(chips.map((c) => c[0]), expected.slice(0, 1), "the cited passage is the source shown");
       for (const id of expected) assert.ok(system.content.includes(`[${id}]`), `passage ${id} sent`);
     }
     const last = rest[rest.length - 1];
-    assert.deepEqual(last, { role: "user", content: OOS.weather });
+    assert.deepEqual(last, { role: "user", content: OOS.clock });
     // the fallback event for the host page
     const fb = await s.events("fallback");
-    assert.deepEqual(fb, [{ question: OOS.weather, redacted: false }]);
+    assert.deepEqual(fb, [{ question: OOS.clock, redacted: false }]);
     assert.deepEqual(await s.events("handoff"), []);
-    await assertUserMessageKept(s.page, OOS.weather);
+    await assertUserMessageKept(s.page, OOS.clock);
     await assertUsable(s.page);
     assertNoErrors(s);
   });
@@ -314,7 +330,7 @@ describe("LLM fallback against the fault server", () => {
   it("drip: text grows token by token; intermediate state is visible", async (t) => {
     const s = await setup(t, { scenario: "drip", query: "&interval=150" });
     await recordSnapshots(s.page);
-    await ask(s.page, OOS.capital);
+    await ask(s.page, OOS.bicycle);
     // an intermediate state: some tokens, not all, still busy, Stop offered, typing shown
     await s.page.waitForFunction(() => {
       const root = document.querySelector("#market-assist").shadowRoot;
@@ -329,13 +345,13 @@ describe("LLM fallback against the fault server", () => {
     assert.ok(mid.length < DRIP_TOKENS.join("").length, `partial: ${mid}`);
     await settle(s.page);
     const final = await aiText(s.page);
-    assert.equal(final, DRIP_TOKENS.join(""), "full drip text (track-order is not a passage here)");
+    assert.equal(final, DRIP_TEXT, "full drip text, its citation marker dropped");
     const grow = (await snapshots(s.page)).filter((x) => x.busy === "true" && x.text);
     assert.ok(grow.length >= 5, `rendered at least 5 growing states; got ${grow.length}`);
     for (let i = 1; i < grow.length; i++) assert.ok(grow[i].text.startsWith(grow[i - 1].text), "monotonic growth");
     assert.ok(grow[grow.length - 1].at - grow[0].at > 600, "growth spread over time");
     assert.deepEqual(await s.events("handoff"), []);
-    await assertUserMessageKept(s.page, OOS.capital);
+    await assertUserMessageKept(s.page, OOS.bicycle);
     await assertUsable(s.page);
     assertNoErrors(s);
   });
@@ -343,9 +359,9 @@ describe("LLM fallback against the fault server", () => {
   it("drip longer than the first-byte timeout is not cut off once bytes flow", async (t) => {
     // 10 tokens × 250 ms = 2.5 s of streaming, first-byte deadline 800 ms
     const s = await setup(t, { scenario: "drip", query: "&interval=250", data: { "first-byte-timeout": 800 } });
-    await ask(s.page, OOS.pizza);
+    await ask(s.page, OOS.spider);
     await settle(s.page);
-    assert.equal(await aiText(s.page), DRIP_TOKENS.join(""));
+    assert.equal(await aiText(s.page), DRIP_TEXT);
     assert.deepEqual(await s.events("handoff"), []);
     assertNoErrors(s);
   });
@@ -356,21 +372,22 @@ describe("LLM fallback against the fault server", () => {
     t.after(() => pacer.close());
     const s = await setup(t, { scenario: "split", port: pacer.port });
     await recordSnapshots(s.page);
-    await ask(s.page, OOS.everest);
+    await ask(s.page, OOS.banana);
     await settle(s.page);
-    const expected = okText(OOS.everest);
+    const expected = okText(OOS.banana);
     assert.equal(await aiText(s.page), expected);
     const partial = (await snapshots(s.page)).filter((x) => x.busy === "true" && x.text && x.text !== expected);
     assert.ok(partial.length >= 2, `progressive render; got ${partial.length} partial states`);
-    for (const p of partial) assert.ok(OK_TEXT.startsWith(p.text) || expected.startsWith(p.text), `prefix: ${JSON.stringify(p.text)}`);
+    const raw = okRendered(OOS.banana).raw;
+    for (const p of partial) assert.ok(raw.startsWith(p.text) || expected.startsWith(p.text), `prefix: ${JSON.stringify(p.text)}`);
     await assertUsable(s.page);
     assertNoErrors(s);
   });
 
   it("500: failure text, handoff link, retry sends again", async (t) => {
     const s = await setup(t, { scenario: "500" });
-    await ask(s.page, OOS.penguins);
-    const text = await assertFailure(s, OOS.penguins, /^server error \(HTTP 500\)$/);
+    await ask(s.page, OOS.cat);
+    const text = await assertFailure(s, OOS.cat, /^server error \(HTTP 500\)$/);
     assert.equal(text, FAILED + text.slice(FAILED.length), "only the failure text");
     assert.equal((await s.recorded()).length, 1, "5xx is not retried automatically");
     // "Try again" asks again: a new request and a new (failed) reply
@@ -424,8 +441,8 @@ describe("LLM fallback against the fault server", () => {
 
   it("disconnect mid-stream: partial text kept, no automatic retry, failure and handoff", async (t) => {
     const s = await setup(t, { scenario: "disconnect" });
-    await ask(s.page, OOS.japanese);
-    const text = await assertFailure(s, OOS.japanese, /^the connection broke during the reply$/);
+    await ask(s.page, OOS.corolla);
+    const text = await assertFailure(s, OOS.corolla, /^the connection broke during the reply$/);
     assert.ok(text.startsWith("You can follow your parcel in"), `partial text kept: ${text}`);
     assert.ok(!text.includes("If it has"), "the cut event is not shown");
     assert.equal((await s.recorded()).length, 1, "no retry after the first byte");
@@ -436,8 +453,8 @@ describe("LLM fallback against the fault server", () => {
   it("hang: the total timeout ends a stream that never finishes", async (t) => {
     const s = await setup(t, { scenario: "hang", data: { "first-byte-timeout": 500, "total-timeout": 1500 } });
     const started = Date.now();
-    await ask(s.page, OOS.rain);
-    const text = await assertFailure(s, OOS.rain, /^the reply took too long$/);
+    await ask(s.page, OOS.dog);
+    const text = await assertFailure(s, OOS.dog, /^the reply took too long$/);
     const took = Date.now() - started;
     assert.ok(took >= 1400 && took < 5000, `ended by the 1.5 s total timeout (took ${took} ms)`);
     assert.ok(text.startsWith("Let me check"), `partial text kept: ${text}`);
@@ -457,8 +474,8 @@ describe("LLM fallback against the fault server", () => {
 
   it("error object in the stream: failure and handoff", async (t) => {
     const s = await setup(t, { scenario: "error" });
-    await ask(s.page, OOS.brazil);
-    const text = await assertFailure(s, OOS.brazil, /model overloaded/);
+    await ask(s.page, OOS.gym);
+    const text = await assertFailure(s, OOS.gym, /model overloaded/);
     assert.ok(text.startsWith(FAILED));
     await assertUsable(s.page);
     assertNoErrors(s);
@@ -467,8 +484,8 @@ describe("LLM fallback against the fault server", () => {
   it("slow start beyond the first-byte timeout: failure and handoff", async (t) => {
     const s = await setup(t, { scenario: "slowstart", query: "&delay=2500", data: { "first-byte-timeout": 600 } });
     const started = Date.now();
-    await ask(s.page, OOS.weather);
-    await assertFailure(s, OOS.weather, /^no response in time$/);
+    await ask(s.page, OOS.clock);
+    await assertFailure(s, OOS.clock, /^no response in time$/);
     const took = Date.now() - started;
     assert.ok(took < 2400, `gave up at the first-byte deadline, before the server answered (took ${took} ms)`);
     await assertUsable(s.page);
@@ -482,8 +499,8 @@ describe("LLM fallback against the fault server", () => {
     const port = probe.address().port;
     await new Promise((ok) => probe.close(ok));
     const s = await setup(t, { data: { endpoint: `http://127.0.0.1:${port}/v1/chat/completions` } });
-    await ask(s.page, OOS.brazil);
-    await assertFailure(s, OOS.brazil, /^the network request failed$/);
+    await ask(s.page, OOS.gym);
+    await assertFailure(s, OOS.gym, /^the network request failed$/);
     assert.equal(s.llmRequests.length, 2, "the request was tried twice");
     await assertUsable(s.page);
     assertNoErrors(s);
@@ -491,7 +508,7 @@ describe("LLM fallback against the fault server", () => {
 
   it("Stop aborts a drip stream and keeps the partial text", async (t) => {
     const s = await setup(t, { scenario: "drip", query: "&interval=200" });
-    await ask(s.page, OOS.capital);
+    await ask(s.page, OOS.bicycle);
     await s.page.waitForFunction(() => /Your parcel is/.test([...document.querySelector("#market-assist").shadowRoot.querySelectorAll(".ma-ai")].pop()?.textContent ?? ""));
     await widget(s.page, ".ma-stop").click();
     await settle(s.page);
@@ -511,7 +528,7 @@ describe("LLM fallback against the fault server", () => {
 
   it("typing is never blocked while streaming; a local answer can come in between", async (t) => {
     const s = await setup(t, { scenario: "drip", query: "&interval=150" });
-    await ask(s.page, OOS.everest);
+    await ask(s.page, OOS.banana);
     await s.page.waitForFunction(() => /Your/.test([...document.querySelector("#market-assist").shadowRoot.querySelectorAll(".ma-ai")].pop()?.textContent ?? ""));
     const input = widget(s.page, ".ma-input");
     assert.equal(await input.isEditable(), true);
@@ -522,7 +539,7 @@ describe("LLM fallback against the fault server", () => {
     await ask(s.page, IN_SCOPE);
     await widget(s.page, '.ma-answer[data-entry="track-order"]').waitFor();
     await settle(s.page);
-    assert.equal(await aiText(s.page), DRIP_TOKENS.join(""), "the stream finished undisturbed");
+    assert.equal(await aiText(s.page), DRIP_TEXT, "the stream finished undisturbed");
     assertNoErrors(s);
   });
 
@@ -539,7 +556,7 @@ describe("LLM fallback against the fault server", () => {
     assert.equal(await widget(s.page, ".ma-stop").count(), 1, "Stop offered while the second reply streams");
     assert.equal(await widget(s.page, ".ma-typing").count(), 1, "typing indicator while the second reply streams");
     const first = await aiText(s.page, 0);
-    assert.ok(first === DRIP_TOKENS.join("") || first.endsWith(STOPPED), `first reply complete or stopped: ${first}`);
+    assert.ok(first === DRIP_TEXT || first.endsWith(STOPPED), `first reply complete or stopped: ${first}`);
     // Stop now stops the second reply
     await widget(s.page, ".ma-stop").click();
     await settle(s.page);
@@ -553,7 +570,7 @@ describe("LLM fallback against the fault server", () => {
   // A reply that was streaming when the page reloaded cannot resume; it must come back ended.
   it("a reply cut by a page reload does not stay busy forever", async (t) => {
     const s = await setup(t, { scenario: "drip", query: "&interval=200" });
-    await ask(s.page, OOS.japanese);
+    await ask(s.page, OOS.corolla);
     await s.page.waitForFunction(() => /Your parcel/.test([...document.querySelector("#market-assist").shadowRoot.querySelectorAll(".ma-ai")].pop()?.textContent ?? ""));
     await s.page.reload();
     await openWidget(s.page);
@@ -618,7 +635,7 @@ describe("LLM fallback against the fault server", () => {
     await ask(s.page, OOS.quantum);
     await settle(s.page);
     assert.equal(await aiText(s.page), okText(OOS.quantum));
-    await ask(s.page, OOS.brazil);
+    await ask(s.page, OOS.gym);
     await widget(s.page, ".ma-handoff").last().waitFor();
     const bots = await widget(s.page, ".ma-bot").allTextContents();
     assert.equal(bots.at(-2).trim(), LIMIT, "limit note, then the handoff offer");
@@ -626,17 +643,18 @@ describe("LLM fallback against the fault server", () => {
     await s.page.waitForTimeout(300);
     assert.equal((await s.recorded()).length, 1, "only the first question was sent");
     assert.equal(s.llmRequests.length, 1);
-    await assertUserMessageKept(s.page, OOS.brazil);
+    await assertUserMessageKept(s.page, OOS.gym);
     await assertUsable(s.page);
     assertNoErrors(s);
   });
 
   it("cache: the identical question asked twice sends one request", async (t) => {
     const s = await setup(t, { scenario: "ok" });
-    await ask(s.page, OOS.pizza);
+    await ask(s.page, OOS.cat);
     await settle(s.page);
     const first = await aiText(s.page);
-    await ask(s.page, OOS.pizza);
+    assert.equal(first, okText(OOS.cat), "a grounded answer (only those are kept)");
+    await ask(s.page, OOS.cat);
     await settle(s.page);
     assert.equal(await widget(s.page, ".ma-ai").count(), 2);
     assert.equal(await aiText(s.page), first, "cached answer shown");
@@ -650,9 +668,11 @@ describe("LLM fallback against the fault server", () => {
     await widget(s.page, ".ma-error[role=alert]").waitFor();
     await ask(s.page, IN_SCOPE);
     await settle(s.page);
-    // No passage was sent, so the answer's [track-order] marker is not a known citation.
-    assert.equal(await aiText(s.page), OK_TEXT);
+    // No passage was sent, so the answer's [track-order] marker cites nothing it was given: the
+    // reply is not shown as an answer, and a person is offered.
+    assert.equal(await aiText(s.page), UNSURE);
     assert.equal(await widget(s.page, ".ma-ai").last().locator(".ma-chip[data-entry]").count(), 0, "no sources");
+    assert.equal(await widget(s.page, ".ma-ai").last().locator("a.ma-primary").getAttribute("href"), HANDOFF);
     const reqs = await s.recorded();
     assert.equal(reqs.length, 1);
     const [system, ...rest] = reqs[0].body.messages;
@@ -666,16 +686,16 @@ describe("LLM fallback against the fault server", () => {
 
   it("no endpoint configured: handoff offered, no request", async (t) => {
     const s = await setup(t, { data: { endpoint: null } });
-    await ask(s.page, OOS.weather);
+    await ask(s.page, OOS.clock);
     await widget(s.page, ".ma-handoff").waitFor();
     assert.equal(await widget(s.page, ".ma-handoff a.ma-primary").getAttribute("href"), HANDOFF);
     const handoffs = await s.events("handoff");
-    assert.deepEqual(handoffs, [{ summary: OOS.weather }]);
+    assert.deepEqual(handoffs, [{ summary: `Questions: ${OOS.clock}.`, questions: [OOS.clock], entries: [], flow: null, step: null }]);
     assert.equal(await widget(s.page, ".ma-ai").count(), 0);
     await s.page.waitForTimeout(200);
     assert.deepEqual(s.llmRequests, []);
     assert.equal((await s.recorded()).length, 0);
-    await assertUserMessageKept(s.page, OOS.weather);
+    await assertUserMessageKept(s.page, OOS.clock);
     await assertUsable(s.page);
     assertNoErrors(s);
   });

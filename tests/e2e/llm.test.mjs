@@ -20,9 +20,10 @@ import { startServers, hostPage, launch, widget, openWidget, ask, ROOT } from ".
 const LLM_PORT = Number(process.env.LLM_PORT || 18765);
 const LLM_VENV = process.env.LLM_VENV || join(homedir(), ".cache", "market-assist", "llm-venv");
 const HANDOFF = "https://help.demo-market.example/contact";
+const UNSURE = "I'm not sure about this one, so I won't guess.";
 const FAILED = "Sorry, I couldn't get an answer right now";
 // Out of scope (`kb search` decides Fallback), with personal data that must not leave the page.
-const QUESTION = "what's the weather in jakarta tomorrow? mail me at jo@example.com or call +62 812 3456 7890";
+const QUESTION = "my parcel arrived but the courier was rude, what can i do? mail me at jo@example.com or call +62 812 3456 7890";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -207,7 +208,6 @@ describe("LLM fallback against the real SmolLM2 server", { skip }, () => {
     const text = await ai.evaluate((el) => [...el.children].filter((c) => !c.classList.contains("ma-fine") && !c.classList.contains("ma-choices")).map((c) => c.textContent).join("\n\n"));
     assert.ok(!text.includes(FAILED), `the reply did not fail: ${text}`);
     assert.ok(text.trim().length > 0, "a non-empty reply");
-    assert.equal(await ai.locator(".ma-fine", { hasText: "AI-generated" }).count(), 1, "AI note");
     assert.equal(await ai.locator(".ma-fine", { hasText: "Personal details were removed" }).count(), 1, "redaction note");
 
     // it arrived progressively, in the browser, while the bubble was busy
@@ -238,15 +238,27 @@ describe("LLM fallback against the real SmolLM2 server", { skip }, () => {
     assert.match(user.content, /\[email\]/);
     assert.match(user.content, /\[phone\]/);
 
-    // what the browser showed is what the model streamed: the same words (citation markers
-    // and Markdown syntax aside)
+    // A grounded reply (it cites a passage it was given, and holds no placeholder such as
+    // [Company Name]) is shown as the model streamed it: the same words, citation markers and
+    // Markdown syntax aside. Any other reply is not shown as an answer: "not sure", with the
+    // related articles and a person.
     assert.ok(x.deltas.length >= 3, `streamed ${x.deltas.length} tokens`);
-    const words = (s) => s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-    const streamedWords = new Set(words(x.text));
-    const shownWords = words(text);
-    assert.deepEqual(shownWords.filter((w) => !streamedWords.has(w)), [], "no word shown that was not streamed");
-    const uncited = x.text.replace(/\[[^\]\n]*\](?!\()/g, " ");
-    assert.ok(shownWords.length >= 0.8 * words(uncited).length, `shown ${shownWords.length} of ${words(uncited).length} words`);
+    const brackets = [...x.text.matchAll(/\[([^\]\n]*)\](?!\()/g)].map((m) => m[1].trim().toLowerCase());
+    const cites = brackets.some((b) => b.split(/[,;]/).every((part) => ids.includes(part.trim())));
+    const placeholder = brackets.some((b) => !b.split(/[,;]/).every((part) => ids.includes(part.trim())) && /^(?=.*\p{L})[\p{L}\p{N} _-]{2,40}$/u.test(b) && !["email", "phone", "card", "redacted"].includes(b));
+    if (cites && !placeholder) {
+      assert.equal(await ai.locator(".ma-fine", { hasText: "AI-generated" }).count(), 1, "AI note");
+      const words = (s) => s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+      const streamedWords = new Set(words(x.text));
+      const shownWords = words(text);
+      assert.deepEqual(shownWords.filter((w) => !streamedWords.has(w)), [], "no word shown that was not streamed");
+      const uncited = x.text.replace(/\[[^\]\n]*\](?!\()/g, " ");
+      assert.ok(shownWords.length >= 0.8 * words(uncited).length, `shown ${shownWords.length} of ${words(uncited).length} words`);
+    } else {
+      assert.equal(text, UNSURE, `an ungrounded reply is not shown as an answer: ${JSON.stringify(x.text.slice(0, 200))}`);
+      assert.equal(await ai.locator("a.ma-primary").getAttribute("href"), HANDOFF, "a person is offered");
+    }
+    t.diagnostic(`reply ${cites && !placeholder ? "grounded: shown as an answer" : "not grounded: shown as not sure"}`);
 
     // measured figures
     const ttft = x.deltas[0] - x.start;

@@ -388,11 +388,17 @@ test("JS API: on() returns an unsubscribe that works; events fire to listeners a
   await widget(page, '.ma-answer[data-entry="coins-rewards"] .ma-thanks').waitFor();
   assert.deepEqual(await page.evaluate(() => log), [["feedback", { id: "coins-rewards", helpful: true }]]);
 
-  // Out of scope with no LLM endpoint: a handoff with the question as summary.
+  // Out of scope (no system entry declines it) with no LLM endpoint: a handoff with the
+  // conversation's summary (the questions asked, the entries shown).
   await page.evaluate(() => { log.length = 0; });
-  await ask(page, "what's the weather in jakarta");
+  const outOfScope = "do you sell spare parts for a 1998 toyota corolla";
+  await ask(page, outOfScope);
   await widget(page, ".ma-handoff").waitFor();
-  assert.deepEqual(await page.evaluate(() => log.filter((e) => e[0] === "handoff")), [["handoff", { summary: "what's the weather in jakarta" }]]);
+  const [[, handoff]] = await page.evaluate(() => log.filter((e) => e[0] === "handoff"));
+  assert.equal(handoff.questions.at(-1), outOfScope);
+  assert.deepEqual(handoff.entries.slice(-1), ["coins-rewards"], "the last entry shown");
+  assert.equal(handoff.flow, null);
+  assert.match(handoff.summary, new RegExp(`^Questions: .*${outOfScope}\\. Shown: .*coins-rewards\\.$`));
   assert.equal(await widget(page, ".ma-answer").count(), 2, "no local answer for an out-of-scope question");
 
   // close / toggle.

@@ -28,6 +28,11 @@
 //   oversized  streams ~2 MB of content (?bytes=n), stopping early when the client disconnects
 //   error      an SSE {"error":{"message":"model overloaded"}} object, then the stream ends
 //   slowstart  waits 5 s (?delay=ms) before the first byte, then like `ok`
+//   placeholder a confident answer with a template placeholder: "Our CEO is [Company Name]."
+//
+// With ?cite=first, the answers of ok, drip, split, slowstart and 429 cite the first passage of
+// the request's system message instead of [track-order], as a grounded model would (a request
+// without passages keeps [track-order], which then cites nothing it was given).
 
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
@@ -41,7 +46,7 @@ export const OK_ANSWER_CHUNKS = [
 export const OK_ANSWER = OK_ANSWER_CHUNKS.join('');
 export const DRIP_TOKENS = ['Your', ' parcel', ' is', ' on', ' its', ' way', ' —', ' see', ' [track-order]', '.'];
 export const SCENARIOS = [
-  'ok', 'drip', 'split', '500', '429', 'malformed', 'disconnect', 'hang', 'oversized', 'error', 'slowstart',
+  'ok', 'drip', 'split', '500', '429', 'malformed', 'disconnect', 'hang', 'oversized', 'error', 'slowstart', 'placeholder',
 ];
 
 const CORS = {
@@ -126,16 +131,36 @@ async function streamEvents(res, events, gapMs = 0) {
   res.end();
 }
 
+export const PLACEHOLDER_CHUNKS = ['Our CEO is ', '[Company Name]', ' and our hotline is open 24 hours ', '[track-order].'];
+
+/** The ids of the passages in a request's system message (`[id] title` lines), in order. */
+export function passageIds(body) {
+  const system = body?.messages?.[0]?.content ?? '';
+  const passages = system.split('## Passages')[1] ?? '';
+  return [...passages.matchAll(/^\[([a-z0-9-]+)\] /gm)].map((m) => m[1]);
+}
+
+/** `pieces` citing the request's first passage instead of [track-order], with ?cite=first. */
+function cited(pieces, { query, body }) {
+  const first = passageIds(body)[0];
+  if (query?.get('cite') !== 'first' || !first) return pieces;
+  return pieces.map((p) => p.replace('[track-order]', `[${first}]`));
+}
+
 const scenarios = {
-  async ok(req, res) {
-    await streamEvents(res, answerEvents(OK_ANSWER_CHUNKS), 20);
+  async ok(req, res, ctx) {
+    await streamEvents(res, answerEvents(cited(OK_ANSWER_CHUNKS, ctx)), 20);
   },
 
-  async drip(req, res, { query }) {
-    const interval = Number(query.get('interval') ?? 300);
+  async placeholder(req, res) {
+    await streamEvents(res, answerEvents(PLACEHOLDER_CHUNKS), 20);
+  },
+
+  async drip(req, res, ctx) {
+    const interval = Number(ctx.query.get('interval') ?? 300);
     startSse(res);
     if (!(await write(res, data(chunk({ role: 'assistant' }))))) return;
-    for (const token of DRIP_TOKENS) {
+    for (const token of cited(DRIP_TOKENS, ctx)) {
       await sleep(interval);
       if (!(await write(res, data(chunk({ content: token }))))) return;
     }
@@ -144,9 +169,9 @@ const scenarios = {
     res.end();
   },
 
-  async split(req, res) {
+  async split(req, res, ctx) {
     const eol = '\r\n';
-    const events = answerEvents(OK_ANSWER_CHUNKS, eol);
+    const events = answerEvents(cited(OK_ANSWER_CHUNKS, ctx), eol);
     const usage = data(
       {
         id: 'chatcmpl-fault',

@@ -262,23 +262,30 @@ fn cmd_search(args: &Args) -> Outcome2 {
     let limit = args.number("limit")?.map_or(5, |n| n.max(1.0) as usize);
     let reply = index.decide(&Query::new(&question, locale).audience(audience).limit(limit), &Overrides::default());
     let decision = reply.decision();
+    let path = reply.path.name();
+    let entries: Vec<String> = reply.path.entries().iter().filter_map(|&n| index.entry_id(n)).collect();
     let result = reply.result;
     if args.flag("json") {
         let hits: Vec<serde_json::Value> = result
             .hits
             .iter()
             .take(limit)
-            .map(|h| serde_json::json!({"id": index.entry(h.entry).map(|e| e.id), "score": h.score, "neighbour": h.neighbour, "bm25f": h.bm25f, "coverage": h.coverage, "matched": h.matched}))
+            .map(|h| serde_json::json!({"id": index.entry(h.entry).map(|e| e.id), "kind": index.kind(h.entry), "score": h.score, "neighbour": h.neighbour, "bm25f": h.bm25f, "coverage": h.coverage, "strongest": h.strongest, "matched": h.matched}))
             .collect();
         let features: serde_json::Map<String, serde_json::Value> =
             FEATURE_NAMES.iter().zip(result.features.0).map(|(n, v)| (n.to_string(), v.into())).collect();
         out!(
             "{}",
-            serde_json::json!({"decision": decision, "confidence": result.confidence.value(), "features": features, "unknown_terms": result.unknown_terms, "hits": hits})
+            serde_json::json!({"decision": decision, "path": path, "entries": entries, "confidence": result.confidence.value(), "features": features, "unknown_terms": result.unknown_terms, "hits": hits})
         );
         return Ok(());
     }
-    out!("decision: {:?}   confidence: {:.3}", decision, result.confidence.value());
+    out!(
+        "path: {path} ({})   decision: {:?}   confidence: {:.3}",
+        entries.join(", "),
+        decision,
+        result.confidence.value()
+    );
     let why: Vec<String> = FEATURE_NAMES.iter().zip(result.features.0).map(|(n, v)| format!("{n}={v:.2}")).collect();
     out!("features: {}", why.join(" "));
     if !result.unknown_terms.is_empty() {

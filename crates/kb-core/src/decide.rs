@@ -44,6 +44,11 @@ pub const MAX_PASSAGES: usize = 3;
 pub const PASSAGE_FLOOR: f32 = 0.15;
 /// See [`PASSAGE_FLOOR`].
 pub const PASSAGE_SHARE: f32 = 0.75;
+/// A passage must also have matched a query word rarer than this idf weight (one found in no
+/// more than about a third of the entries): an entry that matched only "how do I … my" is not
+/// about the question. Chosen on the development sets with the two above (it keeps 64 of the 65
+/// answering entries).
+pub const PASSAGE_TERM_IDF: f32 = 1.0;
 /// Small talk wins only when its entry matches at least this share of the message's weight: a
 /// greeting in front of a question leaves most of the message unmatched.
 pub const SMALL_TALK_COVERAGE: f32 = 0.7;
@@ -72,6 +77,28 @@ pub enum Path {
     Handoff(u32),
     /// Small talk or an off-topic question: reply locally with this system entry.
     Reply(u32),
+}
+
+impl Path {
+    /// The path's name in events and reports: `answer`, `clarify`, `fallback`, `handoff` or
+    /// `reply`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Path::Answer(_) => "answer",
+            Path::Clarify(_) => "clarify",
+            Path::Fallback(_) => "fallback",
+            Path::Handoff(_) => "handoff",
+            Path::Reply(_) => "reply",
+        }
+    }
+
+    /// The entries the path shows or sends, best first.
+    pub fn entries(&self) -> &[u32] {
+        match self {
+            Path::Answer(n) | Path::Handoff(n) | Path::Reply(n) => std::slice::from_ref(n),
+            Path::Clarify(v) | Path::Fallback(v) => v,
+        }
+    }
 }
 
 /// A decided message: the path, and everything that led to it (for the host page's events and
@@ -169,7 +196,9 @@ impl Index {
             }
             Decision::Fallback => {
                 let top = result.hits.first().map_or(0.0, |h| h.score);
-                let relevant = |h: &&crate::search::Hit| h.score >= PASSAGE_FLOOR && h.score >= top * PASSAGE_SHARE;
+                let relevant = |h: &&crate::search::Hit| {
+                    h.score >= PASSAGE_FLOOR && h.score >= top * PASSAGE_SHARE && h.strongest >= PASSAGE_TERM_IDF
+                };
                 Path::Fallback(answers().filter(relevant).take(MAX_PASSAGES).map(|h| h.entry).collect())
             }
         }

@@ -123,6 +123,9 @@ pub struct Hit {
     pub bm25f: f32,
     /// Share of the query's weight this entry matched.
     pub coverage: f32,
+    /// The idf weight of the rarest query term this entry matched: an entry that matched only
+    /// words found all over the knowledge ("how", "do", "my") is not about the question.
+    pub strongest: f32,
     /// Share of the matched weight that came from typo or prefix matches.
     pub fuzzy_share: f32,
     /// The matched terms.
@@ -159,6 +162,8 @@ struct TermGroup {
 struct EntryScore {
     bm25f: f32,
     matched_weight: f32,
+    /// The idf weight of the rarest query term matched.
+    strongest: f32,
     fuzzy_weight: f32,
     /// Bit g: query term group g matched.
     groups: u32,
@@ -452,6 +457,7 @@ impl Index {
                     neighbour: neighbour[e as usize],
                     bm25f: s.bm25f / query_weight,
                     coverage: (s.matched_weight / query_weight).min(1.0),
+                    strongest: s.strongest,
                     fuzzy_share: if s.matched_weight > 0.0 { s.fuzzy_weight / s.matched_weight } else { 0.0 },
                     matched: (0..groups.len().min(MAX_GROUPS))
                         .filter(|g| s.groups & (1 << g) != 0)
@@ -496,6 +502,7 @@ fn add_match(
     }
     s.bm25f += contribution;
     s.matched_weight += weight;
+    s.strongest = s.strongest.max(weight);
     if kind != MatchKind::Exact {
         s.fuzzy_weight += weight;
     }
