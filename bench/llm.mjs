@@ -24,7 +24,7 @@
 //    after one warm-up request. Measures time to first token (first non-empty content delta)
 //    and tokens/s (content deltas per second after the first one; and completion_tokens/s when
 //    the server sends a usage chunk for `stream_options: {include_usage: true}`).
-import { execFile, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { createServer } from "node:net";
 import { readFileSync, readdirSync, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
@@ -41,15 +41,16 @@ const run = promisify(execFile);
 const log = (msg) => process.stderr.write(`llm: ${msg}\n`);
 const sleep = (t) => new Promise((ok) => setTimeout(ok, t));
 
-const args = { requests: 10, port: 8765, shared: false };
+const args = { requests: 10, port: 8765, shared: false, guard: 30, "passage-chars": null, "prompt-from": null };
+const USAGE = "usage: node bench/llm.mjs [--requests N] [--guard N] [--passage-chars N] [--prompt-from REV] [--shared] [--port P]";
 for (let i = 2; i < process.argv.length; i++) {
   const name = process.argv[i].replace(/^--/, "");
   if (name === "shared") { args.shared = true; continue; }
   if (!(name in args) || i + 1 >= process.argv.length) {
-    console.error("usage: node bench/llm.mjs [--requests N] [--shared] [--port P]");
+    console.error(USAGE);
     process.exit(2);
   }
-  args[name] = Number(process.argv[++i]);
+  args[name] = name === "prompt-from" ? process.argv[++i] : Number(process.argv[++i]);
 }
 
 const median = (xs) => percentile(xs, 0.5);
@@ -88,7 +89,8 @@ function entries(locale) {
     const m = src.match(/^---\n([\s\S]*?)\n---\n?([\s\S]*)$/);
     if (!m) continue;
     const field = (k) => m[1].match(new RegExp(`^${k}:\\s*(.*)$`, "m"))?.[1].trim();
-    map.set(field("id"), { title: field("title") ?? "", text: plainText(m[2]) });
+    // A body ending in "=> handoff" offers a person after the answer: not part of the passage.
+    map.set(field("id"), { title: field("title") ?? "", text: plainText(m[2].replace(/\n=> handoff\s*$/, "")) });
   }
   return map;
 }
@@ -113,13 +115,13 @@ async function buildIndex() {
   log(stderr.trim().split("\n").filter((l) => l.startsWith("kb: wrote")).join(" ") || "index built");
 }
 
+/** kb-core's decision for a question (`Index::decide`, what the widget does): the path, the
+ * entries it shows or sends (the passages, for a fallback) and the ranking it came from. */
 async function decide(text, locale, audience = "all") {
   const args = ["search", text, "--index", INDEX, "--locale", locale, "--audience", audience, "--limit", "10", "--json"];
   const { stdout } = await run(KB, args, { maxBuffer: 1 << 24 });
   const r = JSON.parse(stdout);
-  const ids = r.hits.map((h) => h.id);
-  // The widget falls back when there is no hit whatever the confidence (src/chat.rs `respond`).
-  return { decision: ids.length ? r.decision : "Fallback", confidence: r.confidence, ids };
+  return { path: r.path, entries: r.entries, confidence: r.confidence, ids: r.hits.map((h) => h.id) };
 }
 
 async function routing() {
@@ -143,15 +145,15 @@ async function routing() {
 function routingTable(rows) {
   const locales = [...new Set(rows.map((r) => r.locale))];
   const lines = [
-    "| locale | scope | questions | Answer | Clarify | Fallback (→ LLM) | top-1 correct (any decision) | answered correctly |",
-    "|:---|:---|---:|---:|---:|---:|---:|---:|",
+    "| locale | scope | questions | answer | clarify | local reply (small talk, decline) | handoff | fallback (→ LLM) | top-1 correct (any path) | answered correctly |",
+    "|:---|:---|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   const add = (label, scope, rs) => {
     const n = rs.length;
-    const c = (d) => rs.filter((r) => r.decision === d).length;
+    const c = (p) => rs.filter((r) => r.path === p).length;
     const top1 = scope === "out of scope" ? "—" : pct(rs.filter((r) => r.ids[0] === r.expected).length, n);
-    const right = scope === "out of scope" ? "—" : pct(rs.filter((r) => r.decision === "Answer" && r.ids[0] === r.expected).length, n);
-    lines.push(`| ${label} | ${scope} | ${n} | ${pct(c("Answer"), n)} | ${pct(c("Clarify"), n)} | ${pct(c("Fallback"), n)} | ${top1} | ${right} |`);
+    const right = scope === "out of scope" ? "—" : pct(rs.filter((r) => r.path === "answer" && r.ids[0] === r.expected).length, n);
+    lines.push(`| ${label} | ${scope} | ${n} | ${pct(c("answer"), n)} | ${pct(c("clarify"), n)} | ${pct(c("reply"), n)} | ${pct(c("handoff"), n)} | ${pct(c("fallback"), n)} | ${top1} | ${right} |`);
   };
   for (const l of [...locales, "all"]) {
     const rs = l === "all" ? rows : rows.filter((r) => r.locale === l);
@@ -180,9 +182,9 @@ async function crossCheck(rows) {
       const got = {
         in_scope: inScope.length, out_of_scope: oos.length,
         top1: Math.round(r.top1 * r.in_scope) === inScope.filter((x) => x.ids[0] === x.expected).length,
-        right: right === inScope.filter((x) => x.decision === "Answer" && x.ids[0] === x.expected).length,
-        oos: oosAnswered === oos.filter((x) => x.decision === "Answer").length,
-        answered: answered === mine.filter((x) => x.decision === "Answer").length,
+        right: right === inScope.filter((x) => x.path === "answer" && x.ids[0] === x.expected).length,
+        oos: oosAnswered === oos.filter((x) => x.path === "answer").length,
+        answered: answered === mine.filter((x) => x.path === "answer").length,
       };
       if (got.in_scope !== r.in_scope || got.out_of_scope !== r.out_of_scope || !got.top1 || !got.right || !got.oos || !got.answered) diffs.push(`${locale} ${JSON.stringify(got)}`);
     }
@@ -200,7 +202,7 @@ async function crossCheck(rows) {
       const en = rows.filter((r) => r.locale === "en");
       const agree = en.filter((r) => {
         const w = JSON.parse(engine.search(r.text, r.audience));
-        return (w.ids.length ? w.decision : "Fallback") === r.decision && w.ids[0] === r.ids[0];
+        return w.path === r.path && w.ids[0] === r.ids[0];
       }).length;
       const stale = statSync(wasm).mtimeMs < newestSource(join(ROOT, "crates", "kb-core", "src"));
       notes.push(`English cross-check with the wasm engine (bench/out/kb-wasm${stale ? ", built before the last kb-core change" : ""}): ${agree}/${en.length} decisions and top hits agree${agree === en.length ? "" : " — **they differ**"}.`);
@@ -223,11 +225,20 @@ function newestSource(dir) {
 // ---------------------------------------------------------------------------------------------
 // 2. Model server
 
-const DEFAULT_SYSTEM_PROMPT = readSystemPrompt();
+/** request.rs as it is, or at git revision `--prompt-from` (to measure an earlier prompt). */
+const REQUEST_RS = args["prompt-from"]
+  ? execFileSync("git", ["show", `${args["prompt-from"]}:crates/llm-fallback/src/request.rs`], { cwd: ROOT, encoding: "utf8" })
+  : readFileSync(join(ROOT, "crates", "llm-fallback", "src", "request.rs"), "utf8");
+const DEFAULT_SYSTEM_PROMPT = readSystemPrompt(REQUEST_RS);
+/** The widget's passage budget in characters: `RequestConfig::default().passage_chars`. */
+const PASSAGE_CHARS = args["passage-chars"] ?? Number(/passage_chars: (\d+),/.exec(REQUEST_RS)?.[1] ?? NaN);
+/** The languages' names the widget puts in the prompt (kb-core's locale table). */
+const LANGUAGE = Object.fromEntries(
+  [...readFileSync(join(ROOT, "crates", "kb-core", "src", "locale.rs"), "utf8").matchAll(/code: "(\w+)",\s*name: "([^"]+)"/g)].map((m) => [m[1], m[2]]),
+);
 
 /** DEFAULT_SYSTEM_PROMPT from crates/llm-fallback/src/request.rs, so it cannot drift. */
-function readSystemPrompt() {
-  const src = readFileSync(join(ROOT, "crates", "llm-fallback", "src", "request.rs"), "utf8");
+function readSystemPrompt(src) {
   const m = src.match(/pub const DEFAULT_SYSTEM_PROMPT: &str = "\\\n([\s\S]*?)";\n/);
   if (!m) throw new Error("DEFAULT_SYSTEM_PROMPT not found in request.rs");
   // Rust string continuation: a backslash at the end of a line eats the newline and the indent.
@@ -238,9 +249,8 @@ const truncate = (s, max) => ([...s].length <= max ? s : [...s].slice(0, max - 1
 
 /** The body ChatRequest::build makes for a first question (no history), with usage requested. */
 function chatBody(question, passages, locale) {
-  const names = { en: "English", id: "Indonesian (Bahasa Indonesia)", es: "Spanish", th: "Thai" };
-  let system = `${DEFAULT_SYSTEM_PROMPT.trim()}\n\n## Context\nReply language: ${names[locale]} (locale ${locale}).\n\n## Passages\n`;
-  for (const p of passages.slice(0, 3)) system += `\n[${p.id}] ${p.title.split(/\s+/).join(" ")}\n${truncate(p.text.trim(), 1200)}\n`;
+  let system = `${DEFAULT_SYSTEM_PROMPT.trim()}\n\n## Context\nReply language: ${LANGUAGE[locale]} (locale ${locale}).\n\n## Passages\n`;
+  for (const p of passages.slice(0, 3)) system += `\n[${p.id}] ${p.title.split(/\s+/).join(" ")}\n${truncate(p.text.trim(), PASSAGE_CHARS)}\n`;
   if (!passages.length) system += "\n(no passages: you cannot answer from the knowledge base)\n";
   return {
     stream: true,
@@ -358,12 +368,12 @@ async function tokenCount(base, text) {
 async function llmFigures(rows, n) {
   // English questions the widget would send to the model, spread evenly over the fallbacks
   // (in scope first: that is the traffic the fallback exists for), plus one warm-up.
-  const fb = rows.filter((r) => r.locale === "en" && r.decision === "Fallback").sort((a, b) => (a.expected === null) - (b.expected === null) || a.file.localeCompare(b.file));
+  const fb = rows.filter((r) => r.locale === "en" && r.path === "fallback").sort((a, b) => (a.expected === null) - (b.expected === null) || a.file.localeCompare(b.file));
   if (fb.length < n + 1) throw new Error(`only ${fb.length} English golden questions fall back`);
   const step = fb.length / (n + 1);
   const picked = Array.from({ length: n + 1 }, (_, i) => fb[Math.floor(i * step)]);
   const en = entries("en");
-  const bodies = picked.map((q) => chatBody(q.text, q.ids.slice(0, 3).filter((id) => en.has(id)).map((id) => ({ id, ...en.get(id) })), "en"));
+  const bodies = picked.map((q) => chatBody(q.text, q.entries.filter((id) => en.has(id)).map((id) => ({ id, ...en.get(id) })), "en"));
 
   const server = await startServer();
   const out = { server: server.base, ours: server.ours, startup_s: server.startup ?? null, requests: [] };
@@ -393,14 +403,64 @@ async function llmFigures(rows, n) {
       else out.warmup = row;
     }
     // Reference: the same server with a minimal prompt, to show how much of the time to first
-    // token is the widget's ~600-token prompt.
+    // token is the widget's prompt.
     const q = picked[1].text;
     const mini = await complete(server.base, { stream: true, messages: [{ role: "user", content: q }], max_tokens: 20, temperature: 0.2 });
     out.minimal = { ...mini, prompt_tokens_approx: await tokenCount(server.base, q) };
+    if (args.guard > 0) out.grounding = await guardFigures(rows, args.guard, server);
   } finally {
     server.stop();
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Grounding: what the model makes of questions the knowledge cannot answer
+
+/** `llm_fallback::guard::check` in JS: "grounded" when the reply cites a passage it was given
+ * and holds no placeholder such as [Company Name]; else "uncited" or "placeholder". */
+export function guardVerdict(reply, ids) {
+  const known = ids.map((i) => i.toLowerCase());
+  const brackets = [...reply.matchAll(/\[([^\]\n]*)\](?!\()/g)].map((m) => m[1].trim());
+  const isCite = (b) => b.split(/[,;]/).every((part) => known.includes(part.trim().toLowerCase()));
+  const placeholder = brackets.some((b) => !isCite(b) && /^(?=.*\p{L})[\p{L}\p{N} _-]{2,40}$/u.test(b) && !["email", "phone", "card", "redacted"].includes(b.toLowerCase()));
+  if (placeholder) return "placeholder";
+  return brackets.some(isCite) ? "grounded" : "uncited";
+}
+
+async function guardFigures(rows, n, server) {
+  // Out-of-scope golden test questions that reach the model, every locale, spread evenly.
+  const fb = rows.filter((r) => r.expected === null && r.path === "fallback");
+  const step = Math.max(1, fb.length / n);
+  const picked = Array.from({ length: Math.min(n, fb.length) }, (_, i) => fb[Math.floor(i * step)]);
+  const cache = {};
+  const out = [];
+  for (const q of picked) {
+    const known = (cache[q.locale] ??= entries(q.locale));
+    const passages = q.entries.filter((id) => known.has(id)).map((id) => ({ id, ...known.get(id) }));
+    let r;
+    try { r = await complete(server.base, chatBody(q.text, passages, q.locale)); } catch (e) { r = { error: e.message, text: "" }; }
+    const verdict = r.text?.trim() ? guardVerdict(r.text, passages.map((p) => p.id)) : "empty";
+    log(`guard ${out.length + 1}/${picked.length} [${q.locale}] ${verdict}: ${q.text} → ${JSON.stringify((r.text ?? "").slice(0, 90))}`);
+    out.push({ locale: q.locale, question: q.text, passages: passages.map((p) => p.id), verdict, ttft_ms: r.ttft_ms, reply: r.text ?? "" });
+  }
+  return { questions: fb.length, asked: out };
+}
+
+function guardTable(g) {
+  const n = g.asked.length;
+  const count = (v) => g.asked.filter((x) => x.verdict === v).length;
+  const replies = n - count("empty");
+  const cites = count("grounded");
+  return [
+    "| of the replies to out-of-scope questions | share |",
+    "|:---|---:|",
+    `| cite a passage they were given, no placeholder (shown as an answer) | ${pct(cites, replies)} |`,
+    `| cite nothing they were given | ${pct(count("uncited"), replies)} |`,
+    `| hold a placeholder such as [Company Name] | ${pct(count("placeholder"), replies)} |`,
+    `| **shown as answers without a citation, without the guard (every reply is shown)** | **${pct(replies - cites, replies)}** |`,
+    `| **shown as answers without a citation, with the guard** | **${pct(0, replies)}** |`,
+  ].join("\n") + `\n\n${n} of the ${g.questions} out-of-scope golden test questions that take the fallback path, every locale, asked once each (${count("empty")} empty or failed).`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -411,6 +471,7 @@ async function main() {
   const checks = await crossCheck(rows);
   const llm = await llmFigures(rows, args.requests);
   const load1 = loadavg()[0];
+  const grounding = llm.grounding;
 
   const rq = llm.requests;
   const usage = rq.filter((r) => r.completion_tokens !== null);
@@ -447,8 +508,9 @@ async function main() {
     "",
     llmTable,
     "",
-    `${rq.length} streamed requests after 1 warm-up (TTFT ${f1(llm.warmup.ttft_ms)} ms), sequential; English golden questions that fall back (${rq.filter((r) => r.in_scope).length} in scope, ${rq.filter((r) => !r.in_scope).length} out of scope), system prompt + top-3 passages as the widget builds them. Finish reasons: ${Object.entries(finishes).map(([k, v]) => `${v} ${k}`).join(", ")}. Usage chunk: ${usage.length ? "sent" : "not sent (the server ignores stream_options)"}. Interrupted replies retried: ${llm.interrupted}. Response headers after ${f1(median(rq.map((r) => r.headers_ms)))} ms (median). For reference, the question alone (${llm.minimal.prompt_tokens_approx} tokens, no system prompt or passages): first token after ${f1(llm.minimal.ttft_ms)} ms. Load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after (2 shared cores). Node ${process.version}.`,
+    `${rq.length} streamed requests after 1 warm-up (TTFT ${f1(llm.warmup.ttft_ms)} ms), sequential; English golden questions that fall back (${rq.filter((r) => r.in_scope).length} in scope, ${rq.filter((r) => !r.in_scope).length} out of scope), system prompt${args["prompt-from"] ? ` of ${args["prompt-from"]}` : ""} + the passages the widget sends (cut to ${PASSAGE_CHARS} characters). Finish reasons: ${Object.entries(finishes).map(([k, v]) => `${v} ${k}`).join(", ")}. Usage chunk: ${usage.length ? "sent" : "not sent (the server ignores stream_options)"}. Interrupted replies retried: ${llm.interrupted}. Response headers after ${f1(median(rq.map((r) => r.headers_ms)))} ms (median). For reference, the question alone (${llm.minimal.prompt_tokens_approx} tokens, no system prompt or passages): first token after ${f1(llm.minimal.ttft_ms)} ms. Load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after (2 shared cores). Node ${process.version}.`,
     ...warn.flatMap((w) => ["", w]),
+    ...(grounding ? ["", `### Grounding (system prompt${args["prompt-from"] ? ` of ${args["prompt-from"]}` : ""}, passages cut to ${PASSAGE_CHARS} characters)`, "", guardTable(grounding)] : []),
   ].join("\n");
   process.stdout.write(text + "\n");
   writeFileSync(join(OUT, "llm.json"), JSON.stringify({ node: process.version, loadavg: [load0, load1], routing: rows, llm }, null, 2) + "\n");

@@ -29,25 +29,23 @@ pub fn AiReply(
     let any_sources = !sources.is_empty();
     let shown = if unsure { s.ai_unsure.to_string() } else { text };
     let summary_question = question.clone();
+    // The message renders again when its body changes, so these are plain conditions, not
+    // reactive ones.
     view! {
         <div class="ma-msg ma-bot ma-ai" class:ma-unsure=unsure aria-busy=streaming.to_string()>
             {markdown(&shown)}
-            <Show when=move || redacted><p class="ma-fine">{s.redacted_note}</p></Show>
-            <Show when=move || !streaming && !failed && !unsure><p class="ma-fine">{s.ai_note}</p></Show>
-            <Show when=move || any_sources && !streaming>
-                <p class="ma-fine">{if cited { s.source } else { s.related }}</p>
-            </Show>
+            {redacted.then(|| view! { <p class="ma-fine">{s.redacted_note}</p> })}
+            {(!streaming && !failed && !unsure).then(|| view! { <p class="ma-fine">{s.ai_note}</p> })}
+            {(any_sources && !streaming).then(|| view! { <p class="ma-fine">{if cited { s.source } else { s.related }}</p> })}
             <div class="ma-choices">
                 {sources.into_iter().filter(|_| !streaming).map(|c: Choice| {
                     let title = c.title.clone();
                     view! { <button class="ma-chip" data-entry=c.id.clone() on:click=move |_| chat.show_entry_id(&c.id)>"↗ "{title}</button> }
                 }).collect_view()}
-                <Show when=move || failed>
-                    <button class="ma-chip" on:click={let q = question.clone(); move |_| chat.retry(q.clone())}>{s.retry}</button>
-                </Show>
-                <Show when=move || failed || unsure>
-                    <HandoffLink chat s summary=summary_question.clone()/>
-                </Show>
+                {failed.then(|| view! {
+                    <button class="ma-chip" on:click=move |_| chat.retry(question.clone())>{s.retry}</button>
+                })}
+                {(failed || unsure).then(|| view! { <HandoffLink chat s summary=summary_question/> })}
             </div>
         </div>
     }

@@ -24,13 +24,16 @@ pub fn SuggestionRow(chat: Chat) -> impl IntoView {
         ("ma-starters", if fresh { chat.starters() } else { Vec::new() })
     });
     view! {
-        <Show when=move || !row.with(|r| r.1.is_empty())>
-            <div class=move || row.with(|r| r.0) role="group" aria-label=move || chat.strings().suggestions>
-                {move || row.get().1.into_iter().map(|c| {
-                    let title = c.title.clone();
-                    view! { <button class="ma-chip" data-entry=c.id.clone() on:click=move |_| { chat.draft.set(String::new()); chat.choose(c.clone()) }>{title}</button> }
-                }).collect_view()}
-            </div>
-        </Show>
+        {move || {
+            let (class, entries) = row.get();
+            (!entries.is_empty()).then(|| view! {
+                <div class=class role="group" aria-label=chat.strings().suggestions>
+                    {entries.into_iter().map(|c| {
+                        let title = c.title.clone();
+                        view! { <button class="ma-chip" data-entry=c.id.clone() on:click=move |_| { chat.draft.set(String::new()); chat.choose(c.clone()) }>{title}</button> }
+                    }).collect_view()}
+                </div>
+            })
+        }}
     }
 }

@@ -36,16 +36,17 @@ pub fn Composer(chat: Chat, composer: NodeRef<html::Textarea>) -> impl IntoView 
                 on:input=move |e| chat.draft.set(event_target_value(&e))
                 on:keydown=on_keydown
             ></textarea>
-            <Show
-                when=move || chat.streaming.get()
-                fallback=move || view! { <button type="submit" class="ma-send" aria-label=move || s().send>
-                    <Icon path=icons::SEND size=20/>
-                </button> }
-            >
-                <button type="button" class="ma-send ma-stop" aria-label=move || s().stop on:click=move |_| chat.stop_streaming()>
-                    <Icon path=icons::STOP size=20/>
-                </button>
-            </Show>
+            // Send turns into Stop while a reply streams.
+            {move || if chat.streaming.get() {
+                view! {
+                    <button type="button" class="ma-send ma-stop" aria-label=s().stop on:click=move |_| chat.stop_streaming()>
+                        <Icon path=icons::STOP size=20/>
+                    </button>
+                }
+                .into_any()
+            } else {
+                view! { <button type="submit" class="ma-send" aria-label=s().send><Icon path=icons::SEND size=20/></button> }.into_any()
+            }}
         </form>
     }
 }

@@ -30,24 +30,29 @@ pub fn MessageList(chat: Chat, list: NodeRef<html::Div>) -> impl IntoView {
             <For each=move || chat.messages.get() key=|row| row.id let:row>
                 <MessageView chat row/>
             </For>
-            <Show when=move || chat.streaming.get() && !chat.slow.get()>
-                <div class="ma-typing" role="status" aria-label=move || s().typing><span></span><span></span><span></span></div>
-            </Show>
-            <Show when=move || chat.streaming.get() && chat.slow.get()>
-                <div class="ma-still" role="status">
-                    <p>{move || s().still_looking}</p>
-                    <div class="ma-choices">
-                        <button class="ma-chip" on:click=move |_| chat.stop_streaming()>{move || s().stop}</button>
-                        {move || view! { <HandoffLink chat s=s() summary=String::new()/> }}
-                    </div>
-                </div>
-            </Show>
-            <Show when=move || chat.index.get().is_none() && !chat.load_failed.get()>
-                <p class="ma-note" role="status">{move || s().loading}</p>
-            </Show>
-            <Show when=move || chat.load_failed.get()>
-                <p class="ma-note ma-error" role="alert">{move || s().load_failed}</p>
-            </Show>
+            // While a reply streams: dots, then words with Stop and a person.
+            {move || chat.streaming.get().then(|| {
+                let s = s();
+                if chat.slow.get() {
+                    view! {
+                        <div class="ma-still" role="status">
+                            <p>{s.still_looking}</p>
+                            <div class="ma-choices">
+                                <button class="ma-chip" on:click=move |_| chat.stop_streaming()>{s.stop}</button>
+                                <HandoffLink chat s summary=String::new()/>
+                            </div>
+                        </div>
+                    }
+                    .into_any()
+                } else {
+                    view! { <div class="ma-typing" role="status" aria-label=s.typing><span></span><span></span><span></span></div> }.into_any()
+                }
+            })}
+            {move || match (chat.index.with(Option::is_some), chat.load_failed.get()) {
+                (_, true) => Some(view! { <p class="ma-note ma-error" role="alert">{s().load_failed}</p> }.into_any()),
+                (false, false) => Some(view! { <p class="ma-note" role="status">{s().loading}</p> }.into_any()),
+                (true, false) => None,
+            }}
         </div>
     }
 }

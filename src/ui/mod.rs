@@ -49,13 +49,9 @@ pub fn App(chat: Chat) -> impl IntoView {
             >
                 // A chat bubble when closed, a chevron (collapse) while the panel is open.
                 {move || view! { <Icon path=if chat.open.get() { icons::CHEVRON_DOWN } else { icons::BUBBLE } size=28/> }}
-                <Show when=move || chat.unread.get()>
-                    <span class="ma-unread" aria-hidden="true"></span>
-                </Show>
+                {move || chat.unread.get().then(|| view! { <span class="ma-unread" aria-hidden="true"></span> })}
             </button>
-            <Show when=move || chat.open.get()>
-                <Panel chat/>
-            </Show>
+            {move || chat.open.get().then(|| view! { <Panel chat/> })}
         </div>
     }
 }

@@ -12,15 +12,15 @@ pub fn Step(chat: Chat, s: &'static Strings, text: String, choices: Vec<String>,
     view! {
         <div class="ma-msg ma-bot ma-step">
             {markdown(&text)}
-            <Show when=move || current>
+            {current.then(|| view! {
                 <div class="ma-choices">
-                    {choices.iter().cloned().enumerate().map(|(i, label)| {
+                    {choices.into_iter().enumerate().map(|(i, label)| {
                         let l = label.clone();
                         view! { <button class="ma-chip" on:click=move |_| chat.flow_choice(i, &l)>{label}</button> }
                     }).collect_view()}
                 </div>
                 <p class="ma-fine">{s.leave_flow}</p>
-            </Show>
+            })}
         </div>
     }
 }

@@ -41,13 +41,14 @@ impl Engine {
 
     /// Searches like `kb eval` does (English, 10 hits; everyone's entries unless `audience` is
     /// "buyer" or "seller") and returns JSON:
-    /// `{"ids": [top-10 entry ids], "confidence": number, "decision": "Answer" | "Clarify" | "Fallback"}`.
+    /// `{"ids": [top-10 entry ids], "confidence": number, "decision": "Answer" | "Clarify" | "Fallback",
+    /// "path": "answer" | "clarify" | "fallback" | "handoff" | "reply"}`.
     pub fn search(&self, text: &str, audience: Option<String>) -> Result<String, JsError> {
         let audience: Audience = audience.as_deref().unwrap_or("all").parse().map_err(|e: String| JsError::new(&e))?;
         let query = Query::new(text, Locale::En).audience(audience).limit(10);
         let reply = self.index.decide(&query, &Overrides::default());
         let ids: Vec<String> = reply.result.hits.iter().take(10).filter_map(|h| self.index.entry_id(h.entry)).collect();
-        Ok(serde_json::json!({"ids": ids, "confidence": reply.result.confidence.value(), "decision": reply.decision()})
+        Ok(serde_json::json!({"ids": ids, "confidence": reply.result.confidence.value(), "decision": reply.decision(), "path": reply.path.name()})
             .to_string())
     }
 }

@@ -1,5 +1,5 @@
 //! Whether an LLM reply may be shown as an answer. A small model asked to answer only from the
-//! passages still invents: a CEO called "[Company Name]", the weather in "[city_name]". A reply is
+//! passages still invents: a CEO called "\[Company Name\]", the weather in "\[city_name\]". A reply is
 //! shown as an answer only when it cites at least one of the passages it was given and holds no
 //! template placeholder; otherwise the widget says it is not sure and offers the related
 //! articles and a person.
