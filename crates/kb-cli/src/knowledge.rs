@@ -1,0 +1,404 @@
+//! `kb build`, `kb lint`, `kb search` and `kb eval`: the knowledge's side of the tool.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Args;
+use kb_compiler::builder::{build as build_pack, BuildOptions};
+use kb_compiler::calibrate::{fit, Targets};
+use kb_compiler::dataset::{read_kb, read_queries, LabeledQuery};
+use kb_compiler::eval::{confusions, report, run, Outcome as QuestionOutcome, Report};
+use kb_compiler::knowledge::{Corpus, Knowledge};
+use kb_compiler::Diagnostic;
+use kb_core::confidence::FEATURE_NAMES;
+use kb_core::decide::Overrides;
+use kb_core::search::MatchKind;
+use kb_core::{Audience, Index, Locale, Query};
+
+use crate::output::{bar, write};
+use crate::{out, shown, Failure, Outcome};
+
+/// `kb build`.
+#[derive(Args)]
+pub struct BuildArgs {
+    /// The knowledge folder.
+    #[arg(long, default_value = "knowledge")]
+    knowledge: PathBuf,
+    /// The pack to write.
+    #[arg(long, default_value = "dist/kb.idx")]
+    out: PathBuf,
+    /// Also write one pack per locale (OUT's stem.<locale>.idx).
+    #[arg(long)]
+    per_locale: bool,
+}
+
+/// `kb lint`.
+#[derive(Args)]
+pub struct LintArgs {
+    /// The knowledge folder.
+    #[arg(long, default_value = "knowledge")]
+    knowledge: PathBuf,
+}
+
+/// `kb search`.
+#[derive(Args)]
+pub struct SearchArgs {
+    /// The question (several words may be given unquoted).
+    #[arg(required = true)]
+    question: Vec<String>,
+    /// A pack to search (else the knowledge is built first).
+    #[arg(long, conflicts_with = "knowledge")]
+    index: Option<PathBuf>,
+    /// The knowledge folder to build and search.
+    #[arg(long)]
+    knowledge: Option<PathBuf>,
+    /// The question's locale.
+    #[arg(long, default_value = "en")]
+    locale: Locale,
+    /// Who asks: buyer, seller or all.
+    #[arg(long, default_value = "all", value_parser = parse_audience)]
+    audience: Audience,
+    /// How many ranked entries to show.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..))]
+    limit: u16,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `kb eval`.
+#[derive(Args)]
+pub struct EvalArgs {
+    /// The knowledge folder whose golden test sets are scored.
+    #[arg(long, default_value = "knowledge", conflicts_with_all = ["kb", "queries"])]
+    knowledge: PathBuf,
+    /// A neutral dataset's knowledge base (docs/datasets.md) instead.
+    #[arg(long, requires = "queries")]
+    kb: Option<PathBuf>,
+    /// Its test questions.
+    #[arg(long, requires = "kb")]
+    queries: Option<PathBuf>,
+    /// Its development questions, to fit the thresholds on.
+    #[arg(long, requires = "kb")]
+    calibrate: Option<PathBuf>,
+    /// Also write the dataset's pack here.
+    #[arg(long, requires = "kb")]
+    out: Option<PathBuf>,
+    /// Fail when top-1 is below this.
+    #[arg(long)]
+    min_top1: Option<f64>,
+    /// Fail when the share of out-of-scope questions routed away is below this.
+    #[arg(long)]
+    min_oos_routed: Option<f64>,
+    /// Where the minimums apply: `all` (every locale together) and locale codes.
+    #[arg(long, value_delimiter = ',', default_value = "all")]
+    gate: Vec<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_audience(s: &str) -> Result<Audience, String> {
+    s.parse()
+}
+
+/// Loads knowledge and prints its diagnostics; fails if any is an error.
+fn load_checked(dir: &Path) -> Result<Knowledge, Failure> {
+    let (knowledge, diags) = Knowledge::load(dir);
+    print_diagnostics(&diags);
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        return Err(Failure(format!("{errors} error(s) in {}", shown(dir))));
+    }
+    Ok(knowledge)
+}
+
+fn print_diagnostics(diags: &[Diagnostic]) {
+    let mut err = std::io::stderr().lock();
+    for d in diags {
+        let _ = writeln!(err, "{d}");
+    }
+}
+
+/// The size of `bytes` gzipped at the best level.
+pub fn gzip_len(bytes: &[u8]) -> usize {
+    use flate2::{write::GzEncoder, Compression};
+    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+    let _ = enc.write_all(bytes);
+    enc.finish().map_or(0, |v| v.len())
+}
+
+/// Runs questions through an index with a progress bar.
+fn run_with_bar(index: &Index, questions: &[(Locale, LabeledQuery)], what: &str) -> Vec<QuestionOutcome> {
+    let bar = bar(questions.len() as u64, what);
+    let outcomes = run(index, questions, |done, _| bar.set_position(done as u64));
+    bar.finish_and_clear();
+    outcomes
+}
+
+/// Builds with the prior, runs the development questions, fits, and rebuilds with the fit.
+pub fn build_calibrated(corpus: &Corpus, dev: &[(Locale, LabeledQuery)]) -> Result<Vec<u8>, Failure> {
+    let options = BuildOptions::default();
+    let bytes = build_pack(corpus, &options);
+    if dev.is_empty() {
+        return Ok(bytes);
+    }
+    let index = Index::from_bytes(bytes).map_err(|e| Failure(format!("fresh index does not read back: {e}")))?;
+    let outcomes = run_with_bar(&index, dev, "calibrating");
+    let calibration = fit(&outcomes, Targets::default());
+    Ok(build_pack(corpus, &BuildOptions { calibration, ..options }))
+}
+
+/// `kb build`: lint, calibrate, write the pack (and one per locale).
+pub fn build(args: &BuildArgs) -> Outcome {
+    let started = Instant::now();
+    let knowledge = load_checked(&args.knowledge)?;
+    let corpus = knowledge.corpus();
+    let dev = knowledge.dev_queries();
+    eprintln!(
+        "kb: {} entries, {} flows, {} development questions",
+        corpus.entries.len(),
+        corpus.flows.len(),
+        dev.len()
+    );
+    let bytes = build_calibrated(&corpus, &dev)?;
+    write(&args.out, &bytes)?;
+    let index = Index::from_bytes(bytes.clone()).map_err(|e| Failure(e.to_string()))?;
+    let c = index.calibration();
+    eprintln!(
+        "kb: wrote {} ({} bytes, {} gzip) in {:.2?}; answer ≥ {:.2}, clarify ≥ {:.2} ({})",
+        shown(&args.out),
+        bytes.len(),
+        gzip_len(&bytes),
+        started.elapsed(),
+        c.answer_threshold,
+        c.clarify_threshold,
+        c.source
+    );
+    if args.per_locale {
+        // One pack per locale beside the whole one, with the same calibration: a page loads
+        // only its own language's answers.
+        let options = BuildOptions { calibration: index.calibration().clone(), ..BuildOptions::default() };
+        for locale in corpus.locales() {
+            let part = build_pack(&corpus.for_locale(locale), &options);
+            let path = args.out.with_extension(format!("{}.idx", locale.code()));
+            write(&path, &part)?;
+            eprintln!("kb: wrote {} ({} bytes, {} gzip)", shown(&path), part.len(), gzip_len(&part));
+        }
+    }
+    Ok(())
+}
+
+/// `kb lint`.
+pub fn lint(args: &LintArgs) -> Outcome {
+    let knowledge = load_checked(&args.knowledge)?;
+    out!(
+        "kb: {} ok — {} entries, {} flows, {} golden questions",
+        shown(&args.knowledge),
+        knowledge.entries.len(),
+        knowledge.flows.len(),
+        knowledge.golden.values().map(|g| g.dev.len() + g.test.len()).sum::<usize>()
+    );
+    Ok(())
+}
+
+/// `kb search`.
+pub fn search(args: &SearchArgs) -> Outcome {
+    let question = args.question.join(" ");
+    if question.trim().is_empty() {
+        return Err(Failure("search needs a question".into()));
+    }
+    let bytes = match &args.index {
+        Some(path) => std::fs::read(path).map_err(|e| Failure(format!("cannot read {}: {e}", shown(path))))?,
+        None => {
+            let knowledge = load_checked(args.knowledge.as_deref().unwrap_or(Path::new("knowledge")))?;
+            build_calibrated(&knowledge.corpus(), &knowledge.dev_queries())?
+        }
+    };
+    let index = Index::from_bytes(bytes).map_err(|e| Failure(e.to_string()))?;
+    let limit = usize::from(args.limit);
+    let reply =
+        index.decide(&Query::new(&question, args.locale).audience(args.audience).limit(limit), &Overrides::default());
+    let decision = reply.decision();
+    let path = reply.path.name();
+    let entries: Vec<String> = reply.path.entries().iter().filter_map(|&n| index.entry_id(n)).collect();
+    let result = reply.result;
+    if args.json {
+        let hits: Vec<serde_json::Value> = result
+            .hits
+            .iter()
+            .take(limit)
+            .map(|h| serde_json::json!({"id": index.entry(h.entry).map(|e| e.id), "kind": index.kind(h.entry), "score": h.score, "neighbour": h.neighbour, "bm25f": h.bm25f, "coverage": h.coverage, "strongest": h.strongest, "matched": h.matched}))
+            .collect();
+        let features: serde_json::Map<String, serde_json::Value> =
+            FEATURE_NAMES.iter().zip(result.features.0).map(|(n, v)| (n.to_string(), v.into())).collect();
+        out!(
+            "{}",
+            serde_json::json!({"decision": decision, "path": path, "entries": entries, "confidence": result.confidence.value(), "features": features, "unknown_terms": result.unknown_terms, "hits": hits})
+        );
+        return Ok(());
+    }
+    out!(
+        "path: {path} ({})   decision: {decision:?}   confidence: {:.3}",
+        entries.join(", "),
+        result.confidence.value()
+    );
+    let why: Vec<String> = FEATURE_NAMES.iter().zip(result.features.0).map(|(n, v)| format!("{n}={v:.2}")).collect();
+    out!("features: {}", why.join(" "));
+    if !result.unknown_terms.is_empty() {
+        out!("unknown terms: {}", result.unknown_terms.join(", "));
+    }
+    for (rank, h) in result.hits.iter().take(limit).enumerate() {
+        let Some(e) = index.entry(h.entry) else { continue };
+        let matched: Vec<String> = h
+            .matched
+            .iter()
+            .map(|m| match m.kind {
+                MatchKind::Exact => m.index_term.clone(),
+                MatchKind::Fuzzy(d) => format!("{}~{}({d})", m.query_term, m.index_term),
+                MatchKind::Prefix => format!("{}*→{}", m.query_term, m.index_term),
+            })
+            .collect();
+        out!(
+            "{:>2}. {:<32} score {:.3} (question {:.2}, bm25f {:.2}, coverage {:.2})  {}\n    matched: {}",
+            rank + 1,
+            e.id,
+            h.score,
+            h.neighbour,
+            h.bm25f,
+            h.coverage,
+            e.title,
+            matched.join(" ")
+        );
+    }
+    Ok(())
+}
+
+/// `kb eval`: the golden test sets of a knowledge folder, or a neutral dataset.
+pub fn eval(args: &EvalArgs) -> Outcome {
+    match (&args.kb, &args.queries) {
+        (Some(kb), Some(queries)) => eval_dataset(args, kb, queries),
+        _ => eval_knowledge(args),
+    }
+}
+
+fn read_or_fail(path: &Path) -> Result<Vec<LabeledQuery>, Failure> {
+    read_queries(path).map_err(|d| {
+        print_diagnostics(&d);
+        Failure(format!("cannot read queries from {}", shown(path)))
+    })
+}
+
+fn eval_dataset(args: &EvalArgs, kb: &Path, queries: &Path) -> Outcome {
+    let started = Instant::now();
+    let corpus = read_kb(kb).map_err(|d| {
+        print_diagnostics(&d);
+        Failure(format!("cannot read {}", shown(kb)))
+    })?;
+    let tests: Vec<(Locale, LabeledQuery)> = read_or_fail(queries)?.into_iter().map(|q| (Locale::En, q)).collect();
+    let dev: Vec<(Locale, LabeledQuery)> = match &args.calibrate {
+        Some(p) => read_or_fail(p)?.into_iter().map(|q| (Locale::En, q)).collect(),
+        None => Vec::new(),
+    };
+    eprintln!(
+        "kb: {} entries, {} test questions, {} calibration questions",
+        corpus.entries.len(),
+        tests.len(),
+        dev.len()
+    );
+    let bytes = build_calibrated(&corpus, &dev)?;
+    if let Some(out) = &args.out {
+        write(out, &bytes)?;
+    }
+    let index = Index::from_bytes(bytes.clone()).map_err(|e| Failure(e.to_string()))?;
+    let outcomes = run_with_bar(&index, &tests, "evaluating");
+    let r = report(&outcomes, index.calibration());
+    let mut json = serde_json::to_value(&r)?;
+    json["index_bytes"] = bytes.len().into();
+    json["index_gz_bytes"] = gzip_len(&bytes).into();
+    json["build_and_eval_seconds"] = started.elapsed().as_secs_f64().into();
+    if args.json {
+        out!("{json}");
+    } else {
+        print_report(&r, bytes.len(), gzip_len(&bytes));
+    }
+    gates(args, &[("all".to_string(), r)])
+}
+
+fn print_report(r: &Report, bytes: usize, gz: usize) {
+    out!("in-scope {}  out-of-scope {}", r.in_scope, r.out_of_scope);
+    out!("top-1 {:.3}  MRR@10 {:.3}", r.top1, r.mrr10);
+    out!(
+        "threshold {:.3}: precision {:.3}  coverage {:.3}  out-of-scope routed {:.3} (declined locally {:.3}, to the LLM {:.3})",
+        r.threshold,
+        r.precision,
+        r.coverage,
+        r.oos_routed,
+        r.oos_declined,
+        r.oos_to_llm
+    );
+    out!("latency p50 {:.1} µs  p99 {:.1} µs   index {} bytes ({} gzip)", r.p50_us, r.p99_us, bytes, gz);
+}
+
+fn eval_knowledge(args: &EvalArgs) -> Outcome {
+    let knowledge = load_checked(&args.knowledge)?;
+    let bytes = build_calibrated(&knowledge.corpus(), &knowledge.dev_queries())?;
+    let index = Index::from_bytes(bytes.clone()).map_err(|e| Failure(e.to_string()))?;
+    let mut all: Vec<QuestionOutcome> = Vec::new();
+    let mut per_locale = serde_json::Map::new();
+    let mut reports = Vec::new();
+    for (locale, golden) in &knowledge.golden {
+        let tests: Vec<(Locale, LabeledQuery)> = golden.test.iter().map(|q| (*locale, q.clone())).collect();
+        if tests.is_empty() {
+            continue;
+        }
+        let outcomes = run_with_bar(&index, &tests, locale.code());
+        let r = report(&outcomes, index.calibration());
+        if !args.json {
+            out!("== {locale} ==");
+            print_report(&r, bytes.len(), gzip_len(&bytes));
+        }
+        per_locale.insert(locale.code().to_string(), serde_json::to_value(&r)?);
+        reports.push((locale.code().to_string(), r));
+        all.extend(outcomes);
+    }
+    let total = report(&all, index.calibration());
+    let confused = confusions(&all, index.calibration());
+    if args.json {
+        let c: Vec<serde_json::Value> =
+            confused.iter().map(|(e, g, n)| serde_json::json!({"expected": e, "got": g, "count": n})).collect();
+        out!("{}", serde_json::json!({"all": total, "locales": per_locale, "confusions": c}));
+    } else {
+        out!("== all locales ==");
+        print_report(&total, bytes.len(), gzip_len(&bytes));
+        out!("\nconfusions (expected → answered instead):");
+        for (e, g, n) in confused.iter().take(25) {
+            out!("  {:>3} × {} → {}", n, e.as_deref().unwrap_or("(out of scope)"), g);
+        }
+    }
+    reports.push(("all".to_string(), total));
+    gates(args, &reports)
+}
+
+/// Fails when a gated locale (or `all`) is below a minimum.
+fn gates(args: &EvalArgs, reports: &[(String, Report)]) -> Outcome {
+    let mut failures = Vec::new();
+    for gate in &args.gate {
+        let Some((_, r)) = reports.iter().find(|(name, _)| name == gate) else {
+            failures.push(format!("no golden test set for `{gate}`"));
+            continue;
+        };
+        if let Some(min) = args.min_top1.filter(|&m| r.top1 < m) {
+            failures.push(format!("{gate}: top-1 {:.3} is below {min}", r.top1));
+        }
+        if let Some(min) = args.min_oos_routed.filter(|&m| r.oos_routed < m) {
+            failures.push(format!("{gate}: out-of-scope routing {:.3} is below {min}", r.oos_routed));
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure(failures.join("; ")))
+    }
+}
