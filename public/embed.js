@@ -2,7 +2,8 @@
  * <script src="https://cdn.example/market-assist/embed.js" async data-endpoint="…"></script>
  * Draws the launcher at once inside a Shadow DOM root, loads the wasm widget and the knowledge
  * pack lazily (on idle or first open), and exposes window.MarketAssist; calls made before the
- * bundle has loaded are queued. Including the tag twice gives one widget. */
+ * bundle has loaded are queued. Including the tag twice gives one widget. With data-collect it
+ * also loads collect.js, which sends the widget's analytics events there (docs/events.md). */
 (function () {
   "use strict";
   var existing = window.MarketAssist;
@@ -46,7 +47,9 @@
     systemPrompt: data.systemPrompt || null,
     redact: (data.redact || "").split(",").map(function (s) { return s.trim(); }).filter(Boolean),
     dir: data.dir || document.documentElement.dir || null,
-    context: json(data.context)
+    context: json(data.context),
+    collectText: data.collectText || null,
+    resolutionDelay: num(data.resolutionDelay)
   };
 
   // ---- host element and shadow root -------------------------------------------------------
@@ -99,6 +102,38 @@
     window.dispatchEvent(new CustomEvent("market-assist:" + name, { detail: detail }));
   }
 
+  // ---- analytics: only with data-collect ---------------------------------------------------
+  // collect.js loads with the first event (or at once when an earlier page left events queued);
+  // events until then keep the time they happened.
+  var collector = null;
+  var collecting = null;
+  var early = [];
+  function collect() {
+    if (!collecting) {
+      collecting = import(new URL("collect.js", base).href).then(function (m) {
+        collector = m.start(new URL(data.collect, location.href).href, { interval: num(data.collectInterval) });
+        early.splice(0).forEach(function (e) { collector.track(e[0], e[1], e[2]); });
+      }).catch(function (e) { console.warn("market-assist: analytics are off, collect.js did not load", e); });
+    }
+    return collecting;
+  }
+  function track(type, fields) {
+    if (collector) return collector.track(type, fields);
+    early.push([type, fields, new Date().toISOString()]);
+    collect();
+  }
+  if (data.collect) {
+    try { if (localStorage.getItem("market-assist:events:v1")) collect(); } catch (e) { /* storage blocked */ }
+  }
+  // Leaving: the widget settles what nobody answered, then what is queued goes as a beacon.
+  window.addEventListener("pagehide", function () {
+    if (widget) widget.pageHidden();
+    if (collector) collector.flush();
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden" && collector) collector.flush();
+  });
+
   // ---- when the bundle cannot load ----------------------------------------------------------
   // The widget's own strings live in the wasm; these few are for when it never arrives (a CDN
   // outage, a blocked .wasm), so that a click on the launcher still leads somewhere.
@@ -142,7 +177,7 @@
     loading = import(new URL("market-assist.js", base).href)
       .then(function (glue) { return glue.default({ module_or_path: new URL("market-assist_bg.wasm", base).href }).then(function () { return glue; }); })
       .then(function (glue) {
-        widget = glue.mount(shadow, config, emit);
+        widget = glue.mount(shadow, config, emit, data.collect ? track : undefined);
         placeholder.remove();
         hideUnavailable();
         if (performance.mark) performance.mark("market-assist:ready");

@@ -48,6 +48,12 @@ pub struct Config {
     pub first_byte_timeout: Option<u64>,
     /// Milliseconds for the whole LLM reply.
     pub total_timeout: Option<u64>,
+    /// Analytics events carry the question's text, redacted as for the LLM
+    /// (`data-collect-text="redacted"`).
+    pub collect_text: bool,
+    /// Milliseconds an answer stays the last message before "did this solve your issue?" is
+    /// asked (`data-resolution-delay`).
+    pub resolution_delay: Option<u64>,
 }
 
 impl Config {
@@ -83,6 +89,8 @@ impl Config {
             context,
             first_byte_timeout: number("firstByteTimeout").map(|n| n as u64),
             total_timeout: number("totalTimeout").map(|n| n as u64),
+            collect_text: text("collectText").as_deref() == Some("redacted"),
+            resolution_delay: number("resolutionDelay").map(|n| n as u64),
         }
     }
 

@@ -6,11 +6,95 @@ use kb_core::format::codec::{Decode, DecodeError, Encode, Reader};
 use kb_core::{Link, Locale, Query};
 
 /// Storage key; bump the suffix when the shape changes so old data is ignored, not misread.
-const STORAGE_KEY: &str = "market-assist:conversation:v3";
+const STORAGE_KEY: &str = "market-assist:conversation:v4";
 /// Storage key of the LLM session ledger (call count and answer cache), kept as its own JSON.
 const LEDGER_KEY: &str = "market-assist:ledger:v1";
 /// The most a conversation may take in storage, in bytes; the oldest messages go first.
 const STORAGE_CAP: usize = 64 * 1024;
+
+/// A fieldless enum kept in the conversation, with the name events give it (`docs/events.md`),
+/// stored as its position in the list.
+macro_rules! named {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum $name { $($(#[$vdoc])* $variant,)+ }
+
+        impl $name {
+            const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// Its name in events.
+            pub fn name(self) -> &'static str {
+                match self { $($name::$variant => $text,)+ }
+            }
+        }
+
+        impl Encode for $name {
+            fn encode(&self, out: &mut Vec<u8>) {
+                (*self as u32).encode(out)
+            }
+        }
+
+        impl Decode for $name {
+            fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+                let n = u32::decode(r)?;
+                $name::ALL.get(n as usize).copied().ok_or(DecodeError(stringify!($name)))
+            }
+        }
+    };
+}
+
+named! {
+    /// Why a person is offered (the `handoff_clicked` event's `reason`).
+    HandoffReason {
+        /// The user asked for a person.
+        Asked = "asked",
+        /// "None of these" under the "did you mean" choices.
+        NoneOfThese = "none_of_these",
+        /// The answer's entry ends in `=> handoff`.
+        Entry = "entry",
+        /// A flow step's `=> handoff`.
+        Flow = "flow",
+        /// The LLM reply failed.
+        AiFailed = "ai_failed",
+        /// The LLM reply was not grounded.
+        AiUnsure = "ai_unsure",
+        /// Nothing could answer: no LLM endpoint, or the session's cap reached.
+        NoAnswer = "no_answer",
+        /// After a thumbs-down.
+        Missing = "missing",
+        /// While a reply was slow to come.
+        Waiting = "waiting",
+        /// "No" to "did this solve your issue?".
+        Unresolved = "unresolved",
+    }
+}
+
+named! {
+    /// What was wrong with an answer, chosen after a thumbs-down.
+    FeedbackReason {
+        /// It answers another question.
+        NotMyQuestion = "not_my_question",
+        /// Hard to follow.
+        Unclear = "unclear",
+        /// Wrong or out of date.
+        Wrong = "wrong",
+    }
+}
+
+named! {
+    /// The reply to "did this solve your issue?".
+    Resolved {
+        /// Not replied yet: the buttons are shown.
+        Pending = "pending",
+        /// Solved.
+        Yes = "yes",
+        /// Not solved.
+        No = "no",
+        /// Another question came first, or the page went away.
+        NoReply = "none",
+    }
+}
 
 /// An entry offered as a choice.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,10 +142,23 @@ pub enum Body {
         /// Its reply (Markdown).
         text: String,
     },
-    /// After a "not helpful": what else might help.
+    /// After a "not helpful": what was wrong, and what else might help.
     Missing {
-        /// The unhelpful entry's related entries.
+        /// The unhelpful entry.
+        entry: String,
+        /// Its related entries.
         related: Vec<Choice>,
+        /// What the user said was wrong (none yet: the reasons are offered).
+        reason: Option<FeedbackReason>,
+    },
+    /// "Did this solve your issue?", after an answer (`entry`) or a finished flow (`flow`).
+    Resolution {
+        /// The entry answered.
+        entry: Option<String>,
+        /// The flow finished.
+        flow: Option<String>,
+        /// The reply.
+        answer: Resolved,
     },
     /// A streamed LLM reply.
     Ai {
@@ -97,6 +194,8 @@ pub enum Body {
         intro: String,
         /// A summary to hand over.
         summary: String,
+        /// Why it is offered.
+        reason: HandoffReason,
     },
 }
 
@@ -108,12 +207,12 @@ impl Body {
                 kb_core::markdown::plain_text(t)
             }
             Body::Answer { title, markdown, .. } => format!("{title}. {}", kb_core::markdown::plain_text(markdown)),
-            Body::Clarify { choices, .. } | Body::Missing { related: choices } => {
+            Body::Clarify { choices, .. } | Body::Missing { related: choices, .. } => {
                 choices.iter().map(|c| c.title.as_str()).collect::<Vec<_>>().join(", ")
             }
             Body::Ai { text, .. } => text.clone(),
             Body::Handoff { intro, .. } => intro.clone(),
-            Body::User(_) => String::new(),
+            Body::User(_) | Body::Resolution { .. } => String::new(),
         }
     }
 
@@ -177,9 +276,10 @@ impl Encode for Body {
                 put!(out; 4u32, text, sources, question, streaming, failed, redacted, cited, unsure)
             }
             Body::Step { text, choices, current } => put!(out; 5u32, text, choices, current),
-            Body::Handoff { intro, summary } => put!(out; 6u32, intro, summary),
+            Body::Handoff { intro, summary, reason } => put!(out; 6u32, intro, summary, reason),
             Body::Reply { entry, text } => put!(out; 7u32, entry, text),
-            Body::Missing { related } => put!(out; 8u32, related),
+            Body::Missing { entry, related, reason } => put!(out; 8u32, entry, related, reason),
+            Body::Resolution { entry, flow, answer } => put!(out; 9u32, entry, flow, answer),
         }
     }
 }
@@ -209,9 +309,10 @@ impl Decode for Body {
                 unsure: Decode::decode(r)?,
             },
             5 => Body::Step { text: Decode::decode(r)?, choices: Decode::decode(r)?, current: Decode::decode(r)? },
-            6 => Body::Handoff { intro: Decode::decode(r)?, summary: Decode::decode(r)? },
+            6 => Body::Handoff { intro: Decode::decode(r)?, summary: Decode::decode(r)?, reason: Decode::decode(r)? },
             7 => Body::Reply { entry: Decode::decode(r)?, text: Decode::decode(r)? },
-            8 => Body::Missing { related: Decode::decode(r)? },
+            8 => Body::Missing { entry: Decode::decode(r)?, related: Decode::decode(r)?, reason: Decode::decode(r)? },
+            9 => Body::Resolution { entry: Decode::decode(r)?, flow: Decode::decode(r)?, answer: Decode::decode(r)? },
             _ => return Err(DecodeError("message")),
         })
     }

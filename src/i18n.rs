@@ -36,10 +36,18 @@ pub struct Strings {
     pub messages: &'static str,
     pub guide_me: &'static str,
     pub related: &'static str,
-    pub missing: &'static str,
     pub rephrase_hint: &'static str,
     pub still_looking: &'static str,
     pub ai_unsure: &'static str,
+    pub what_wrong: &'static str,
+    pub reason_not_my_question: &'static str,
+    pub reason_unclear: &'static str,
+    pub reason_wrong: &'static str,
+    pub solved_question: &'static str,
+    pub yes: &'static str,
+    pub no: &'static str,
+    pub solved_thanks: &'static str,
+    pub unsolved_offer: &'static str,
 }
 
 const EN: Strings = Strings {
@@ -74,10 +82,18 @@ const EN: Strings = Strings {
     messages: "Conversation",
     guide_me: "Guide me step by step",
     related: "Related articles",
-    missing: "Was anything missing?",
     rephrase_hint: "You can ask again in other words, or try one of these:",
     still_looking: "Still looking…",
     ai_unsure: "I'm not sure about this one, so I won't guess.",
+    what_wrong: "What was wrong with it?",
+    reason_not_my_question: "It answers another question",
+    reason_unclear: "Hard to follow",
+    reason_wrong: "Wrong or out of date",
+    solved_question: "Did this solve your issue?",
+    yes: "Yes",
+    no: "No",
+    solved_thanks: "Great, glad it's sorted!",
+    unsolved_offer: "Sorry about that. A support agent can help with this.",
 };
 
 const ID: Strings = Strings {
@@ -112,10 +128,18 @@ const ID: Strings = Strings {
     messages: "Percakapan",
     guide_me: "Pandu saya langkah demi langkah",
     related: "Artikel terkait",
-    missing: "Ada yang kurang?",
     rephrase_hint: "Coba tanyakan dengan kata lain, atau lihat salah satu ini:",
     still_looking: "Masih mencari…",
     ai_unsure: "Saya belum yakin soal ini, jadi saya tidak mau menebak.",
+    what_wrong: "Apa yang kurang tepat?",
+    reason_not_my_question: "Bukan jawaban untuk pertanyaan saya",
+    reason_unclear: "Sulit dipahami",
+    reason_wrong: "Salah atau sudah tidak berlaku",
+    solved_question: "Apakah masalah Anda sudah selesai?",
+    yes: "Ya",
+    no: "Belum",
+    solved_thanks: "Syukurlah, senang bisa membantu!",
+    unsolved_offer: "Maaf soal itu. Petugas kami bisa membantu.",
 };
 
 const ES: Strings = Strings {
@@ -150,10 +174,18 @@ const ES: Strings = Strings {
     messages: "Conversación",
     guide_me: "Guíame paso a paso",
     related: "Artículos relacionados",
-    missing: "¿Faltó algo?",
     rephrase_hint: "Puedes preguntar con otras palabras o probar con uno de estos:",
     still_looking: "Sigo buscando…",
     ai_unsure: "No estoy seguro de esto, así que prefiero no adivinar.",
+    what_wrong: "¿Qué falló?",
+    reason_not_my_question: "Responde a otra pregunta",
+    reason_unclear: "Es difícil de entender",
+    reason_wrong: "Es incorrecto o está desactualizado",
+    solved_question: "¿Se resolvió tu problema?",
+    yes: "Sí",
+    no: "No",
+    solved_thanks: "¡Genial, nos alegra haberte ayudado!",
+    unsolved_offer: "Lo sentimos. Un agente de soporte puede ayudarte con esto.",
 };
 
 const TH: Strings = Strings {
@@ -188,10 +220,18 @@ const TH: Strings = Strings {
     messages: "บทสนทนา",
     guide_me: "แนะนำทีละขั้นตอน",
     related: "บทความที่เกี่ยวข้อง",
-    missing: "ยังขาดข้อมูลอะไรไหม",
     rephrase_hint: "ลองถามด้วยคำอื่น หรือดูหัวข้อเหล่านี้:",
     still_looking: "กำลังหาคำตอบ…",
     ai_unsure: "เรื่องนี้ยังไม่แน่ใจ เลยไม่ขอเดานะคะ",
+    what_wrong: "มีอะไรไม่ถูกต้องคะ",
+    reason_not_my_question: "ไม่ตรงกับคำถามของฉัน",
+    reason_unclear: "เข้าใจยาก",
+    reason_wrong: "ข้อมูลผิดหรือล้าสมัย",
+    solved_question: "ปัญหาของคุณได้รับการแก้ไขแล้วหรือยังคะ",
+    yes: "ใช่",
+    no: "ยังไม่ได้",
+    solved_thanks: "ยินดีที่ช่วยได้ค่ะ",
+    unsolved_offer: "ขออภัยด้วยค่ะ เจ้าหน้าที่ช่วยคุณเรื่องนี้ได้",
 };
 
 const VI: Strings = Strings {
@@ -226,10 +266,18 @@ const VI: Strings = Strings {
     messages: "Cuộc trò chuyện",
     guide_me: "Hướng dẫn tôi từng bước",
     related: "Bài viết liên quan",
-    missing: "Còn thiếu thông tin gì không?",
     rephrase_hint: "Bạn có thể hỏi lại theo cách khác, hoặc xem một trong các mục sau:",
     still_looking: "Vẫn đang tìm…",
     ai_unsure: "Mình chưa chắc về câu này nên sẽ không đoán.",
+    what_wrong: "Câu trả lời có vấn đề gì?",
+    reason_not_my_question: "Không đúng câu mình hỏi",
+    reason_unclear: "Khó hiểu",
+    reason_wrong: "Sai hoặc đã cũ",
+    solved_question: "Vấn đề của bạn đã được giải quyết chưa?",
+    yes: "Có",
+    no: "Chưa",
+    solved_thanks: "Tuyệt, rất vui vì đã giúp được bạn!",
+    unsolved_offer: "Rất tiếc về điều đó. Nhân viên hỗ trợ có thể giúp bạn.",
 };
 
 /// The strings for `locale`.

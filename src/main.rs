@@ -15,7 +15,7 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::chat::Chat;
+use crate::chat::{Chat, Trigger};
 use crate::config::Config;
 
 /// The handle `embed.js` drives the widget through (its public JS API calls land here).
@@ -40,6 +40,7 @@ impl Widget {
 
     /// Opens the panel and asks `text` as if typed.
     pub fn ask(&self, text: &str) {
+        self.chat.begin(Trigger::Ask);
         self.chat.set_open(true);
         self.chat.ask(text);
     }
@@ -48,6 +49,7 @@ impl Widget {
     /// `Error` naming a flow the pack does not have (also warned in the console).
     #[wasm_bindgen(js_name = startFlow)]
     pub fn start_flow(&self, id: &str) -> js_sys::Promise {
+        self.chat.begin(Trigger::Flow);
         self.chat.set_open(true);
         let (chat, id) = (self.chat, id.to_string());
         js_sys::Promise::new(&mut |resolve, reject| {
@@ -70,13 +72,25 @@ impl Widget {
         self.chat.context.update(|ctx| config::merge_context(ctx, config::context_pairs(&context)));
         Ok(())
     }
+
+    /// The page is going away (`pagehide`): unanswered prompts are settled and the
+    /// conversation stored, before `collect.js` sends what is queued.
+    #[wasm_bindgen(js_name = pageHidden)]
+    pub fn page_hidden(&self) {
+        self.chat.page_hidden();
+    }
 }
 
 /// Mounts the widget into `root` (a shadow root made by `embed.js`). `config` is the object
 /// `embed.js` makes of the script tag's data attributes; `emit(name, detail)` delivers events to
-/// the host page.
+/// the host page; `track(type, fields)`, given only with `data-collect`, takes analytics events.
 #[wasm_bindgen]
-pub fn mount(root: web_sys::ShadowRoot, config: JsValue, emit: js_sys::Function) -> Result<Widget, JsValue> {
+pub fn mount(
+    root: web_sys::ShadowRoot,
+    config: JsValue,
+    emit: js_sys::Function,
+    track: Option<js_sys::Function>,
+) -> Result<Widget, JsValue> {
     // A bug should say what it is in the console, not just "unreachable". Once: setting the
     // hook again after a panic would itself panic.
     static PANIC_HOOK: std::sync::Once = std::sync::Once::new();
@@ -89,7 +103,7 @@ pub fn mount(root: web_sys::ShadowRoot, config: JsValue, emit: js_sys::Function)
     let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
     let container = document.create_element("div")?;
     root.append_child(&container)?;
-    let chat = Chat::new(config, emit);
+    let chat = Chat::new(config, emit, track);
     chat.persist();
     pack::load_pack(chat);
     leptos::mount::mount_to(container.unchecked_into(), move || view! { <ui::App chat/> }).forget();

@@ -190,13 +190,22 @@ struct Harness {
 
 impl Harness {
     async fn mount() -> Harness {
+        Harness::mount_with(Config::default()).await
+    }
+
+    /// Mounted with `config` (an English buyer's page unless it says otherwise).
+    async fn mount_with(config: Config) -> Harness {
         let _ = any_spawner::Executor::init_wasm_bindgen();
         clear_session();
         let (host, shadow) = shadow_host();
         let container = document().create_element("div").unwrap();
         shadow.append_child(&container).unwrap();
-        let config = Config { locale: Some("en".into()), audience: Some("buyer".into()), ..Config::default() };
-        let chat = Chat::new(config, recording_emit());
+        let config = Config {
+            locale: config.locale.or(Some("en".into())),
+            audience: config.audience.or(Some("buyer".into())),
+            ..config
+        };
+        let chat = Chat::new(config, recording_emit(), Some(recording_track()));
         chat.index.set(Some(Arc::new(Index::from_bytes(pack()).expect("test pack decodes"))));
         let handle = leptos::mount::mount_to(container.unchecked_into(), move || view! { <crate::ui::App chat/> });
         let w = Harness { chat, host, root: shadow.into(), _handle: Box::new(handle) };
@@ -568,6 +577,99 @@ async fn feedback_replaces_the_buttons_and_tells_the_host() {
     w.unmount().await;
 }
 
+/// The analytics events of a conversation, in order, with their own fields (the common ones
+/// are `collect.js`'s, tested in the browser tests).
+#[wasm_bindgen_test]
+async fn analytics_events_follow_the_conversation() {
+    let config = Config { resolution_delay: Some(60), collect_text: true, ..Config::default() };
+    let w = Harness::mount_with(config).await;
+    w.open().await;
+    w.ask("where is my parcel? mail me at ana@example.com").await;
+    let events = tracked();
+    assert_eq!(events[0]["type"], "conversation_started");
+    assert_eq!(events[0]["trigger"], "open");
+    let q = &events[1];
+    assert_eq!((q["type"].as_str(), q["path"].as_str()), (Some("question"), Some("answer")), "{q}");
+    assert_eq!(q["entries"], serde_json::json!(["track-order"]));
+    assert_eq!(q["top"]["entry"], "track-order");
+    let (top, thresholds) = (q["top"]["confidence"].as_f64().unwrap(), &q["thresholds"]);
+    assert!(top >= thresholds["answer"].as_f64().unwrap(), "answered above the threshold: {q}");
+    assert!(q["runner_up"].is_null() || q["runner_up"]["confidence"].as_f64().unwrap() < top, "{q}");
+    assert_eq!(q["kind"], "answer");
+    assert_eq!(q["text"], "where is my parcel? mail me at [email]", "redacted as for the LLM");
+    assert_eq!((q["locale"].as_str(), q["audience"].as_str()), (Some("en"), Some("buyer")));
+    assert_eq!(q["pack"].as_str().map(str::len), Some(16), "the pack's version: {q}");
+
+    // The answer stays the last message: "did this solve your issue?" — yes.
+    wait_for("the resolution prompt", || w.count(".ma-resolution button") == 2).await;
+    click(&w.one(".ma-resolution button[data-solved='yes']"));
+    settle().await;
+    assert_eq!(text(&w.one(".ma-resolution .ma-thanks")), "Great, glad it's sorted!");
+    let last = tracked().pop().unwrap();
+    assert_eq!((last["type"].as_str(), last["after"].as_str()), (Some("resolution"), Some("answer")));
+    assert_eq!((last["entry"].as_str(), last["answer"].as_str()), (Some("track-order"), Some("yes")));
+
+    // A thumbs-down, then what was wrong: two feedback events, the second with its reason.
+    w.ask("which payment methods are accepted").await;
+    click(
+        &w.all("article.ma-answer")[1]
+            .clone()
+            .unchecked_into::<Element>()
+            .query_selector(".ma-fb-down")
+            .unwrap()
+            .unwrap(),
+    );
+    settle().await;
+    click(&w.one(".ma-missing button[data-reason='unclear']"));
+    settle().await;
+    assert_eq!(w.count(".ma-missing button[data-reason]"), 0, "a reason is given once");
+    let feedback: Vec<_> = tracked().into_iter().filter(|e| e["type"] == "feedback").collect();
+    assert_eq!(feedback.len(), 2, "{feedback:?}");
+    assert_eq!((feedback[0]["helpful"].as_bool(), feedback[0]["reason"].is_null()), (Some(false), true));
+    assert_eq!(
+        (feedback[1]["entry"].as_str(), feedback[1]["reason"].as_str()),
+        (Some("payment-methods"), Some("unclear"))
+    );
+    sleep(120).await;
+    assert_eq!(w.count(".ma-resolution"), 1, "no prompt after a thumbs-down");
+
+    // A prompt nobody answers: the next question settles it as "none".
+    w.ask("send an item back").await;
+    wait_for("the second prompt", || w.count(".ma-resolution button") == 2).await;
+    w.ask("can I pay by card").await;
+    let resolutions: Vec<_> = tracked().into_iter().filter(|e| e["type"] == "resolution").collect();
+    assert_eq!(resolutions.len(), 2);
+    assert_eq!(resolutions[1]["answer"], "none");
+    assert_eq!(w.count(".ma-resolution button"), 0, "the unanswered prompt loses its buttons");
+
+    // A flow walked to its end, and one left for a question.
+    w.chat.start_flow("return-flow", drop);
+    settle().await;
+    click(&w.all(".ma-step button.ma-chip")[1]);
+    settle().await;
+    w.chat.start_flow("return-flow", drop);
+    settle().await;
+    w.ask("where is my parcel").await;
+    let flows: Vec<String> = tracked()
+        .into_iter()
+        .filter(|e| e["type"].as_str().is_some_and(|t| t.starts_with("flow_")))
+        .map(|e| format!("{} {}", e["type"].as_str().unwrap(), e["step"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        flows,
+        [
+            "flow_started reason",
+            "flow_step reason",
+            "flow_step mind",
+            "flow_finished mind",
+            "flow_started reason",
+            "flow_step reason",
+            "flow_abandoned reason"
+        ]
+    );
+    w.unmount().await;
+}
+
 #[wasm_bindgen_test]
 async fn set_context_switches_the_audience_of_the_starters() {
     let w = Harness::mount().await;
@@ -621,6 +723,22 @@ fn recording_emit() -> js_sys::Function {
     js_sys::Function::new_with_args("name, detail", "window.__maEvents.push([name, detail]);")
 }
 
+/// A `track` callback that records `{type, ...fields}` objects in `window.__maTracked`.
+fn recording_track() -> js_sys::Function {
+    js_sys::Reflect::set(&web_sys::window().unwrap(), &"__maTracked".into(), &js_sys::Array::new()).unwrap();
+    js_sys::Function::new_with_args(
+        "type, fields",
+        "window.__maTracked.push(JSON.parse(JSON.stringify(Object.assign({type: type}, fields))));",
+    )
+}
+
+/// The analytics events tracked so far.
+fn tracked() -> Vec<serde_json::Value> {
+    let events = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__maTracked".into()).unwrap();
+    let json: String = js_sys::JSON::stringify(&events).map(String::from).unwrap_or_default();
+    serde_json::from_str(&json).unwrap_or_default()
+}
+
 /// A JS value from JSON text, as a host page would pass it.
 fn js(json: &str) -> JsValue {
     js_sys::JSON::parse(json).expect("test JSON")
@@ -650,7 +768,7 @@ async fn widget_mount_loads_the_pack_and_answers() {
         "pack": format!("data:application/octet-stream;base64,{}", base64(&pack())),
         "locale": "en",
     });
-    let widget = crate::mount(shadow.clone(), js(&config.to_string()), recording_emit()).expect("mount");
+    let widget = crate::mount(shadow.clone(), js(&config.to_string()), recording_emit(), None).expect("mount");
     let root: JsValue = shadow.clone().into();
     wait_for("the pack to load", || {
         widget.chat.index.get_untracked().is_some() || widget.chat.load_failed.get_untracked()
@@ -677,7 +795,7 @@ async fn widget_mount_loads_the_pack_and_answers() {
         .session_storage()
         .unwrap()
         .unwrap()
-        .get_item("market-assist:conversation:v3")
+        .get_item("market-assist:conversation:v4")
         .unwrap();
     assert!(saved.is_some_and(|s| s.contains("payment-methods")), "conversation saved to sessionStorage");
     widget.close();
@@ -691,7 +809,8 @@ async fn widget_mount_loads_the_pack_and_answers() {
 async fn widget_mount_reports_a_pack_that_cannot_load() {
     clear_session();
     let (host, shadow) = shadow_host();
-    let widget = crate::mount(shadow.clone(), js(r#"{"pack":"/no-such-pack.idx"}"#), recording_emit()).expect("mount");
+    let widget =
+        crate::mount(shadow.clone(), js(r#"{"pack":"/no-such-pack.idx"}"#), recording_emit(), None).expect("mount");
     // Asked before the load fails: the question waits, then is not lost with the pack.
     widget.ask("where is my parcel");
     wait_for("the load to fail", || widget.chat.load_failed.get_untracked()).await;
@@ -735,7 +854,16 @@ fn every_kind_of_message_survives_session_storage() {
         },
         Body::Clarify { choices: vec![choice("refund-status"), choice("partial-refund")], question: "refund?".into() },
         Body::Reply { entry: "greeting".into(), text: "Hi! How can I help?".into() },
-        Body::Missing { related: vec![choice("refund-time")] },
+        Body::Missing {
+            entry: "refund-status".into(),
+            related: vec![choice("refund-time")],
+            reason: Some(crate::conversation::FeedbackReason::Unclear),
+        },
+        Body::Resolution {
+            entry: None,
+            flow: Some("where-is-my-order".into()),
+            answer: crate::conversation::Resolved::NoReply,
+        },
         Body::Ai {
             text: "See [track-order].".into(),
             sources: vec![choice("track-order")],
@@ -747,7 +875,11 @@ fn every_kind_of_message_survives_session_storage() {
             unsure: true,
         },
         Body::Step { text: "Pick one".into(), choices: vec!["Yes".into(), "No".into()], current: true },
-        Body::Handoff { intro: "A person can help.".into(), summary: "order MP1".into() },
+        Body::Handoff {
+            intro: "A person can help.".into(),
+            summary: "order MP1".into(),
+            reason: crate::conversation::HandoffReason::Unresolved,
+        },
     ];
     let flow = kb_core::flow::FlowState {
         flow: "where-is-my-order".into(),
@@ -768,11 +900,11 @@ fn every_kind_of_message_survives_session_storage() {
     assert_eq!(Saved::load(), saved);
     // Damaged storage is an empty conversation, not an error.
     let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
-    let stored = storage.get_item("market-assist:conversation:v3").unwrap().unwrap();
+    let stored = storage.get_item("market-assist:conversation:v4").unwrap().unwrap();
     let half: String = stored.chars().take(stored.chars().count() / 2).collect();
-    storage.set_item("market-assist:conversation:v3", &half).unwrap();
+    storage.set_item("market-assist:conversation:v4", &half).unwrap();
     assert_eq!(Saved::load(), Saved::default());
-    storage.set_item("market-assist:conversation:v3", "not ours: ✓").unwrap();
+    storage.set_item("market-assist:conversation:v4", "not ours: ✓").unwrap();
     assert_eq!(Saved::load(), Saved::default());
     clear_session();
 }

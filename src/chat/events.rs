@@ -11,12 +11,9 @@ use super::Chat;
 impl Chat {
     /// Sends an event to the host page's listeners.
     pub fn emit(&self, name: &str, detail: &[(&str, JsValue)]) {
-        let object = js_sys::Object::new();
-        for (key, value) in detail {
-            let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), value);
-        }
+        let detail = object(detail);
         self.emit.with_value(|f| {
-            let _ = f.call2(&JsValue::NULL, &JsValue::from_str(name), &object);
+            let _ = f.call2(&JsValue::NULL, &JsValue::from_str(name), &detail);
         });
     }
 
@@ -63,13 +60,22 @@ impl Chat {
     }
 }
 
+/// An object of these members.
+pub(super) fn object(members: &[(&str, JsValue)]) -> js_sys::Object {
+    let object = js_sys::Object::new();
+    for (key, value) in members {
+        let _ = js_sys::Reflect::set(&object, &JsValue::from_str(key), value);
+    }
+    object
+}
+
 /// A list of texts as a JS array.
-fn texts(items: &[String]) -> JsValue {
+pub(super) fn texts(items: &[String]) -> JsValue {
     items.iter().map(|t| JsValue::from(t.as_str())).collect::<js_sys::Array>().into()
 }
 
 /// A confidence for the host page: three decimals (an `f32` widened to a JS number would show
 /// digits it never had, 0.9612345099449158 for 0.9612345).
-fn round3(x: f32) -> f64 {
+pub(super) fn round3(x: f32) -> f64 {
     (f64::from(x) * 1000.0).round() / 1000.0
 }

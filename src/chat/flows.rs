@@ -7,7 +7,7 @@ use kb_core::Index;
 use leptos::prelude::*;
 
 use super::Chat;
-use crate::conversation::Body;
+use crate::conversation::{Body, HandoffReason};
 
 /// What the current flow step made of typed text.
 pub(super) enum FlowText {
@@ -40,8 +40,11 @@ impl Chat {
         let Some(flow) = index.flow(id, self.locale_untracked()) else {
             return Err(format!("market-assist: there is no flow `{id}` in this knowledge pack"));
         };
+        // Another flow in progress is left.
+        self.leave_flow();
         let state = self.context.with_untracked(|ctx| flow.start(ctx));
         self.emit_flow(id, &state.step);
+        self.track_flow("flow_started", id, &state.step);
         self.enter(&index, state);
         Ok(())
     }
@@ -56,8 +59,13 @@ impl Chat {
             self.push(Body::Step { text: view.message.clone(), choices: view.choices.clone(), current: !ends });
         }
         let summary = flow.summary(&state);
+        self.track_flow("flow_step", &state.flow, &state.step);
+        if ends {
+            self.track_flow("flow_finished", &state.flow, &state.step);
+        }
         let at_handoff = Some((state.flow.clone(), state.step.clone()));
         self.flow.set(if ends { None } else { Some(state) });
+        let hands_off = matches!(view.action, Some(Action::Handoff));
         match view.action {
             Some(Action::Entry(id)) => self.show_entry_id(&id),
             Some(Action::Url(url)) => {
@@ -66,6 +74,11 @@ impl Chat {
             Some(Action::Handoff) => self.hand_off_flow(summary, at_handoff),
             Some(Action::Event(name)) => self.emit_flow_event(&name, &flow.id, &summary),
             Some(Action::End) | None => {}
+        }
+        // A finished flow asks whether it solved the issue (instead of the answer it ended on);
+        // one that ended with a person does not.
+        if ends && !hands_off {
+            self.ask_resolution_later(None, Some(flow.id.clone()));
         }
     }
 
@@ -77,7 +90,8 @@ impl Chat {
             summary.questions.push(answers);
         }
         self.emit_handoff(&summary, None);
-        self.push(Body::Handoff { intro: self.text().handoff_offer.to_string(), summary: summary.text() });
+        let intro = self.text().handoff_offer.to_string();
+        self.push(Body::Handoff { intro, summary: summary.text(), reason: HandoffReason::Flow });
     }
 
     /// Earlier steps keep their text but lose their buttons.
@@ -93,6 +107,8 @@ impl Chat {
 
     /// Ends the flow in progress: its last step loses its buttons.
     pub(super) fn leave_flow(&self) {
+        let Some(state) = self.flow.get_untracked() else { return };
+        self.track_flow("flow_abandoned", &state.flow, &state.step);
         self.retire_steps();
         self.flow.set(None);
     }

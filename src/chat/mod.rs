@@ -1,12 +1,14 @@
 //! The chat's state and the actions a user or the host page can take. This file owns the state
 //! (a signal per piece of what is shown, a signal per message) and the question's way through
-//! [`kb_core::Index::decide`]; flows, the LLM fallback and the host page's events each have their
-//! own file beside it.
+//! [`kb_core::Index::decide`]; flows, the LLM fallback, "did this solve your issue?", the host
+//! page's events and the analytics events each have their own file beside it.
 
 mod events;
 mod fallback;
 mod flows;
 mod handoff;
+mod resolution;
+mod track;
 
 use std::sync::Arc;
 
@@ -18,9 +20,10 @@ use llm_fallback::policy::SessionLedger;
 use web_sys::AbortController;
 
 use crate::config::Config;
-use crate::conversation::{query, Body, Choice, Message, Saved};
+use crate::conversation::{query, Body, Choice, FeedbackReason, HandoffReason, Message, Saved};
 use crate::i18n::{strings, Strings};
 use flows::FlowText;
+pub use track::{Source, Trigger};
 
 /// Default cap on LLM calls per browser session.
 const DEFAULT_MAX_FALLBACKS: u32 = 20;
@@ -62,11 +65,18 @@ pub struct Chat {
     ledger: StoredValue<SessionLedger>,
     stop: StoredValue<Option<AbortController>, LocalStorage>,
     emit: StoredValue<js_sys::Function, LocalStorage>,
+    /// `collect.js`'s `track(type, fields)`, when the page collects analytics events.
+    track: StoredValue<Option<js_sys::Function>, LocalStorage>,
+    /// The conversation has begun (its `conversation_started` event is out).
+    started: StoredValue<bool>,
+    /// Bumped by every new message: a "did this solve your issue?" waits for the answer to stay
+    /// the last message, and gives up when this moved on.
+    generation: StoredValue<u64>,
 }
 
 impl Chat {
     /// State restored from the session, or a fresh conversation.
-    pub fn new(config: Config, emit: js_sys::Function) -> Chat {
+    pub fn new(config: Config, emit: js_sys::Function, track: Option<js_sys::Function>) -> Chat {
         let mut saved = Saved::load();
         let stopped = strings(config.locale(&config.context)).stopped;
         for message in &mut saved.messages {
@@ -77,6 +87,7 @@ impl Chat {
             .and_then(|j| SessionLedger::from_json(&j).ok())
             .unwrap_or_else(|| SessionLedger::new(max));
         let context = config.context.clone();
+        let started = saved.messages.iter().any(|m| matches!(m.body, Body::User(_)));
         let rows = saved
             .messages
             .into_iter()
@@ -100,6 +111,9 @@ impl Chat {
             ledger: StoredValue::new(ledger),
             stop: StoredValue::new_local(None),
             emit: StoredValue::new_local(emit),
+            track: StoredValue::new_local(track),
+            started: StoredValue::new(started),
+            generation: StoredValue::new(0),
         };
         if chat.messages.with_untracked(Vec::is_empty) {
             chat.greet();
@@ -114,11 +128,23 @@ impl Chat {
         Effect::new(move |_| {
             self.revision.track();
             self.flow.track();
-            let saved =
-                Saved { messages: self.snapshot(), flow: self.flow.get_untracked(), next_id: self.next_id.get_value() };
-            saved.store();
-            Saved::store_ledger(&self.ledger.with_value(SessionLedger::to_json));
+            self.store();
         });
+    }
+
+    /// Stores the conversation and the LLM ledger now.
+    fn store(&self) {
+        let saved =
+            Saved { messages: self.snapshot(), flow: self.flow.get_untracked(), next_id: self.next_id.get_value() };
+        saved.store();
+        Saved::store_ledger(&self.ledger.with_value(SessionLedger::to_json));
+    }
+
+    /// The page is going away: a "did this solve your issue?" nobody answered is settled, and the
+    /// conversation stored at once (the effect that stores it would run too late).
+    pub fn page_hidden(&self) {
+        self.settle_resolutions();
+        self.store();
     }
 
     /// The messages as they are now.
@@ -157,6 +183,10 @@ impl Chat {
 
     /// Adds a message without the unread mark (the greeting: nothing has happened yet).
     fn add(&self, body: Body) -> u64 {
+        if matches!(body, Body::User(_)) {
+            self.settle_resolutions();
+        }
+        self.generation.update_value(|g| *g += 1);
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
         if !matches!(body, Body::User(_)) {
@@ -197,7 +227,18 @@ impl Chat {
         self.add(Body::Note(greeting));
     }
 
+    /// The conversation begins (once: its event says how).
+    pub fn begin(&self, trigger: Trigger) {
+        if !self.started.get_value() {
+            self.started.set_value(true);
+            self.track_started(trigger);
+        }
+    }
+
     pub fn set_open(&self, open: bool) {
+        if open {
+            self.begin(Trigger::Open);
+        }
         if self.open.get_untracked() != open {
             self.open.set(open);
             if open {
@@ -210,10 +251,13 @@ impl Chat {
     /// Clears the conversation and any flow in progress.
     pub fn new_conversation(&self) {
         self.stop_streaming();
+        self.settle_resolutions();
+        self.leave_flow();
         Saved::clear();
-        self.flow.set(None);
         self.messages.set(Vec::new());
         self.greet();
+        self.started.set_value(false);
+        self.begin(Trigger::New);
     }
 
     pub fn stop_streaming(&self) {
@@ -259,9 +303,11 @@ impl Chat {
     }
 
     fn respond(&self, text: &str) {
+        let question = track::random_id();
         let Some(index) = self.index.get_untracked() else {
             // The pack could not be loaded: the question still reaches the LLM, or a person.
-            self.fall_back(text.to_string(), Vec::new());
+            self.track_question(&question, text, None);
+            self.fall_back(&question, text.to_string(), Vec::new());
             return;
         };
         let slot_error = match self.flow_text(&index, text) {
@@ -279,6 +325,7 @@ impl Chat {
             }
             self.leave_flow();
         }
+        self.track_question(&question, text, Some((&index, &reply)));
         match reply.path {
             Path::Answer(n) => self.show_entry(&index, n, reply.result.confidence.value()),
             Path::Clarify(entries) => {
@@ -286,7 +333,7 @@ impl Chat {
             }
             Path::Handoff(n) => {
                 let intro = index.entry(n).map(|e| e.answer);
-                self.offer_handoff(intro, None);
+                self.offer_handoff(intro, None, HandoffReason::Asked);
             }
             Path::Reply(n) => {
                 if let Some(e) = index.entry(n) {
@@ -299,7 +346,7 @@ impl Chat {
                     .filter_map(|n| index.entry(n))
                     .map(|e| llm_fallback::Passage::new(e.id, e.title, kb_core::markdown::plain_text(&e.answer)))
                     .collect();
-                self.fall_back(text.to_string(), passages);
+                self.fall_back(&question, text.to_string(), passages);
             }
         }
     }
@@ -309,6 +356,7 @@ impl Chat {
         let Some(e) = index.entry(n) else { return };
         self.emit_answer(&e.id, confidence);
         let hands_off = e.handoff;
+        let entry = e.id.clone();
         self.push(Body::Answer {
             id: e.id,
             title: e.title,
@@ -318,7 +366,9 @@ impl Chat {
             feedback: None,
         });
         if hands_off {
-            self.offer_handoff(None, None);
+            self.offer_handoff(None, None, HandoffReason::Entry);
+        } else {
+            self.ask_resolution_later(Some(entry), None);
         }
     }
 
@@ -332,15 +382,21 @@ impl Chat {
     }
 
     /// The user picked an entry offered as a choice (a "did you mean", a starter, a related
-    /// article).
-    pub fn choose(&self, choice: Choice) {
+    /// article): it is said in their words, and answered.
+    pub fn choose(&self, choice: Choice, source: Source) {
         self.push(Body::User(choice.title.clone()));
-        self.show_entry_id(&choice.id);
+        self.open_entry(&choice.id, source);
+    }
+
+    /// Shows an entry the user picked from `source`.
+    pub fn open_entry(&self, id: &str, source: Source) {
+        self.track_suggestion(id, source);
+        self.show_entry_id(id);
     }
 
     /// "None of these": the question goes to a person.
     pub fn none_of_these(&self, question: &str) {
-        self.offer_handoff(None, Some(question));
+        self.offer_handoff(None, Some(question), HandoffReason::NoneOfThese);
     }
 
     /// Up to four featured entries of the page's locale and audience: what the assistant can
@@ -357,6 +413,7 @@ impl Chat {
             }
         });
         self.emit_feedback(id, helpful);
+        self.track_feedback(id, helpful, None);
         if !helpful {
             // A way forward: ask again, a related article, or a person.
             let related = self.index.get_untracked().and_then(|index| {
@@ -365,17 +422,33 @@ impl Chat {
                 let locale = self.locale_untracked();
                 Some(choices(&index, entry.related.iter().filter_map(|r| index.find(r, locale))))
             });
-            self.push(Body::Missing { related: related.unwrap_or_default() });
+            self.push(Body::Missing { entry: id.to_string(), related: related.unwrap_or_default(), reason: None });
+        }
+    }
+
+    /// What was wrong with the answer of a thumbs-down (message `message`).
+    pub fn feedback_reason(&self, message: u64, chosen: FeedbackReason) {
+        let mut entry = None;
+        self.update(message, |b| {
+            if let Body::Missing { entry: e, reason, .. } = b {
+                if reason.is_none() {
+                    *reason = Some(chosen);
+                    entry = Some(e.clone());
+                }
+            }
+        });
+        if let Some(entry) = entry {
+            self.track_feedback(&entry, false, Some(chosen));
         }
     }
 
     /// Offers a person: `intro` says so (the handoff entry's words, or the default), and the
     /// summary tells the person what happened, with `question` when it is the one to take over.
-    fn offer_handoff(&self, intro: Option<String>, question: Option<&str>) {
+    fn offer_handoff(&self, intro: Option<String>, question: Option<&str>, reason: HandoffReason) {
         let summary = self.summary(question);
         self.emit_handoff(&summary, None);
         let intro = intro.unwrap_or_else(|| self.text().handoff_offer.to_string());
-        self.push(Body::Handoff { intro, summary: summary.text() });
+        self.push(Body::Handoff { intro, summary: summary.text(), reason });
     }
 }
 

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 
 use super::handoff::HandoffLink;
 use super::markdown::markdown;
-use crate::chat::Chat;
-use crate::conversation::Choice;
+use crate::chat::{Chat, Source};
+use crate::conversation::{Choice, HandoffReason};
 use crate::i18n::Strings;
 
 #[component]
@@ -29,6 +29,7 @@ pub fn AiReply(
     let any_sources = !sources.is_empty();
     let shown = if unsure { s.ai_unsure.to_string() } else { text };
     let summary_question = question.clone();
+    let reason = if failed { HandoffReason::AiFailed } else { HandoffReason::AiUnsure };
     // The message renders again when its body changes, so these are plain conditions, not
     // reactive ones.
     view! {
@@ -40,12 +41,12 @@ pub fn AiReply(
             <div class="ma-choices">
                 {sources.into_iter().filter(|_| !streaming).map(|c: Choice| {
                     let title = c.title.clone();
-                    view! { <button class="ma-chip" data-entry=c.id.clone() on:click=move |_| chat.show_entry_id(&c.id)>"↗ "{title}</button> }
+                    view! { <button class="ma-chip" data-entry=c.id.clone() on:click=move |_| chat.open_entry(&c.id, Source::Related)>"↗ "{title}</button> }
                 }).collect_view()}
                 {failed.then(|| view! {
                     <button class="ma-chip" on:click=move |_| chat.retry(question.clone())>{s.retry}</button>
                 })}
-                {(failed || unsure).then(|| view! { <HandoffLink chat s summary=summary_question/> })}
+                {(failed || unsure).then(|| view! { <HandoffLink chat s summary=summary_question reason/> })}
             </div>
         </div>
     }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::chat::Chat;
+use crate::chat::{Chat, Source};
 use crate::conversation::Choice;
 use crate::i18n::Strings;
 
@@ -15,7 +15,7 @@ pub fn Clarify(chat: Chat, s: &'static Strings, choices: Vec<Choice>, question: 
             <div class="ma-choices">
                 {choices.into_iter().map(|c| {
                     let title = c.title.clone();
-                    view! { <button class="ma-chip" data-entry=c.id.clone() on:click=move |_| chat.choose(c.clone())>{title}</button> }
+                    view! { <button class="ma-chip" data-entry=c.id.clone() on:click=move |_| chat.choose(c.clone(), Source::DidYouMean)>{title}</button> }
                 }).collect_view()}
                 <button class="ma-chip ma-quiet" on:click=move |_| chat.none_of_these(&question)>{s.none_of_these}</button>
             </div>

@@ -10,9 +10,10 @@ use super::clarify::Clarify;
 use super::handoff::{Handoff, HandoffLink, Missing};
 use super::markdown::markdown;
 use super::reply::LocalReply;
+use super::resolution::Resolution;
 use super::step::Step;
 use crate::chat::{Chat, Row};
-use crate::conversation::Body;
+use crate::conversation::{Body, HandoffReason};
 use crate::i18n::strings;
 
 #[component]
@@ -39,7 +40,7 @@ pub fn MessageList(chat: Chat, list: NodeRef<html::Div>) -> impl IntoView {
                             <p>{s.still_looking}</p>
                             <div class="ma-choices">
                                 <button class="ma-chip" on:click=move |_| chat.stop_streaming()>{s.stop}</button>
-                                <HandoffLink chat s summary=String::new()/>
+                                <HandoffLink chat s summary=String::new() reason=HandoffReason::Waiting/>
                             </div>
                         </div>
                     }
@@ -71,12 +72,15 @@ fn MessageView(chat: Chat, row: Row) -> impl IntoView {
         }
         Body::Clarify { choices, question } => view! { <Clarify chat s choices question/> }.into_any(),
         Body::Reply { entry, text } => view! { <LocalReply chat s entry text/> }.into_any(),
-        Body::Missing { related } => view! { <Missing chat s related/> }.into_any(),
+        Body::Missing { entry, related, reason } => {
+            view! { <Missing chat s message=id entry related reason/> }.into_any()
+        }
+        Body::Resolution { answer, .. } => view! { <Resolution chat s message=id answer/> }.into_any(),
         Body::Ai { text, sources, streaming, failed, redacted, question, cited, unsure } => {
             view! { <AiReply chat s text sources streaming failed redacted question cited unsure/> }.into_any()
         }
         Body::Step { text, choices, current } => view! { <Step chat s text choices current/> }.into_any(),
-        Body::Handoff { intro, summary } => view! { <Handoff chat s intro summary/> }.into_any(),
+        Body::Handoff { intro, summary, reason } => view! { <Handoff chat s intro summary reason/> }.into_any(),
     }
 }
 

@@ -11,6 +11,7 @@ mod icons;
 pub mod markdown;
 mod messages;
 mod reply;
+mod resolution;
 mod step;
 
 use leptos::ev;

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::markdown::markdown;
-use crate::chat::Chat;
+use crate::chat::{Chat, Source};
 use crate::i18n::Strings;
 
 #[component]
@@ -16,7 +16,7 @@ pub fn LocalReply(chat: Chat, s: &'static Strings, entry: String, text: String) 
             <div class="ma-choices" role="group" aria-label=s.suggestions>
                 {starters.into_iter().map(|c| {
                     let title = c.title.clone();
-                    view! { <button class="ma-chip" data-entry=c.id.clone() on:click=move |_| chat.choose(c.clone())>{title}</button> }
+                    view! { <button class="ma-chip" data-entry=c.id.clone() on:click=move |_| chat.choose(c.clone(), Source::Reply)>{title}</button> }
                 }).collect_view()}
             </div>
         </div>

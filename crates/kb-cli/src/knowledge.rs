@@ -28,7 +28,7 @@ pub struct BuildArgs {
     /// The pack to write.
     #[arg(long, default_value = "dist/kb.idx")]
     out: PathBuf,
-    /// Also write one pack per locale (OUT's stem.<locale>.idx).
+    /// Also write one pack per locale (`OUT`'s stem, then `.<locale>.idx`).
     #[arg(long)]
     per_locale: bool,
 }

@@ -136,8 +136,27 @@ fn the_asking_audience_is_filtered_and_boosted() {
 }
 
 #[test]
-fn same_corpus_same_bytes() {
+fn same_corpus_same_bytes_and_version() {
     assert_eq!(bytes(), bytes());
+    let version = Index::from_bytes(bytes()).unwrap().version();
+    assert_eq!(version.len(), 16);
+    assert_eq!(version, Index::from_bytes(bytes()).unwrap().version());
+    let mut other = corpus();
+    other.entries[0].entry.answer.push_str(" Or ask the courier.");
+    let other = Index::from_bytes(build(&other, &BuildOptions::default())).unwrap();
+    assert_ne!(other.version(), version, "different knowledge, different version");
+}
+
+#[test]
+fn the_runner_up_is_rated_below_the_first() {
+    let index = Index::from_bytes(bytes()).unwrap();
+    let result = index.search(&Query::new("where is my parcel, payout late", Locale::En));
+    assert!(result.hits.len() >= 2);
+    let (first, second) = (result.confidence.value(), result.runner_up_confidence.value());
+    assert!(second > 0.0 && second < first, "runner-up {second} vs first {first}");
+    let alone = index.search(&Query::new("ติดตามพัสดุ", Locale::Th));
+    assert_eq!(alone.hits.len(), 1);
+    assert_eq!(alone.runner_up_confidence.value(), 0.0);
 }
 
 #[test]

@@ -56,6 +56,8 @@ pub struct Index {
     pub(crate) centroid_norms: Vec<f32>,
     /// Units per locale (the document count of the unit-level idf).
     locale_units: [u32; Locale::ALL.len()],
+    /// The container's checksum (see [`Index::version`]).
+    checksum: u64,
 }
 
 impl std::fmt::Debug for Index {
@@ -120,6 +122,7 @@ impl Index {
             unit_norms: Vec::new(),
             centroid_norms: Vec::new(),
             locale_units: [0; Locale::ALL.len()],
+            checksum: container.checksum(),
         };
         index.validate_tables()?;
         let mut locale_units = [0; Locale::ALL.len()];
@@ -213,6 +216,12 @@ impl Index {
     /// True if the index holds no entry.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The pack's version as events and reports name it: its checksum in hex, the same for two
+    /// builds of the same knowledge.
+    pub fn version(&self) -> String {
+        format!("{:016x}", self.checksum)
     }
 
     /// The index metadata.

@@ -142,6 +142,10 @@ pub struct SearchResult {
     pub features: Features,
     /// Calibrated confidence that the first hit is right.
     pub confidence: Confidence,
+    /// The confidence the model gives the second hit as if it had ranked first (its margin to
+    /// the first is then negative): what the engine thought of the alternative, for the
+    /// analytics of a decision. Zero without a second hit.
+    pub runner_up_confidence: Confidence,
     /// Query terms found nowhere in the index, not even with a typo.
     pub unknown_terms: Vec<String>,
 }
@@ -185,13 +189,19 @@ impl Index {
     /// ```
     pub fn search(&self, query: &Query<'_>) -> SearchResult {
         let groups = self.expand(query);
-        let (scored, agreement) = self.score(query, &groups);
+        let (scored, agreements) = self.score(query, &groups);
         let unknown_terms: Vec<String> =
             groups.iter().filter(|g| g.alternatives.is_empty()).map(|g| g.term.clone()).collect();
-        let features = features(&scored, &agreement, &groups, unknown_terms.len());
-        let confidence =
-            if scored.is_empty() { Confidence::new(0.0) } else { self.meta.calibration.confidence(&features) };
-        SearchResult { hits: scored, features, confidence, unknown_terms }
+        let features_of = |rank: usize| features(&scored, rank, &agreements[rank], &groups, unknown_terms.len());
+        let confidence_of = |rank: usize| {
+            if scored.len() > rank {
+                self.meta.calibration.confidence(&features_of(rank))
+            } else {
+                Confidence::new(0.0)
+            }
+        };
+        let (confidence, runner_up_confidence) = (confidence_of(0), confidence_of(1));
+        SearchResult { features: features_of(0), hits: scored, confidence, runner_up_confidence, unknown_terms }
     }
 
     /// Entries for a partly typed question, best first (the last word counts as a prefix).
@@ -313,8 +323,8 @@ impl Index {
             .collect()
     }
 
-    fn score(&self, query: &Query<'_>, groups: &[TermGroup]) -> (Vec<Hit>, Agreement) {
-        let none = (Vec::new(), Agreement::default());
+    fn score(&self, query: &Query<'_>, groups: &[TermGroup]) -> (Vec<Hit>, [Agreement; 2]) {
+        let none = (Vec::new(), [Agreement::default(); 2]);
         let Some(locale) = self.locale_meta(query.locale) else { return none };
         let ranking = &self.meta.ranking;
         let entries = locale.entries as f32;
@@ -442,9 +452,12 @@ impl Index {
             })
             .collect();
         ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let agreement = ranked
-            .first()
-            .map_or_else(Agreement::default, |&(_, top)| agreement(top, &neighbour, &acc, &touched, &mut nearest));
+        // How much the rest agrees with the first hit, and with the second as if it were first.
+        let agreements = [0, 1].map(|rank| {
+            ranked
+                .get(rank)
+                .map_or_else(Agreement::default, |&(_, e)| agreement(e, &neighbour, &acc, &touched, &mut nearest))
+        });
         // Two hits at least: the confidence model reads the margin to the second.
         ranked.truncate(query.limit.max(2));
         let hits = ranked
@@ -473,7 +486,7 @@ impl Index {
                 }
             })
             .collect();
-        (hits, agreement)
+        (hits, agreements)
     }
 }
 
@@ -551,12 +564,13 @@ fn agreement(
     }
 }
 
-/// The confidence model's inputs for a ranked list.
-fn features(hits: &[Hit], agreement: &Agreement, groups: &[TermGroup], unknown: usize) -> Features {
-    let Some(top) = hits.first() else {
+/// The confidence model's inputs for a ranked list, about its hit at `rank` (0: the first; 1:
+/// the runner-up, whose margin to the best other hit is then negative).
+fn features(hits: &[Hit], rank: usize, agreement: &Agreement, groups: &[TermGroup], unknown: usize) -> Features {
+    let Some(top) = hits.get(rank) else {
         return Features::new([0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0]);
     };
-    let second = hits.get(1).map_or(0.0, |h| h.score);
+    let second = hits.iter().enumerate().filter(|&(i, _)| i != rank).map(|(_, h)| h.score).next().unwrap_or(0.0);
     let n = groups.len().max(1) as f32;
     Features::new([
         top.score,

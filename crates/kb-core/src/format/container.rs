@@ -64,6 +64,7 @@ pub fn checksum(bytes: &[u8]) -> u64 {
 #[derive(Clone, Debug)]
 pub struct Container {
     sections: Vec<(u32, Range<usize>)>,
+    checksum: u64,
 }
 
 impl Container {
@@ -130,7 +131,13 @@ impl Container {
             }
             sections.push((kind, offset..end));
         }
-        Ok(Container { sections })
+        Ok(Container { sections, checksum: stored_sum })
+    }
+
+    /// The checksum of everything after the header: two packs with the same one hold the same
+    /// knowledge (events name the pack they were answered from by it).
+    pub fn checksum(&self) -> u64 {
+        self.checksum
     }
 
     /// The byte range of a section.
@@ -159,6 +166,7 @@ mod tests {
         let bytes = sample();
         let c = Container::decode(&bytes).unwrap();
         assert_eq!(&bytes[c.section(SectionKind::Flows).unwrap()], &[7, 7, 7]);
+        assert_eq!(c.checksum(), checksum(&bytes[HEADER_LEN..]));
     }
 
     #[test]
