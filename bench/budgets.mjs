@@ -10,15 +10,17 @@
 //       browser context each, empty cache): script start → launcher painted (budget 150 ms,
 //       median), script start → widget ready (wasm mounted; and wasm + pack loaded, panel usable);
 //   (c) Enter → local answer painted for golden English questions that the widget answers
-//       locally (budget 30 ms, median and p95), measured inside the page.
+//       locally (budget 30 ms, median and p95), measured inside the page; and again with the
+//       analytics collector on (a real `kb collect`), to show what collecting adds per answer.
 //
 // See bench/README.md ("Budgets and LLM figures") for the exact definitions.
-import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from "node:fs";
+import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync, mkdtempSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { execFileSync } from "node:child_process";
-import { loadavg } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { startServers, launch, hostPage, openWidget, DIST, ROOT } from "../tests/e2e/harness.mjs";
+import { startCollector, collectedEvents } from "../tests/support/collector.mjs";
 
 const args = parseArgs(process.argv.slice(2));
 const LOADS = args.loads ?? 15;
@@ -262,12 +264,15 @@ function askTimed(text) {
   });
 }
 
-async function answerLatency(browser, servers, wanted) {
+/** (c) on one page; with `collect` (a collector's URL) the widget also sends its events there,
+ *  with redacted question text: the most it does per answer. */
+async function answerLatency(browser, servers, wanted, collect) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(servers.page("/bench-answer", hostPage(servers.cdnUrl)));
+  const data = collect ? { collect, "collect-text": "redacted", "collect-interval": 1000 } : {};
+  await page.goto(servers.page(collect ? "/bench-answer-collect" : "/bench-answer", hostPage(servers.cdnUrl, { data })));
   await openWidget(page);
   const rows = [];
   let answered = 0;
@@ -294,13 +299,16 @@ async function main() {
 
   const servers = await startServers();
   const browser = await launch();
-  let loads, answers;
+  let loads, answers, collected, collector;
   try {
     loads = await pageLoads(browser, servers, LOADS);
     answers = await answerLatency(browser, servers, ANSWERS);
+    collector = await startCollector({ out: mkdtempSync(join(tmpdir(), "budgets-events-")) });
+    collected = await answerLatency(browser, servers, ANSWERS, collector.url);
   } finally {
     await browser.close();
     servers.close();
+    await collector?.stop();
   }
   const load1 = loadavg()[0];
   const distChanged = distStamp() !== stamp;
@@ -317,6 +325,8 @@ async function main() {
     usable: median(col("usablePainted")),
     answerMedian: median(painted),
     answerP95: percentile(painted, 0.95),
+    collectMedian: median(collected.filter((r) => r.kind === "answer").map((r) => r.painted)),
+    collectedEvents: collectedEvents(collector.out).length,
   };
 
   const ok = (good) => (good ? "✅ yes" : "❌ **MISSED**");
@@ -332,6 +342,8 @@ async function main() {
     row("script start → widget ready: wasm + pack (panel opened at mount is usable, painted), median", ms(m.usable), "—", "info"),
     row(`Enter → local answer painted, median of ${local.length} golden en questions`, ms(m.answerMedian), "≤ 30 ms", ok(m.answerMedian <= BUDGET.answerMs)),
     row(`Enter → local answer painted, p95 of ${local.length}`, ms(m.answerP95), "≤ 30 ms", ok(m.answerP95 <= BUDGET.answerMs)),
+    row(`Enter → local answer painted with the collector on (data-collect, text redacted; ${m.collectedEvents} events received), median`, ms(m.collectMedian), "≤ 30 ms", ok(m.collectMedian <= BUDGET.answerMs)),
+    row("the collector's added cost per answer (median with − median without)", ms(m.collectMedian - m.answerMedian), "—", "info"),
   ];
   const table = lines.join("\n");
 

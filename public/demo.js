@@ -7,7 +7,9 @@
     audience: params.get("audience") || "seller",
     locale: params.get("locale") || "en",
     order_status: params.get("order_status") || "",
-    endpoint: params.has("endpoint") ? params.get("endpoint") : "http://127.0.0.1:8765/v1/chat/completions"
+    endpoint: params.has("endpoint") ? params.get("endpoint") : "http://127.0.0.1:8765/v1/chat/completions",
+    // scripts/demo.sh runs `kb collect` here; ?collect= (empty: none) points elsewhere.
+    collect: params.has("collect") ? params.get("collect") : "http://127.0.0.1:8790/events"
   };
   var form = document.getElementById("settings");
   Object.keys(settings).forEach(function (k) { if (form.elements[k]) form.elements[k].value = settings[k]; });
@@ -22,6 +24,11 @@
   tag.dataset.pack = "kb.{locale}.idx.gz";
   tag.dataset.endpoint = settings.endpoint;
   tag.dataset.handoffUrl = "https://help.demo-market.example/contact";
+  if (settings.collect) {
+    tag.dataset.collect = settings.collect;
+    // The demo's own collector keeps redacted question text, so that `kb gaps` has words to group.
+    tag.dataset.collectText = "redacted";
+  }
   tag.dataset.context = JSON.stringify(settings.order_status ? { order_status: settings.order_status } : {});
   document.body.appendChild(tag);
 
