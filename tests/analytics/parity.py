@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+"""The analytics SQL parity test: kb report and analytics/<dialect>/metrics/*.sql must give the
+same figures on the same events (docs/metrics.md is the contract between them).
+
+1. Checks the committed fixture (tests/analytics/fixtures/events/) is what make_fixture.py writes,
+   and that it holds every event type and the edge cases the definitions name.
+2. Runs `kb report FIXTURE --json --sessions CSV`, without a period and with one (--from/--to).
+3. Loads the same event lines into DuckDB (the `events` table of analytics/*/schema.sql, whose
+   columns it checks), transpiles each dialect's metrics with sqlglot
+   (read="clickhouse" | "bigquery", write="duckdb"), runs them with the period's parameters, and
+   requires exactly the same figures: counts equal, rates within 1e-9, the same per-entry,
+   per-flow, per-day, per-locale and per-audience rows in the same order, the same what-if curve,
+   the previous period's figures, and the same sessions CSV.
+
+Usage: parity.py [--kb PATH] [--dialect clickhouse|bigquery] [--show-sql]
+Needs duckdb and sqlglot (scripts/tools.sh analytics installs them into a venv).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import filecmp
+import io
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+FIXTURE = HERE / "fixtures" / "events"
+DIALECTS = ("clickhouse", "bigquery")
+# The bounded run: the period and, from it, the previous period of the same length.
+PERIOD = (date(2026, 12, 5), date(2026, 12, 7))
+# The convention for "every event" (analytics/README.md).
+EVERYTHING = (date(1970, 1, 1), date(2099, 12, 31))
+TOLERANCE = 1e-9
+
+COLUMNS = [
+    ("v", "INTEGER"), ("id", "VARCHAR"), ("session", "VARCHAR"), ("ts", "TIMESTAMP"),
+    ("pack", "VARCHAR"), ("locale", "VARCHAR"), ("audience", "VARCHAR"), ("page", "VARCHAR"),
+    ("type", "VARCHAR"), ("trigger", "VARCHAR"), ("question", "VARCHAR"), ("path", "VARCHAR"),
+    ("entries", "VARCHAR[]"), ("top_entry", "VARCHAR"), ("top_score", "DOUBLE"),
+    ("top_confidence", "DOUBLE"), ("runner_up_entry", "VARCHAR"), ("runner_up_score", "DOUBLE"),
+    ("runner_up_confidence", "DOUBLE"), ("kind", "VARCHAR"), ("threshold_answer", "DOUBLE"),
+    ("threshold_clarify", "DOUBLE"), ("text", "VARCHAR"), ("entry", "VARCHAR"), ("source", "VARCHAR"),
+    ("helpful", "BOOLEAN"), ("reason", "VARCHAR"), ("after", "VARCHAR"), ("answer", "VARCHAR"),
+    ("flow", "VARCHAR"), ("step", "VARCHAR"), ("outcome", "VARCHAR"), ("passages", "VARCHAR[]"),
+    ("cited", "VARCHAR[]"), ("error", "VARCHAR"), ("ttft_ms", "DOUBLE"),
+]
+
+EVENT_TYPES = {
+    "conversation_started", "question", "suggestion_taken", "feedback", "resolution", "flow_started",
+    "flow_step", "flow_finished", "flow_abandoned", "llm_fallback", "handoff_clicked",
+}
+# Sessions make_fixture.py writes for the edge cases of docs/metrics.md.
+EDGE_SESSIONS = {
+    "s-dup", "s-yes-then-no", "s-no-then-yes", "s-handoff-after-answer", "s-handoff-between",
+    "s-rephrase", "s-suggestion", "s-feedback", "s-llm", "s-llm-2", "s-llm-assumed", "s-no-knowledge",
+    "s-flow-finished", "s-flow-abandoned", "s-kinds", "s-only-smalltalk", "s-clarify-last",
+    "s-answer-then-thanks", "s-what-if", "s-old-thresholds", "s-across-start", "s-across-end",
+    "s-flow-only-day", "s-same-ms",
+}
+
+
+class Mismatch(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# The fixture
+
+
+def fixture_lines() -> list[dict]:
+    files = sorted(FIXTURE.glob("events-*.jsonl"))
+    if not files:
+        raise SystemExit(f"no fixture in {FIXTURE}: run tests/analytics/make_fixture.py")
+    return [json.loads(line) for f in files for line in f.read_text().splitlines() if line.strip()]
+
+
+def check_fixture(lines: list[dict]) -> list[str]:
+    """The fixture is the generator's output and covers what the definitions name."""
+    problems = []
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, str(HERE / "make_fixture.py"), tmp], check=True, capture_output=True)
+        fresh = sorted(p.name for p in Path(tmp).glob("*.jsonl"))
+        committed = sorted(p.name for p in FIXTURE.glob("*.jsonl"))
+        same = fresh == committed and all(filecmp.cmp(Path(tmp) / n, FIXTURE / n, shallow=False) for n in fresh)
+        if not same:
+            problems.append("the committed fixture differs from make_fixture.py's output: rerun it and commit")
+    types = {e["type"] for e in lines}
+    if types != EVENT_TYPES:
+        problems.append(f"event types: missing {sorted(EVENT_TYPES - types)}, unknown {sorted(types - EVENT_TYPES)}")
+    sessions = {e["session"] for e in lines}
+    if EDGE_SESSIONS - sessions:
+        problems.append(f"edge-case sessions missing: {sorted(EDGE_SESSIONS - sessions)}")
+    ids = [e["id"] for e in lines]
+    if len(ids) == len(set(ids)):
+        problems.append("no duplicated ids")
+    outcomes = {e["outcome"] for e in lines if e["type"] == "llm_fallback"}
+    if {"answered", "cached", "unsure", "failed", "stopped", "capped", "no_endpoint"} - outcomes:
+        problems.append(f"llm outcomes: {sorted(outcomes)}")
+    if len({e["ts"][:10] for e in lines}) < 5 or len({e["locale"] for e in lines}) < 5 \
+            or len({e["audience"] for e in lines}) < 3:
+        problems.append("too few days, locales or audiences")
+    if not {e["reason"] for e in lines if e["type"] == "feedback"} >= {"unclear", "wrong", "not_my_question", None}:
+        problems.append("feedback reasons")
+    if not {e["kind"] for e in lines if e["type"] == "question"} >= {"answer", "smalltalk", "handoff", "out-of-domain", None}:
+        problems.append("question kinds")
+    return problems
+
+
+def flatten(e: dict) -> tuple:
+    ts = e["ts"].rstrip("Z")
+    parsed = datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%f" if "." in ts else "%Y-%m-%dT%H:%M:%S")
+    top, runner_up, thresholds = e.get("top") or {}, e.get("runner_up") or {}, e.get("thresholds") or {}
+    row = dict(e)
+    row.update(
+        ts=parsed, entries=e.get("entries") or [], passages=e.get("passages") or [], cited=e.get("cited") or [],
+        top_entry=top.get("entry"), top_score=top.get("score"), top_confidence=top.get("confidence"),
+        runner_up_entry=runner_up.get("entry"), runner_up_score=runner_up.get("score"),
+        runner_up_confidence=runner_up.get("confidence"),
+        threshold_answer=thresholds.get("answer"), threshold_clarify=thresholds.get("clarify"),
+    )
+    return tuple(row.get(name) for name, _ in COLUMNS)
+
+
+def load_duckdb(lines: list[dict]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"CREATE TABLE events ({', '.join(f'{n} {t}' for n, t in COLUMNS)})")
+    con.executemany(f"INSERT INTO events VALUES ({', '.join('?' for _ in COLUMNS)})", [flatten(e) for e in lines])
+    return con
+
+
+def check_ddl() -> list[str]:
+    """Both dialects' events table has exactly the columns the test loads."""
+    problems = []
+    want = [n for n, _ in COLUMNS]
+    for dialect in DIALECTS:
+        for statement in sqlglot.parse((ROOT / "analytics" / dialect / "schema.sql").read_text(), read=dialect):
+            if isinstance(statement, exp.Create) and statement.this.this.name == "events":
+                got = [c.name for c in statement.this.expressions if isinstance(c, exp.ColumnDef)]
+                if got != want:
+                    problems.append(f"{dialect}/schema.sql: events columns {got} != {want}")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# kb report
+
+
+def kb_report(kb: Path, period: tuple[date, date] | None, tmp: Path) -> tuple[dict, list[dict]]:
+    sessions = tmp / f"sessions-{'all' if period is None else 'period'}.csv"
+    args = [str(kb), "report", str(FIXTURE), "--json", "--sessions", str(sessions)]
+    if period:
+        args += ["--from", period[0].isoformat(), "--to", period[1].isoformat()]
+    done = subprocess.run(args, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
+    if "skipped" in done.stderr:
+        raise SystemExit(f"kb report skipped fixture lines:\n{done.stderr}")
+    rows = list(csv.DictReader(io.StringIO(sessions.read_text())))
+    return json.loads(done.stdout), rows
+
+
+# ---------------------------------------------------------------------------------------------
+# The SQL
+
+
+def transpile(dialect: str, name: str) -> str:
+    sql = (ROOT / "analytics" / dialect / "metrics" / f"{name}.sql").read_text()
+    out = sqlglot.transpile(sql, read=dialect, write="duckdb")
+    if len(out) != 1:
+        raise SystemExit(f"{dialect}/{name}.sql: {len(out)} statements, expected one")
+    return out[0]
+
+
+def run(con, dialect: str, name: str, period: tuple[date, date], show: bool) -> list[dict]:
+    sql = transpile(dialect, name)
+    if show:
+        print(f"---- {dialect}/{name}.sql as DuckDB\n{sql}\n")
+    values = {"from_day": period[0], "to_day": period[1]}
+    params = {k: v for k, v in values.items() if f"${k}" in sql}
+    try:
+        cursor = con.execute(sql, params)
+    except duckdb.Error as e:
+        raise Mismatch(f"{dialect}/{name}.sql does not run on DuckDB: {e}\n{sql}") from e
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def figures(con, dialect: str, period: tuple[date, date], show: bool) -> dict:
+    """The `totals` object of kb report's JSON, from the SQL."""
+    t = one(run(con, dialect, "totals", period, show))
+    r = one(run(con, dialect, "resolution", period, show))
+    llm = one(run(con, dialect, "llm", period, show))
+    paths = ["answer", "clarify", "fallback", "handoff", "no_knowledge", "reply"]
+    return {
+        "events": t["events"], "sessions": t["sessions"], "questions": t["questions"],
+        "paths": {p: t[p] for p in paths},
+        "rates": {f"{p}_rate": t[f"{p}_rate"] for p in paths},
+        "no_answer_rate": t["no_answer_rate"], "helpful_rate": t["helpful_rate"], "feedback": t["feedback"],
+        "feedback_reasons": {x["reason"]: x["events"] for x in run(con, dialect, "feedback_reasons", period, show)},
+        "resolution": r,
+        "llm": {
+            "calls": llm["calls"],
+            "errors": {x["error_text"]: x["failures"] for x in run(con, dialect, "llm_errors", period, show)},
+            "unsure_rate": llm["unsure_rate"], "median_ttft_ms": llm["median_ttft_ms"],
+        },
+    }
+
+
+def report(con, dialect: str, period: tuple[date, date] | None, show: bool) -> tuple[dict, list[dict]]:
+    """kb report's JSON and sessions rows, from the SQL."""
+    p = period or EVERYTHING
+    steps = run(con, dialect, "flow_steps", p, show)
+    flows = [
+        {**f, "steps": [{k: s[k] for k in ("step", "reached", "abandoned")} for s in steps if s["flow"] == f["flow"]]}
+        for f in run(con, dialect, "flows", p, show)
+    ]
+    slices = run(con, dialect, "slices", p, show)
+    cut = lambda dim: [{k: s[k] for k in ("key", "sessions", "questions", "answer_rate")} for s in slices
+                       if s["dimension"] == dim]
+    curve = run(con, dialect, "what_if", p, show)
+    previous = None
+    if period:
+        length = (period[1] - period[0]).days + 1
+        previous = figures(con, dialect, (period[0] - timedelta(days=length), period[0] - timedelta(days=1)), show)
+    out = {
+        "period": [period[0].isoformat(), period[1].isoformat()] if period else None,
+        "totals": figures(con, dialect, p, show),
+        "previous": previous,
+        "entries": run(con, dialect, "entries", p, show),
+        "flows": flows,
+        "days": cut("day"),
+        "locales": cut("locale"),
+        "audiences": cut("audience"),
+        "what_if": {
+            "threshold_in_force": curve[0]["threshold_in_force"] if curve else None,
+            "questions": curve[0]["questions"] if curve else 0,
+            "points": [{k: c[k] for k in ("threshold", "answer_rate", "fallback_rate", "precision")} for c in curve],
+            "histogram": [c["bucket_questions"] for c in curve[:20]],
+        },
+    }
+    rows = [{k: "" if v is None else str(v) for k, v in row.items()} for row in run(con, dialect, "sessions", p, show)]
+    return out, rows
+
+
+def one(rows: list[dict]) -> dict:
+    if len(rows) != 1:
+        raise Mismatch(f"expected one row, got {len(rows)}")
+    return rows[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing
+
+
+def compare(want, got, where: str, out: list[str]) -> int:
+    """Appends the differences to out; returns how many values were compared."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        if set(want) != set(got):
+            out.append(f"{where}: keys {sorted(map(str, want))} (kb) != {sorted(map(str, got))} (SQL)")
+            return 0
+        return sum(compare(want[k], got[k], f"{where}.{k}", out) for k in want)
+    if isinstance(want, list) and isinstance(got, list):
+        if len(want) != len(got):
+            out.append(f"{where}: {len(want)} items (kb) != {len(got)} (SQL)\n    kb:  {want}\n    SQL: {got}")
+            return 0
+        return sum(compare(w, g, f"{where}[{i}]", out) for i, (w, g) in enumerate(zip(want, got)))
+    if isinstance(want, bool) or isinstance(got, bool) or want is None or got is None or isinstance(want, str):
+        if want != got or type(want) is not type(got):
+            out.append(f"{where}: {want!r} (kb) != {got!r} (SQL)")
+        return 1
+    if isinstance(want, (int, float)) and isinstance(got, (int, float)):
+        if isinstance(want, int) and isinstance(got, int):
+            ok = want == got
+        else:
+            ok = math.isclose(want, got, rel_tol=0, abs_tol=TOLERANCE)
+        if not ok:
+            out.append(f"{where}: {want!r} (kb) != {got!r} (SQL)")
+        return 1
+    out.append(f"{where}: {want!r} (kb) and {got!r} (SQL) are not comparable")
+    return 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kb", type=Path, default=Path(os.environ.get("KB", ROOT / "target" / "release" / "kb")))
+    parser.add_argument("--dialect", choices=DIALECTS, action="append")
+    parser.add_argument("--show-sql", action="store_true", help="print each query as transpiled to DuckDB")
+    args = parser.parse_args()
+    if not args.kb.exists():
+        raise SystemExit(f"{args.kb}: no kb binary (cargo build --release -p kb-cli)")
+
+    lines = fixture_lines()
+    problems = check_fixture(lines) + check_ddl()
+    if problems:
+        print("fixture or schema:\n  " + "\n  ".join(problems))
+        return 1
+    print(f"fixture: {len(lines)} lines, {len({e['id'] for e in lines})} distinct events, "
+          f"{len({e['session'] for e in lines})} sessions, {len({e['ts'][:10] for e in lines})} days")
+    con = load_duckdb(lines)
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = {period: kb_report(args.kb, period, Path(tmp)) for period in (None, PERIOD)}
+        for dialect in args.dialect or DIALECTS:
+            for period, (want, want_rows) in runs.items():
+                label = f"{dialect}, {'every event' if period is None else f'{period[0]} to {period[1]}'}"
+                diffs: list[str] = []
+                try:
+                    got, got_rows = report(con, dialect, period, args.show_sql)
+                    n = compare(want, got, "report", diffs)
+                    n += compare(want_rows, got_rows, "sessions.csv", diffs)
+                except Mismatch as e:
+                    diffs.append(str(e))
+                    n = 0
+                if diffs:
+                    failed += 1
+                    print(f"FAIL {label}: {len(diffs)} difference(s)")
+                    for d in diffs[:40]:
+                        print("  " + d)
+                else:
+                    print(f"ok   {label}: {n} figures and {len(want_rows)} session rows equal")
+    total = len(args.dialect or DIALECTS) * len(runs)
+    print(f"analytics SQL parity: {total - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
