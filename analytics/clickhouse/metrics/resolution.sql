@@ -86,7 +86,7 @@ SELECT
     n_confirmed AS confirmed,
     n_assumed AS assumed,
     n_unresolved AS unresolved,
-    CASE WHEN n_asked > 0 THEN n_confirmed + n_assumed / n_asked END AS resolution_rate,
+    CASE WHEN n_asked > 0 THEN (n_confirmed + n_assumed) / n_asked END AS resolution_rate,
     CASE WHEN n_asked > 0 THEN n_confirmed / n_asked END AS confirmed_rate,
     CASE WHEN n_asked > 0 THEN n_assumed / n_asked END AS assumed_rate,
     CASE WHEN n_asked > 0 THEN n_unresolved / n_asked END AS unresolved_rate

@@ -542,7 +542,10 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
             _ => None,
         })
         .collect();
-    let answered_by_llm = |q: &str| llm.get(q).is_some_and(|o| *o == "answered" || *o == "cached");
+    // Only a fallback is "answered by the LLM" (docs/metrics.md): a no_knowledge question that
+    // reached the LLM keeps its path.
+    let answered_by_llm =
+        |path: Path, q: &str| path == Path::Fallback && llm.get(q).is_some_and(|o| *o == "answered" || *o == "cached");
     let mut row = SessionRow { session: id.to_string(), ..SessionRow::default() };
     if let (Some(first), Some(last)) = (events.first(), events.last()) {
         row.first_ts = first.1.ts.clone();
@@ -553,7 +556,8 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
         entry: &'a str,
         at: i64,
         position: usize,
-        question: Option<(f64, &'a crate::event::Event)>,
+        /// The top confidence of an answer that is one of the what-if's questions.
+        what_if: Option<f64>,
     }
     let mut views: Vec<View> = Vec::new();
     let mut last_resolution: Option<&str> = None;
@@ -568,7 +572,7 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
             Kind::Question { question, path, entries, top, kind, thresholds, .. } => {
                 t.questions += 1;
                 *t.paths.entry(*path).or_default() += 1;
-                let unanswered = matches!(path, Path::Fallback | Path::NoKnowledge) && !answered_by_llm(question);
+                let unanswered = matches!(path, Path::Fallback | Path::NoKnowledge) && !answered_by_llm(*path, question);
                 t.no_answer += u64::from(unanswered);
                 if row.questions == 0 {
                     row.locale = e.locale.clone();
@@ -593,10 +597,9 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
                         slot.0 += 1;
                         slot.1 += answered;
                     }
-                    let confidence = top.as_ref().and_then(|r| r.confidence);
-                    if let (Some(c), Some("answer"), Path::Answer | Path::Clarify | Path::Fallback) =
-                        (confidence, kind.as_deref(), path)
-                    {
+                    // The what-if's questions: an answer entry on top, with its confidence.
+                    let what_if = top.as_ref().and_then(|r| r.confidence).filter(|_| kind.as_deref() == Some("answer"));
+                    if let (Some(c), Path::Answer | Path::Clarify | Path::Fallback) = (what_if, path) {
                         let w = &mut acc.what_if;
                         w.questions += 1;
                         let clarify = thresholds.map_or(0.0, |t| t.clarify);
@@ -612,12 +615,12 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
                     }
                     if *path == Path::Answer {
                         if let Some(entry) = entries.first() {
-                            views.push(View { entry, at: *ms, position, question: confidence.map(|c| (c, e)) });
+                            views.push(View { entry, at: *ms, position, what_if });
                         }
                     }
                 } else if *path == Path::Answer {
                     if let Some(entry) = entries.first() {
-                        views.push(View { entry, at: *ms, position, question: None });
+                        views.push(View { entry, at: *ms, position, what_if: None });
                     }
                 }
                 if *path == Path::Answer {
@@ -627,7 +630,7 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
                 }
             }
             Kind::SuggestionTaken { entry, .. } => {
-                views.push(View { entry, at: *ms, position, question: None });
+                views.push(View { entry, at: *ms, position, what_if: None });
                 viewed.push(entry.clone());
             }
             Kind::Feedback { helpful, reason: None, .. } => {
@@ -674,7 +677,7 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
         t.asked += 1;
         let resolved = match &e.kind {
             Kind::Question { path: Path::Answer, .. } => true,
-            Kind::Question { path: Path::Fallback, question, .. } => answered_by_llm(question),
+            Kind::Question { path, question, .. } => answered_by_llm(*path, question),
             _ => false,
         };
         let handoff_after = events[at..].iter().any(|(_, e)| matches!(e.kind, Kind::HandoffClicked { .. }));
@@ -713,7 +716,7 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
             fig.followed_by_fallback += u64::from(fallback);
             fig.followed_by_handoff += u64::from(handoff);
             fig.followed_by_rephrase += u64::from(rephrase);
-            if let Some((c, _)) = view.question {
+            if let Some(c) = view.what_if {
                 let good = !(not_helpful || rephrase || fallback || handoff);
                 for i in 0..WHAT_IF_STEPS {
                     if micro(c) >= step_threshold(i) {
