@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Writes the parity test's synthetic events: tests/analytics/fixtures/events/events-*.jsonl.
+"""The parity test's events, written as `kb collect` writes them: one JSON-lines file per UTC
+date of the events (events-YYYY-MM-DD.jsonl), lines in the order they arrived.
 
-Deterministic (a fixed seed, no clock): running it again writes the same bytes, so the committed
-fixture can be regenerated and diffed. Hand-written sessions cover every edge case that
-docs/metrics.md names (each says which); seeded random sessions add volume and mixtures.
+Deterministic (a fixed seed, no clock): the same bytes every run. Hand-written sessions cover every
+edge case that docs/metrics.md names (each says which); seeded random sessions add volume (more
+than kb report's 4,096-event sweep, so sessions are closed while reading, as on real files) and
+mixtures. parity.py writes them to a temporary folder; to look at them:
 
-Usage: python3 tests/analytics/make_fixture.py [OUT_DIR]
+Usage: python3 tests/analytics/make_fixture.py OUT_DIR
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent / "fixtures" / "events"
 PACK = "2026.12.0"
 THRESHOLDS = {"answer": 0.67, "clarify": 0.3}
 OLD_THRESHOLDS = {"answer": 0.6, "clarify": 0.25}
@@ -31,11 +32,22 @@ FLOWS = {
 }
 LOCALES = ["en", "id", "es", "th", "vi"]
 AUDIENCES = ["buyer", "seller", "all"]
-ERRORS = ["no response in time", "HTTP 500", "connection reset"]
+# The widget's `error` texts of a failed call (crates/llm-fallback/src/policy.rs, src/chat/fallback.rs).
+ERRORS = [
+    "no response in time", "the reply took too long", "the connection broke during the reply",
+    "the network request failed", "rate limited", "rate limited; the server asked to wait 2000 ms",
+    "server error (HTTP 503)", "request rejected (HTTP 400)", "the request could not be built",
+]
+RANDOM_SESSIONS = 1500
+SEED = 20261204
 
 
 def iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def parse(ts: str) -> datetime:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
 def at(day: int, hh: int, mm: int, ss: float = 0.0) -> datetime:
@@ -46,37 +58,39 @@ def at(day: int, hh: int, mm: int, ss: float = 0.0) -> datetime:
 class Fixture:
     def __init__(self) -> None:
         self.events: list[dict] = []
-        # (event, file day) of copies a collector received twice, written where they arrived.
-        self.copies: list[tuple[dict, str]] = []
-        self.next_id = 0
+        # Copies a collector received twice, with when the copy arrived.
+        self.copies: list[tuple[dict, datetime]] = []
+        # Event ids are random, as the widget's are: events of a session in one millisecond are
+        # not in id order (the SQL orders such ties by id, kb report by arrival).
+        self.ids = random.Random(SEED + 1)
         self.next_question = 0
 
     def session(self, name: str, start: datetime, locale: str = "en", audience: str = "buyer",
                 page: str = "/help") -> "Session":
         return Session(self, name, start, locale, audience, page)
 
-    def new_id(self, prefix: str) -> str:
-        self.next_id += 1
-        return f"{prefix}-{self.next_id:05d}"
+    def new_id(self) -> str:
+        return f"{self.ids.getrandbits(64):016x}"
 
-    def duplicate(self, event: dict, arrived: datetime | None = None) -> None:
-        """The same event received again (a beacon whose answer the page never saw)."""
-        day = (arrived or datetime.fromisoformat(event["ts"].replace("Z", "+00:00"))).strftime("%Y-%m-%d")
-        self.copies.append((event, day))
+    def duplicate(self, event: dict, after_seconds: float) -> None:
+        """The same event received again after_seconds later (a beacon whose answer the page never
+        saw, sent again with the next batch: the widget's backoff is at most 5 minutes)."""
+        self.copies.append((event, parse(event["ts"]) + timedelta(seconds=after_seconds)))
 
     def write(self, out: Path) -> int:
+        """Writes the files as the collector would: each event in the file of its own date, each
+        file in arrival order (an event arrives when it happens, a copy when it was sent again)."""
         out.mkdir(parents=True, exist_ok=True)
         for old in out.glob("events-*.jsonl"):
             old.unlink()
+        arrivals = [(parse(e["ts"]), n, e) for n, e in enumerate(self.events)]
+        arrivals += [(t, len(arrivals) + n, e) for n, (e, t) in enumerate(self.copies)]
         files: dict[str, list[str]] = {}
-        # The collector appends in arrival order; the widget sends a session's events in order.
-        for e in self.events:
+        for _, _, e in sorted(arrivals, key=lambda a: a[:2]):
             files.setdefault(e["ts"][:10], []).append(json.dumps(e, separators=(",", ":")))
-        for e, day in self.copies:
-            files.setdefault(day, []).append(json.dumps(e, separators=(",", ":")))
         for day, lines in sorted(files.items()):
             (out / f"events-{day}.jsonl").write_text("".join(line + "\n" for line in lines))
-        return sum(len(v) for v in files.values())
+        return len(arrivals)
 
 
 class Session:
@@ -90,7 +104,7 @@ class Session:
 
     def emit(self, type_: str, **fields) -> dict:
         event = {
-            "v": 1, "id": self.fx.new_id("ev"), "session": self.name, "ts": iso(self.t), "pack": PACK,
+            "v": 1, "id": self.fx.new_id(), "session": self.name, "ts": iso(self.t), "pack": PACK,
             "locale": self.locale, "audience": self.audience, "page": self.page, "type": type_,
         }
         event.update(fields)
@@ -152,14 +166,27 @@ class Session:
 
 def edge_cases(fx: Fixture) -> None:
     """One session per edge case docs/metrics.md names; comments say which."""
-    # Duplicated ids: a question and its feedback received twice, one copy the next day.
+    # Duplicated ids: a question, its feedback and the resolution received twice, the copies
+    # seconds to minutes later.
     s = fx.session("s-dup", at(2, 9, 0), "en", "buyer", "/orders")
     s.started()
     q = s.wait(1).answer("track-order", 0.91, text="where is my parcel [phone]")
     fb = s.wait(20).feedback("track-order", True)
-    fx.duplicate(q)
-    fx.duplicate(fb, arrived=at(3, 8, 0))
-    fx.duplicate(s.wait(100).resolution("yes", entry="track-order"))
+    fx.duplicate(q, 5)
+    fx.duplicate(fb, 290)
+    fx.duplicate(s.wait(100).resolution("yes", entry="track-order"), 0)
+
+    # A session across midnight inside the period: counted on both days; its answer before
+    # midnight is rated after it, and the copy of its last event arrives the next day (into the
+    # file of the event's own date, as kb collect writes it).
+    s = fx.session("s-midnight", at(5, 23, 58, 20), "id", "seller", "/seller/orders")
+    s.started("open")
+    s.wait(3).answer("seller-payouts", 0.83)
+    s.wait(50).ask("clarify", ["listing-rejected", "seller-payouts"], 0.5, runner_up="seller-payouts")
+    s.wait(4).suggestion("listing-rejected", "did_you_mean")
+    s.wait(120).feedback("listing-rejected", False)          # 2026-12-06
+    s.wait(30).answer("shipping-fees", 0.79)
+    fx.duplicate(s.wait(20).resolution("yes", entry="shipping-fees"), 150)
 
     # A yes and a later no: unresolved (the last yes/no says no).
     s = fx.session("s-yes-then-no", at(2, 10, 0), "id", "buyer")
@@ -191,13 +218,15 @@ def edge_cases(fx: Fixture) -> None:
     s.wait(5).suggestion("refund-status", "related")
     s.wait(200).answer("refund-status", 0.9)
 
-    # Rephrase within 60 s (and exactly 60.000 s) against after 60 s (60.001 s, 95 s).
+    # Rephrase within 60 s (59 s, exactly 60.000 s) against after 60 s (60.001 s, 61 s, 95 s).
     s = fx.session("s-rephrase", at(6, 14, 0), "vi", "all")
     s.answer("shipping-fees", 0.7)
     s.wait(25).ask("fallback", ["shipping-fees", "parcel-late"], 0.4, runner_up="parcel-late")
     s.wait(200).answer("parcel-late", 0.72)
     s.wait(60).answer("parcel-late", 0.74)           # exactly 60.000 s: a rephrase
     s.wait(60.001).answer("track-order", 0.9)        # 60.001 s: not one
+    s.wait(59).answer("track-order", 0.88)           # 59 s: a rephrase
+    s.wait(61).answer("cancel-order", 0.8)           # 61 s: not one
     s.wait(95).ask("clarify", ["change-address", "track-order"], 0.5, runner_up="track-order")
 
     # A suggestion view followed within a minute by a question, and one followed by nothing.
@@ -232,10 +261,14 @@ def edge_cases(fx: Fixture) -> None:
     q = s.wait(60).ask("fallback", ["refund-status"], 0.31)
     s.wait(8).llm(q, "failed", ttft=None, error="no response in time")
     s.wait(1).handoff("ai_failed")
+    # Every error text the widget writes, once each at least.
+    for error in ERRORS:
+        q = s.wait(45).ask("fallback", ["parcel-late"], 0.33)
+        s.wait(3).llm(q, "failed", ttft=None if "time" in error or "built" in error else 210.0, error=error)
 
     s = fx.session("s-llm-2", at(6, 17, 0), "id", "seller")
     q = s.ask("fallback", ["seller-payouts"], 0.5)
-    s.wait(1).llm(q, "failed", ttft=300.0, error="HTTP 500")
+    s.wait(1).llm(q, "failed", ttft=300.0, error="server error (HTTP 500)")
     q = s.wait(30).ask("fallback", ["seller-payouts"], 0.5)
     s.wait(1).llm(q, "failed", ttft=None, error=None)  # a failure without words
     q = s.wait(30).ask("fallback", ["shipping-fees"], 0.42)
@@ -316,7 +349,7 @@ def edge_cases(fx: Fixture) -> None:
 
     # Period boundaries (period 2026-12-05 .. 2026-12-07): a session across the start, whose
     # answer is in the previous period and whose resolution is in this one; a question at the
-    # period's end whose LLM reply arrives after it; a day (2026-12-08) without questions.
+    # period's end whose LLM reply arrives after it; a day (2026-12-09) with events but no questions.
     s = fx.session("s-across-start", at(4, 23, 59, 40), "en", "buyer")
     s.answer("cancel-order", 0.84)
     s.wait(30).resolution("no", entry="cancel-order")    # 2026-12-05T00:00:10Z
@@ -324,7 +357,7 @@ def edge_cases(fx: Fixture) -> None:
     s = fx.session("s-across-end", at(7, 23, 59, 50), "es", "buyer")
     q = s.ask("fallback", ["parcel-late"], 0.41)
     s.wait(13).llm(q, "answered", ttft=980.0)            # 2026-12-08T00:00:03Z
-    s = fx.session("s-flow-only-day", at(8, 7, 0), "vi", "all")
+    s = fx.session("s-flow-only-day", at(9, 7, 0), "vi", "all")
     s.started("flow")
     s.flow("flow_started", "where-is-my-order", "order-number")
     s.wait(40).flow("flow_abandoned", "where-is-my-order", "order-number")
@@ -342,7 +375,7 @@ def random_sessions(fx: Fixture, rng: random.Random, count: int) -> None:
     """Plausible conversations, seeded: answers, clarifications, fallbacks with the LLM, flows."""
     for n in range(count):
         day = rng.randint(1, 8)
-        s = fx.session(f"s-r{n:03d}", at(day, rng.randint(6, 22), rng.randint(0, 59), rng.uniform(0, 59)),
+        s = fx.session(f"s-r{n:04d}", at(day, rng.randint(0, 23), rng.randint(0, 59), rng.uniform(0, 59)),
                        rng.choice(LOCALES), rng.choice(AUDIENCES), rng.choice(["/help", "/orders", "/seller"]))
         s.started(rng.choice(["open", "new", "ask"]))
         if rng.random() < 0.4:
@@ -388,19 +421,24 @@ def random_sessions(fx: Fixture, rng: random.Random, count: int) -> None:
                     s.wait(rng.uniform(3, 20)).flow("flow_finished", flow, steps[-1])
                 else:
                     s.wait(rng.uniform(3, 20)).flow("flow_abandoned", flow, steps[reached - 1])
-        # Now and then the whole last batch arrives twice, the copy the next day.
+        # Now and then the last batch arrives twice, the copy up to the widget's 5-minute backoff later.
         if rng.random() < 0.1:
-            last = fx.events[-1]
-            fx.duplicate(last, arrived=s.t + timedelta(days=1))
+            fx.duplicate(fx.events[-1], rng.uniform(0, 300))
+
+
+def write(out: Path) -> int:
+    """Writes the fixture's files into out; returns how many lines."""
+    fx = Fixture()
+    edge_cases(fx)
+    random_sessions(fx, random.Random(SEED), RANDOM_SESSIONS)
+    return fx.write(out)
 
 
 def main() -> None:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else OUT
-    fx = Fixture()
-    edge_cases(fx)
-    random_sessions(fx, random.Random(20261204), 45)
-    lines = fx.write(out)
-    print(f"wrote {lines} lines ({len(fx.events)} events, {len(fx.copies)} copies) to {out}")
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__)
+    out = Path(sys.argv[1])
+    print(f"wrote {write(out)} lines to {out}")
 
 
 if __name__ == "__main__":

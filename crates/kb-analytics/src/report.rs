@@ -566,6 +566,8 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
     for (position, (ms, e)) in events.iter().enumerate() {
         let day = date(*ms);
         if breakdowns {
+            // Every day with an event is listed, with or without questions.
+            acc.days.entry(day.clone()).or_default();
             acc.day_sessions.entry(day.clone()).or_default().insert(hash(id));
         }
         match &e.kind {
