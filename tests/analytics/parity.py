@@ -317,6 +317,19 @@ def source(where: str, dialect: str) -> str:
     return f"analytics/{dialect}/metrics/{name}.sql" if not name.startswith("(") else name
 
 
+# The field that names a row of a list (an entry, a flow, a step, a day, a session), if any.
+ROW_NAMES = ("entry", "flow", "step", "key", "threshold", "session")
+
+
+def label(row, index: int) -> str:
+    """How a list item is named in a difference: by its name field (kb report's), else its index."""
+    if isinstance(row, dict):
+        for name in ROW_NAMES:
+            if name in row:
+                return f"{name}={row[name]}"
+    return str(index)
+
+
 def compare(want, got, where: str, out: list[str]) -> int:
     """Appends each difference to out as (figure, kb's value, the SQL's); returns how many values
     were compared. Counts must be equal integers, fractions equal after rounded()."""
@@ -332,7 +345,7 @@ def compare(want, got, where: str, out: list[str]) -> int:
             out.append((where, f"{len(want)} items, these not in the SQL's: {only_kb}",
                         f"{len(got)} items, these not in kb report's: {only_sql}"))
             return 0
-        return sum(compare(w, g, f"{where}[{i}]", out) for i, (w, g) in enumerate(zip(want, got)))
+        return sum(compare(w, g, f"{where}[{label(w, i)}]", out) for i, (w, g) in enumerate(zip(want, got)))
     number = (int, float)
     if isinstance(want, float) and isinstance(got, number) and not isinstance(got, bool):
         same = rounded(want) == rounded(float(got))
