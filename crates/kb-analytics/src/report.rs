@@ -574,7 +574,8 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
             Kind::Question { question, path, entries, top, kind, thresholds, .. } => {
                 t.questions += 1;
                 *t.paths.entry(*path).or_default() += 1;
-                let unanswered = matches!(path, Path::Fallback | Path::NoKnowledge) && !answered_by_llm(*path, question);
+                let unanswered =
+                    matches!(path, Path::Fallback | Path::NoKnowledge) && !answered_by_llm(*path, question);
                 t.no_answer += u64::from(unanswered);
                 if row.questions == 0 {
                     row.locale = e.locale.clone();
@@ -756,4 +757,55 @@ fn hash(id: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     id.hash(&mut h);
     h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A report of every event of `lines` (each `"ts":…,"type":…` and its fields), all in one
+    /// session.
+    fn report(lines: &[&str]) -> Report {
+        let mut builder = Builder::new(None, false);
+        for (n, fields) in lines.iter().enumerate() {
+            let json = format!(
+                r#"{{"v":1,"id":"e{n}","session":"s","pack":"p","locale":"en","audience":"buyer","page":"/",{fields}}}"#
+            );
+            builder.add(serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json}: {e}")));
+        }
+        builder.finish().0
+    }
+
+    const NO_KNOWLEDGE: &str = r#""ts":"2026-12-05T10:00:00.000Z","type":"question","question":"q1","path":"no_knowledge","entries":[],"top":null,"runner_up":null,"kind":null,"thresholds":null"#;
+    const LLM_ANSWERED: &str = r#""ts":"2026-12-05T10:00:02.000Z","type":"llm_fallback","question":"q1","outcome":"answered","passages":[],"cited":[],"ttft_ms":500"#;
+
+    #[test]
+    fn a_no_knowledge_question_is_not_answered_by_the_llm() {
+        let r = report(&[NO_KNOWLEDGE, LLM_ANSWERED]);
+        assert_eq!(r.totals.no_answer_rate, Some(1.0));
+        assert_eq!((r.totals.resolution.asked, r.totals.resolution.unresolved), (1, 1));
+    }
+
+    #[test]
+    fn precision_judges_only_answers_whose_top_entry_is_an_answer_entry() {
+        let answer = |kind: &str, ts: &str| {
+            format!(
+                r#""ts":"{ts}","type":"question","question":"q","path":"answer","entries":["a"],"top":{{"entry":"a","score":5,"confidence":0.9}},"runner_up":null,"kind":"{kind}","thresholds":{{"answer":0.67,"clarify":0.3}}"#
+            )
+        };
+        let won_over_small_talk = answer("smalltalk", "2026-12-05T10:00:00.000Z");
+        let r = report(&[&won_over_small_talk]);
+        assert_eq!(r.what_if.questions, 0);
+        assert!(r.what_if.points.iter().all(|p| p.precision.is_none()));
+        let knowledge = answer("answer", "2026-12-05T10:00:00.000Z");
+        let r = report(&[&knowledge]);
+        assert_eq!((r.what_if.questions, r.what_if.points[0].precision), (1, Some(1.0)));
+    }
+
+    #[test]
+    fn a_day_without_questions_is_listed() {
+        let r = report(&[NO_KNOWLEDGE, r#""ts":"2026-12-06T00:10:00.000Z","type":"handoff_clicked","reason":"asked""#]);
+        let days: Vec<_> = r.days.iter().map(|d| (d.key.as_str(), d.sessions, d.questions, d.answer_rate)).collect();
+        assert_eq!(days, [("2026-12-05", Some(1), 1, Some(0.0)), ("2026-12-06", Some(1), 0, None)]);
+    }
 }
