@@ -26,7 +26,6 @@ import csv
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -91,7 +90,13 @@ SOURCES = {
 
 
 class Mismatch(Exception):
-    pass
+    """A query that cannot run, or whose rows are not of the expected shape."""
+
+
+def previous(period: tuple[date, date]) -> tuple[date, date]:
+    """kb report's previous period: the same number of days just before."""
+    length = period[1] - period[0] + timedelta(days=1)
+    return period[0] - length, period[0] - timedelta(days=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -127,8 +132,7 @@ def check_fixture(lines: list[dict]) -> list[str]:
         days_of.setdefault(e["session"], set()).add(e["ts"][:10])
     if not any(len(d) > 1 for d in days_of.values()):
         problems.append("no session across midnight")
-    length = (PERIOD[1] - PERIOD[0]).days + 1
-    inside = (PERIOD[0] - timedelta(days=length)).isoformat(), PERIOD[1].isoformat()
+    inside = previous(PERIOD)[0].isoformat(), PERIOD[1].isoformat()
     if not any(not inside[0] <= e["ts"][:10] <= inside[1] for e in lines):
         problems.append("no event outside the period and the previous one")
     if len(lines) <= SWEEP_EVERY:
@@ -270,14 +274,10 @@ def report(con, dialect: str, period: tuple[date, date] | None, show: bool) -> t
     cut = lambda dim: [{k: s[k] for k in ("key", "sessions", "questions", "answer_rate")} for s in slices
                        if s["dimension"] == dim]
     curve = run(con, dialect, "what_if", p, show)
-    previous = None
-    if period:
-        length = (period[1] - period[0]).days + 1
-        previous = figures(con, dialect, (period[0] - timedelta(days=length), period[0] - timedelta(days=1)), show)
     out = {
         "period": [period[0].isoformat(), period[1].isoformat()] if period else None,
         "totals": figures(con, dialect, p, show),
-        "previous": previous,
+        "previous": figures(con, dialect, previous(period), show) if period else None,
         "entries": run(con, dialect, "entries", p, show),
         "flows": flows,
         "days": cut("day"),
@@ -380,6 +380,10 @@ def main() -> int:
         print(f"fixture: {len(lines)} lines, {len({e['id'] for e in lines})} distinct events, "
               f"{len({e['session'] for e in lines})} sessions, {len({e['ts'][:10] for e in lines})} days")
         con = load_duckdb(events)
+        loaded = con.execute("SELECT count(*) FROM events").fetchone()[0]
+        if loaded != len(lines):
+            print(f"DuckDB loaded {loaded} rows of {len(lines)} lines")
+            return 1
         runs = {period: kb_report(args.kb, events, period, Path(tmp)) for period in (None, PERIOD)}
 
     failed = 0
