@@ -2,12 +2,13 @@
 # The whole test suite, from a fresh machine: installs what the tests need (idempotently),
 # builds dist/, then runs the gates (formatting, clippy for the host and wasm32, the docs, the
 # shell-size ratchet), the Rust tests (host), the component tests (wasm in headless Chromium),
-# the knowledge checks and the browser end-to-end tests (including a real LLM server).
+# the knowledge checks, the analytics SQL parity (kb report against analytics/*.sql on DuckDB) and
+# the browser end-to-end tests (including a real LLM server).
 # Ends with one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export TMPDIR=${TMPDIR_TESTS:-$(mktemp -d)}
-scripts/tools.sh build browser npm llm || exit 1
+scripts/tools.sh build browser npm llm analytics || exit 1
 scripts/build.sh || { echo "build failed"; exit 1; }
 
 log=$(mktemp)
@@ -39,9 +40,10 @@ cargo test --no-fail-fast --workspace --exclude market-assist --all-features 2>&
 step "Widget component tests (wasm32, headless Chromium)"
 cargo test --no-fail-fast -p market-assist --target wasm32-unknown-unknown 2>&1 | tee -a "$log" || status=1
 
-step "Knowledge: lint and golden-set gates"
+step "Knowledge and analytics: lint, golden-set gates, SQL parity"
 gate "kb lint" ./target/release/kb lint --knowledge knowledge
 gate "golden sets" ./target/release/kb eval --knowledge knowledge --min-top1 "${MIN_TOP1:-0.90}" --min-oos-routed 0.80
+gate "SQL parity (DuckDB)" "${ANALYTICS_VENV:-$HOME/.cache/market-assist/analytics-venv}/bin/python" tests/analytics/parity.py
 
 step "Browser end-to-end tests (node --test)"
 node --test --test-concurrency=1 tests/support/*.test.mjs tests/e2e/*.test.mjs 2>&1 | tee "$log.node" || status=1

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs every tool the project needs, idempotently: a second run only checks.
-# Usage: scripts/tools.sh [build] [browser] [llm] [npm]   (no argument = all)
+# Usage: scripts/tools.sh [build] [browser] [llm] [npm] [analytics]   (no argument = all)
 # Versions are pinned here and in Trunk.toml; see ../shared/toolchain.md for why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 TRUNK_VERSION=0.21.14
 WASM_OPT_VERSION=0.116.1
 LLM_VENV=${LLM_VENV:-$HOME/.cache/market-assist/llm-venv}
+# The SQL parity test (tests/analytics/parity.py): DuckDB runs analytics/*/metrics/*.sql after
+# sqlglot transpiles them.
+ANALYTICS_VENV=${ANALYTICS_VENV:-$HOME/.cache/market-assist/analytics-venv}
+DUCKDB_VERSION=1.4.1
+SQLGLOT_VERSION=30.31.0
 
 say() { printf '\033[1m[tools]\033[0m %s\n' "$*" >&2; }
 have_version() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -q "$2"; }
@@ -67,13 +72,25 @@ llm_tools() {
   fi
 }
 
-want=${*:-build browser npm llm}
+analytics_tools() {
+  if [ -x "$ANALYTICS_VENV/bin/python" ] && "$ANALYTICS_VENV/bin/python" -c "
+import duckdb, sqlglot, sys
+sys.exit(duckdb.__version__ != '$DUCKDB_VERSION' or sqlglot.__version__ != '$SQLGLOT_VERSION')" 2>/dev/null; then
+    say "duckdb $DUCKDB_VERSION and sqlglot $SQLGLOT_VERSION present in $ANALYTICS_VENV"; else
+    say "installing duckdb $DUCKDB_VERSION and sqlglot $SQLGLOT_VERSION into $ANALYTICS_VENV"
+    python3 -m venv "$ANALYTICS_VENV"
+    "$ANALYTICS_VENV/bin/pip" install -q "duckdb==$DUCKDB_VERSION" "sqlglot==$SQLGLOT_VERSION"
+  fi
+}
+
+want=${*:-build browser npm llm analytics}
 for part in $want; do
   case "$part" in
     build) build_tools ;;
     browser) browser_tools ;;
     npm) npm_tools ;;
     llm) llm_tools ;;
+    analytics) analytics_tools ;;
     *) echo "unknown part: $part" >&2; exit 2 ;;
   esac
 done

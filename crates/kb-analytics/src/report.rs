@@ -542,7 +542,10 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
             _ => None,
         })
         .collect();
-    let answered_by_llm = |q: &str| llm.get(q).is_some_and(|o| *o == "answered" || *o == "cached");
+    // Only a fallback is "answered by the LLM" (docs/metrics.md): a no_knowledge question that
+    // reached the LLM keeps its path.
+    let answered_by_llm =
+        |path: Path, q: &str| path == Path::Fallback && llm.get(q).is_some_and(|o| *o == "answered" || *o == "cached");
     let mut row = SessionRow { session: id.to_string(), ..SessionRow::default() };
     if let (Some(first), Some(last)) = (events.first(), events.last()) {
         row.first_ts = first.1.ts.clone();
@@ -553,7 +556,8 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
         entry: &'a str,
         at: i64,
         position: usize,
-        question: Option<(f64, &'a crate::event::Event)>,
+        /// The top confidence of an answer that is one of the what-if's questions.
+        what_if: Option<f64>,
     }
     let mut views: Vec<View> = Vec::new();
     let mut last_resolution: Option<&str> = None;
@@ -562,13 +566,16 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
     for (position, (ms, e)) in events.iter().enumerate() {
         let day = date(*ms);
         if breakdowns {
+            // Every day with an event is listed, with or without questions.
+            acc.days.entry(day.clone()).or_default();
             acc.day_sessions.entry(day.clone()).or_default().insert(hash(id));
         }
         match &e.kind {
             Kind::Question { question, path, entries, top, kind, thresholds, .. } => {
                 t.questions += 1;
                 *t.paths.entry(*path).or_default() += 1;
-                let unanswered = matches!(path, Path::Fallback | Path::NoKnowledge) && !answered_by_llm(question);
+                let unanswered =
+                    matches!(path, Path::Fallback | Path::NoKnowledge) && !answered_by_llm(*path, question);
                 t.no_answer += u64::from(unanswered);
                 if row.questions == 0 {
                     row.locale = e.locale.clone();
@@ -593,10 +600,9 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
                         slot.0 += 1;
                         slot.1 += answered;
                     }
-                    let confidence = top.as_ref().and_then(|r| r.confidence);
-                    if let (Some(c), Some("answer"), Path::Answer | Path::Clarify | Path::Fallback) =
-                        (confidence, kind.as_deref(), path)
-                    {
+                    // The what-if's questions: an answer entry on top, with its confidence.
+                    let what_if = top.as_ref().and_then(|r| r.confidence).filter(|_| kind.as_deref() == Some("answer"));
+                    if let (Some(c), Path::Answer | Path::Clarify | Path::Fallback) = (what_if, path) {
                         let w = &mut acc.what_if;
                         w.questions += 1;
                         let clarify = thresholds.map_or(0.0, |t| t.clarify);
@@ -612,12 +618,12 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
                     }
                     if *path == Path::Answer {
                         if let Some(entry) = entries.first() {
-                            views.push(View { entry, at: *ms, position, question: confidence.map(|c| (c, e)) });
+                            views.push(View { entry, at: *ms, position, what_if });
                         }
                     }
                 } else if *path == Path::Answer {
                     if let Some(entry) = entries.first() {
-                        views.push(View { entry, at: *ms, position, question: None });
+                        views.push(View { entry, at: *ms, position, what_if: None });
                     }
                 }
                 if *path == Path::Answer {
@@ -627,7 +633,7 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
                 }
             }
             Kind::SuggestionTaken { entry, .. } => {
-                views.push(View { entry, at: *ms, position, question: None });
+                views.push(View { entry, at: *ms, position, what_if: None });
                 viewed.push(entry.clone());
             }
             Kind::Feedback { helpful, reason: None, .. } => {
@@ -674,7 +680,7 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
         t.asked += 1;
         let resolved = match &e.kind {
             Kind::Question { path: Path::Answer, .. } => true,
-            Kind::Question { path: Path::Fallback, question, .. } => answered_by_llm(question),
+            Kind::Question { path, question, .. } => answered_by_llm(*path, question),
             _ => false,
         };
         let handoff_after = events[at..].iter().any(|(_, e)| matches!(e.kind, Kind::HandoffClicked { .. }));
@@ -713,7 +719,7 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
             fig.followed_by_fallback += u64::from(fallback);
             fig.followed_by_handoff += u64::from(handoff);
             fig.followed_by_rephrase += u64::from(rephrase);
-            if let Some((c, _)) = view.question {
+            if let Some(c) = view.what_if {
                 let good = !(not_helpful || rephrase || fallback || handoff);
                 for i in 0..WHAT_IF_STEPS {
                     if micro(c) >= step_threshold(i) {
@@ -751,4 +757,55 @@ fn hash(id: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     id.hash(&mut h);
     h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A report of every event of `lines` (each `"ts":…,"type":…` and its fields), all in one
+    /// session.
+    fn report(lines: &[&str]) -> Report {
+        let mut builder = Builder::new(None, false);
+        for (n, fields) in lines.iter().enumerate() {
+            let json = format!(
+                r#"{{"v":1,"id":"e{n}","session":"s","pack":"p","locale":"en","audience":"buyer","page":"/",{fields}}}"#
+            );
+            builder.add(serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json}: {e}")));
+        }
+        builder.finish().0
+    }
+
+    const NO_KNOWLEDGE: &str = r#""ts":"2026-12-05T10:00:00.000Z","type":"question","question":"q1","path":"no_knowledge","entries":[],"top":null,"runner_up":null,"kind":null,"thresholds":null"#;
+    const LLM_ANSWERED: &str = r#""ts":"2026-12-05T10:00:02.000Z","type":"llm_fallback","question":"q1","outcome":"answered","passages":[],"cited":[],"ttft_ms":500"#;
+
+    #[test]
+    fn a_no_knowledge_question_is_not_answered_by_the_llm() {
+        let r = report(&[NO_KNOWLEDGE, LLM_ANSWERED]);
+        assert_eq!(r.totals.no_answer_rate, Some(1.0));
+        assert_eq!((r.totals.resolution.asked, r.totals.resolution.unresolved), (1, 1));
+    }
+
+    #[test]
+    fn precision_judges_only_answers_whose_top_entry_is_an_answer_entry() {
+        let answer = |kind: &str, ts: &str| {
+            format!(
+                r#""ts":"{ts}","type":"question","question":"q","path":"answer","entries":["a"],"top":{{"entry":"a","score":5,"confidence":0.9}},"runner_up":null,"kind":"{kind}","thresholds":{{"answer":0.67,"clarify":0.3}}"#
+            )
+        };
+        let won_over_small_talk = answer("smalltalk", "2026-12-05T10:00:00.000Z");
+        let r = report(&[&won_over_small_talk]);
+        assert_eq!(r.what_if.questions, 0);
+        assert!(r.what_if.points.iter().all(|p| p.precision.is_none()));
+        let knowledge = answer("answer", "2026-12-05T10:00:00.000Z");
+        let r = report(&[&knowledge]);
+        assert_eq!((r.what_if.questions, r.what_if.points[0].precision), (1, Some(1.0)));
+    }
+
+    #[test]
+    fn a_day_without_questions_is_listed() {
+        let r = report(&[NO_KNOWLEDGE, r#""ts":"2026-12-06T00:10:00.000Z","type":"handoff_clicked","reason":"asked""#]);
+        let days: Vec<_> = r.days.iter().map(|d| (d.key.as_str(), d.sessions, d.questions, d.answer_rate)).collect();
+        assert_eq!(days, [("2026-12-05", Some(1), 1, Some(0.0)), ("2026-12-06", Some(1), 0, None)]);
+    }
 }
