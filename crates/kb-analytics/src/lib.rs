@@ -8,6 +8,7 @@
 
 pub mod collect;
 pub mod event;
+pub mod html;
 pub mod read;
 pub mod report;
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use clap::Args;
 use kb_analytics::collect::{self, Options, DEFAULT_MAX_BODY};
+use kb_analytics::html;
 use kb_analytics::read::{files, read};
 use kb_analytics::report::{Builder, Figures, Report, Window};
 
@@ -48,6 +49,9 @@ pub struct ReportArgs {
     /// Print every figure as JSON.
     #[arg(long)]
     json: bool,
+    /// Write the report as one self-contained HTML page (charts and tables, no script).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 fn parse_day(s: &str) -> Result<NaiveDate, String> {
@@ -103,6 +107,11 @@ pub fn report(args: &ReportArgs) -> Outcome {
         }
         write(path, &csv.into_inner().map_err(|e| Failure(e.to_string()))?)?;
         eprintln!("kb report: wrote {} ({} sessions)", shown(path), rows.len());
+    }
+    if let Some(path) = &args.html {
+        // The top unanswered needs come from `kb gaps`; none yet.
+        write(path, html::page(&report, &[]).as_bytes())?;
+        eprintln!("kb report: wrote {}", shown(path));
     }
     if args.json {
         out!("{}", serde_json::to_string_pretty(&report)?);
