@@ -1,9 +1,11 @@
 // `kb report --html`: a realistic synthetic week and a half of widget events (every event type,
 // several sessions a day, flows walked and abandoned, feedback both ways, LLM calls with their
-// first-token times and failures) goes through target/release/kb, and the page it writes is
-// opened from a file:// URL in headless Chromium: no console error, no request at all, every
-// chart drawn, text from events escaped. Screenshots: tests/e2e/output/report.png and the
-// committed docs/screenshots/report.png.
+// first-token times and failures, question texts on some fallbacks, a <script> and an
+// <img onerror> planted in them) goes through target/release/kb, and the page it writes is opened
+// from a file:// URL in headless Chromium: no console error, no request at all, every chart drawn
+// with the threshold in force marked, text from events shown as text. Needs only the release kb
+// and Chromium (not dist/). Screenshots: tests/e2e/output/report.png and the committed
+// docs/screenshots/report.png.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -16,6 +18,7 @@ import { shrink } from "./png.mjs";
 
 const KB = join(ROOT, "target", "release", "kb");
 const HOSTILE = "<img src=x onerror=alert(1)>";
+const SCRIPT = "<script>alert(2)</script>";
 const FROM = "2026-12-01";
 const TO = "2026-12-05";
 
@@ -39,6 +42,12 @@ const FLOWS = {
   "account-locked": { steps: ["cause", "wrong-password", "reset"], end: "reset" },
 };
 const THRESHOLDS = { answer: 0.67, clarify: 0.35 };
+// What people typed when the knowledge fell short (pages with data-collect-text="redacted" send
+// it); the same need comes back with other case and punctuation.
+const UNANSWERED = [
+  "Can I pay with crypto?", "can i pay with crypto", "Do you ship to Mars?", "Where is my parcel [phone]",
+  `my voucher ${SCRIPT} does not work`, `refund ${HOSTILE} please`,
+];
 
 /**
  * Sessions from `firstDay` for `days` days, `perDay(day)` a day; returns
@@ -69,12 +78,12 @@ function generate() {
         });
         return events[events.length - 1];
       };
-      const question = (path, entry, confidence, kind = "answer") => {
+      const question = (path, entry, confidence, kind = "answer", text = undefined) => {
         const ranked = [entry, pick(ENTRIES)];
         return emit("question", {
           question: `q${n + 1}`, path, entries: path === "reply" ? [] : ranked.slice(0, path === "clarify" ? 2 : 1),
           top: { entry, score: confidence * 0.9, confidence }, runner_up: { entry: ranked[1], score: confidence * 0.6 },
-          kind, thresholds: THRESHOLDS,
+          kind, thresholds: THRESHOLDS, ...(text === undefined ? {} : { text }),
         });
       };
       emit("conversation_started", { trigger: pick(["open", "open", "new", "ask", "flow"]) });
@@ -99,7 +108,9 @@ function generate() {
           question("clarify", entry, between(0.35, 0.67));
           if (rnd() < 0.7) emit("suggestion_taken", { entry, source: "did_you_mean" });
         } else if (kind === "fallback" || kind === "llm-failed") {
-          const q = question("fallback", entry, between(0.02, 0.35));
+          // Two in three fallbacks carry their text; the planted markup is always among them.
+          const text = kind === "llm-failed" ? UNANSWERED[day % 2 === 0 ? 4 : 5] : rnd() < 0.67 ? pick(UNANSWERED) : undefined;
+          const q = question("fallback", entry, between(0.02, 0.35), "answer", text);
           const outcome = kind === "llm-failed" ? "failed" : pick(["answered", "answered", "answered", "unsure", "cached", "failed"]);
           const failed = outcome === "failed";
           emit("llm_fallback", {
@@ -158,7 +169,7 @@ after(async () => {
 });
 
 test("kb report --html writes one self-contained page that a browser shows without a request or an error", async () => {
-  assert.ok(existsSync(KB), "target/release/kb is not built: run scripts/build.sh first");
+  assert.ok(existsSync(KB), "target/release/kb is not built: cargo build --release -p kb-cli");
   const dir = mkdtempSync(join(tmpdir(), "kb-report-"));
   const { events, periodSessions } = generate();
   assert.ok(events.length > 300, `a few hundred events (${events.length})`);
@@ -169,20 +180,29 @@ test("kb report --html writes one self-contained page that a browser shows witho
   const run = spawnSync(KB, ["report", dir, "--from", FROM, "--to", TO, "--html", out], { encoding: "utf8" });
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stderr, /kb report: wrote .*report\.html/);
+  // The terminal summary stays short: one line per subject.
+  const lines = run.stdout.trimEnd().split("\n");
+  assert.ok(lines.length <= 10 && lines.every((l) => l.length <= 160), run.stdout);
+  assert.match(run.stdout, /^ {2}unanswered {2}.*"can i pay with crypto" ×\d/im, "the top unanswered, grouped");
   const html = readFileSync(out, "utf8");
-  assert.doesNotMatch(html, /<script/i);
+  assert.doesNotMatch(html, /<script/i, "the planted script is not markup");
   assert.doesNotMatch(html, /https?:\/\//i, "no URL of any kind");
 
-  const [page, errors] = await newPage(browser, { viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
+  // JavaScript on, as a person opens it: planted markup that got through would run, or be
+  // blocked by the page's Content-Security-Policy with a console error.
+  const [page, errors] = await newPage(browser, { viewport: { width: 1280, height: 900 } });
   const requests = [];
   const failed = [];
+  const dialogs = [];
   page.on("request", (r) => { if (r.url() !== pathToFileURL(out).href) requests.push(r.url()); });
   page.on("requestfailed", (r) => failed.push(`${r.url()}: ${r.failure()?.errorText}`));
+  page.on("dialog", (d) => { dialogs.push(d.message()); d.dismiss(); });
   await page.goto(pathToFileURL(out).href, { waitUntil: "load" });
 
   assert.deepEqual(errors, [], "no console error");
   assert.deepEqual(failed, [], "no failed request");
   assert.deepEqual(requests, [], "the page loads nothing");
+  assert.deepEqual(dialogs, [], "no planted script ran");
   assert.match(await page.title(), /Assistant report · 1 Dec – 5 Dec 2026/);
 
   // The headline figures, against what was generated.
@@ -192,7 +212,7 @@ test("kb report --html writes one self-contained page that a browser shows witho
   assert.match(await card("Answered locally"), /^\d+\.\d%$/);
   assert.equal(await page.locator(".card .delta").count(), 6, "every card has its change against the period before");
 
-  // Every chart is an SVG with drawn shapes.
+  // Every chart is an SVG with drawn shapes, and a legend.
   for (const id of ["trend", "funnel", "histogram", "whatif"]) {
     const svg = page.locator(`#chart-${id} svg`);
     assert.equal(await svg.count(), 1, `${id}: one <svg>`);
@@ -200,6 +220,21 @@ test("kb report --html writes one self-contained page that a browser shows witho
     assert.ok(shapes > 10, `${id}: ${shapes} shapes drawn`);
     const box = await svg.boundingBox();
     assert.ok(box && box.width > 400 && box.height > 150, `${id}: laid out (${JSON.stringify(box)})`);
+    assert.ok((await page.locator(`#${id} .legend li`).count()) >= 3, `${id}: a legend`);
+  }
+  // The trend and the what-if are lines; the what-if has its three curves (answered locally,
+  // fallback, precision), each a polyline of its 21 thresholds or runs of it.
+  assert.ok((await page.locator("#chart-trend svg polyline").count()) >= 2, "trend lines");
+  const curves = await page.locator("#chart-whatif svg polyline").evaluateAll((lines) =>
+    lines.map((l) => l.getAttribute("points").trim().split(/\s+/).length).filter((n) => n > 10));
+  assert.ok(curves.length >= 3, `three what-if curves: ${JSON.stringify(curves)}`);
+  // The threshold in force is marked on the histogram and the curve: a dashed red line and its label.
+  for (const id of ["histogram", "whatif"]) {
+    const svg = page.locator(`#chart-${id} svg`);
+    assert.match(await svg.textContent(), /in force 0\.67/, `${id}: the threshold's label`);
+    const marks = await svg.locator("[stroke]").evaluateAll((els) =>
+      els.filter((e) => /^#dc2626$/i.test(e.getAttribute("stroke"))).length);
+    assert.ok(marks >= 2, `${id}: the dashed threshold line (${marks} segments)`);
   }
   const funnel = await page.locator("#chart-funnel svg").textContent();
   for (const text of ["where-is-my-order", "request-refund-return", "Started", "Finished", "left here"]) {
@@ -207,10 +242,17 @@ test("kb report --html writes one self-contained page that a browser shows witho
   }
 
   // Text from events is shown as text, never as markup.
-  assert.equal(await page.locator("img").count(), 0, "the hostile error text made no element");
-  assert.ok((await page.locator("#llm").textContent()).includes(HOSTILE), "and is shown as text");
+  assert.equal(await page.locator("img, script").count(), 0, "the planted texts made no element");
+  assert.ok((await page.locator("#llm").textContent()).includes(HOSTILE), "an error text shown as text");
   assert.ok((await page.locator("#entries tbody tr").count()) >= 1, "entries to look at");
-  assert.match(await page.locator("#gaps").textContent(), /none to show/);
+
+  // The top unanswered questions: the same need in other case and punctuation is one row, the
+  // planted markup is a question like any other.
+  const rows = await page.locator("#unanswered tbody tr td:first-child").allTextContents();
+  assert.ok(rows.length >= 4, rows.join(" | "));
+  assert.equal(rows.filter((r) => /pay with crypto/i.test(r)).length, 1, "one row for one need");
+  assert.ok(rows.includes(`my voucher ${SCRIPT} does not work`), `the script as text: ${rows.join(" | ")}`);
+  assert.ok(rows.includes(`refund ${HOSTILE} please`), "the image tag as text");
 
   copyFileSync(out, join(OUTPUT, "report.html"));
   const shot = join(OUTPUT, "report.png");
@@ -224,9 +266,22 @@ test("kb report --html writes one self-contained page that a browser shows witho
   await page.context().close();
 });
 
-test("kb report --html renders a nearly empty period with notes instead of charts", async () => {
-  assert.ok(existsSync(KB), "target/release/kb is not built: run scripts/build.sh first");
+test("kb report --html renders an empty or nearly empty period with notes instead of charts", async () => {
+  assert.ok(existsSync(KB), "target/release/kb is not built: cargo build --release -p kb-cli");
   const dir = mkdtempSync(join(tmpdir(), "kb-report-empty-"));
+  // No events at all: a whole page that says so.
+  const none = join(dir, "none");
+  mkdirSync(none);
+  writeFileSync(join(none, "events-2026-12-04.jsonl"), "");
+  execFileSync(KB, ["report", none, "--html", join(dir, "none.html")], { stdio: "ignore" });
+  const [blank, blankErrors] = await newPage(browser, { viewport: { width: 1280, height: 900 } });
+  await blank.goto(pathToFileURL(join(dir, "none.html")).href);
+  assert.deepEqual(blankErrors, []);
+  assert.match(await blank.title(), /no events/);
+  assert.equal(await blank.locator("svg").count(), 0);
+  assert.match(await blank.locator("#trend").textContent(), /No events in this period/);
+  await blank.context().close();
+
   const base = { v: 1, session: "only", pack: "p", locale: "en", audience: "buyer", page: "/" };
   writeEvents(dir, [
     { ...base, id: "a", ts: "2026-12-04T10:00:00.000Z", type: "conversation_started", trigger: "open" },
@@ -238,7 +293,7 @@ test("kb report --html renders a nearly empty period with notes instead of chart
   await page.goto(pathToFileURL(out).href);
   assert.deepEqual(errors, []);
   assert.equal(await page.locator("svg").count(), 0);
-  for (const text of ["Only one day", "No guided flow", "no confidence to show", "No LLM calls"]) {
+  for (const text of ["Only one day", "No guided flow", "no confidence to show", "No LLM calls", "No question fell back"]) {
     assert.ok((await page.locator("main").textContent()).includes(text), text);
   }
   await page.context().close();
