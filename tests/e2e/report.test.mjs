@@ -9,7 +9,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync, copyFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -264,6 +264,7 @@ test("kb report --html writes one self-contained page that a browser shows witho
   const size = statSync(join(docs, "report.png")).size;
   assert.ok(size < 300_000, `docs/screenshots/report.png is ${size} bytes`);
   await page.context().close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test("kb report --html renders an empty or nearly empty period with notes instead of charts", async () => {
@@ -297,4 +298,5 @@ test("kb report --html renders an empty or nearly empty period with notes instea
     assert.ok((await page.locator("main").textContent()).includes(text), text);
   }
   await page.context().close();
+  rmSync(dir, { recursive: true, force: true });
 });

@@ -617,7 +617,7 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
                 if breakdowns {
                     if matches!(path, Path::Fallback | Path::NoKnowledge) {
                         let top_entry = top.as_ref().and_then(|r| r.entry.as_deref());
-                        acc.unanswered.add(text.as_deref(), top_entry, unanswered);
+                        acc.unanswered.add(*ms, text.as_deref(), top_entry, unanswered);
                     }
                     let answered = u64::from(*path == Path::Answer);
                     for (map, key) in [

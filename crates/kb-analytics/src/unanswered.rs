@@ -39,9 +39,10 @@ pub struct Group {
     /// What groups them.
     #[serde(flatten)]
     pub key: GroupKey,
-    /// The text as it was first asked (text groups only).
+    /// The text of its earliest question (text groups only; ties: the smallest text).
     pub example: Option<String>,
-    /// The entry ranked first when it was last asked (for an entry group, that entry).
+    /// The entry ranked first in its latest question that ranked one (for an entry group, that
+    /// entry; ties: the largest id).
     pub top_entry: Option<String>,
     /// Questions that fell back.
     pub questions: u64,
@@ -64,14 +65,21 @@ pub struct Unanswered {
 #[derive(Default)]
 pub(crate) struct Tally {
     questions: u64,
-    groups: HashMap<GroupKey, Group>,
+    groups: HashMap<GroupKey, (Group, Seen)>,
     undercount: u64,
 }
 
+/// When a group's example and top entry were asked: sessions are closed in no set order, so the
+/// earliest and latest are chosen by time, not by the order they arrive in.
+struct Seen {
+    example_at: i64,
+    top_entry_at: i64,
+}
+
 impl Tally {
-    /// Counts one question that fell back: its text (if sent), the entry ranked first (if any),
-    /// and whether the LLM left it without an answer.
-    pub(crate) fn add(&mut self, text: Option<&str>, top_entry: Option<&str>, no_answer: bool) {
+    /// Counts one question that fell back: when it was asked (ms), its text (if sent), the entry
+    /// ranked first (if any), and whether the LLM left it without an answer.
+    pub(crate) fn add(&mut self, at: i64, text: Option<&str>, top_entry: Option<&str>, no_answer: bool) {
         self.questions += 1;
         let example = text.map(|t| t.trim().chars().take(TEXT_CHARS).collect::<String>()).filter(|t| !t.is_empty());
         let key = match (&example, top_entry) {
@@ -82,26 +90,32 @@ impl Tally {
         if !self.groups.contains_key(&key) && self.groups.len() >= 2 * CAPACITY {
             self.prune();
         }
-        let group = self.groups.entry(key.clone()).or_insert_with(|| Group {
-            key,
-            example,
-            top_entry: None,
-            questions: 0,
-            no_answer: 0,
+        let (group, seen) = self.groups.entry(key.clone()).or_insert_with(|| {
+            let group = Group { key, example: None, top_entry: None, questions: 0, no_answer: 0 };
+            (group, Seen { example_at: i64::MAX, top_entry_at: i64::MIN })
         });
         group.questions += 1;
         group.no_answer += u64::from(no_answer);
+        if let Some(text) = example {
+            if (at, Some(&text)) < (seen.example_at, group.example.as_ref()) || group.example.is_none() {
+                seen.example_at = at;
+                group.example = Some(text);
+            }
+        }
         if let Some(entry) = top_entry {
-            group.top_entry = Some(entry.to_string());
+            if (at, Some(entry)) > (seen.top_entry_at, group.top_entry.as_deref()) {
+                seen.top_entry_at = at;
+                group.top_entry = Some(entry.to_string());
+            }
         }
     }
 
     /// Lowers every count by the `CAPACITY`-th largest and drops the groups that reach zero:
     /// fewer than `CAPACITY` remain, and the counts stay within `undercount` of the truth.
     fn prune(&mut self) {
-        let mut counts: Vec<u64> = self.groups.values().map(|g| g.questions).collect();
+        let mut counts: Vec<u64> = self.groups.values().map(|(g, _)| g.questions).collect();
         let (_, &mut cut, _) = counts.select_nth_unstable_by(CAPACITY - 1, |a, b| b.cmp(a));
-        self.groups.retain(|_, g| {
+        self.groups.retain(|_, (g, _)| {
             g.questions = g.questions.saturating_sub(cut);
             g.no_answer = g.no_answer.saturating_sub(cut).min(g.questions);
             g.questions > 0
@@ -111,7 +125,7 @@ impl Tally {
 
     /// The largest groups.
     pub(crate) fn finish(&self) -> Unanswered {
-        let mut groups: Vec<Group> = self.groups.values().cloned().collect();
+        let mut groups: Vec<Group> = self.groups.values().map(|(g, _)| g.clone()).collect();
         groups
             .sort_by(|a, b| b.questions.cmp(&a.questions).then(b.no_answer.cmp(&a.no_answer)).then(a.key.cmp(&b.key)));
         groups.truncate(TOP);
@@ -134,11 +148,12 @@ mod tests {
     #[test]
     fn texts_group_up_to_case_spacing_and_end_punctuation_else_by_top_entry() {
         let mut tally = Tally::default();
-        tally.add(Some("Where is my  parcel?"), Some("track-order"), true);
-        tally.add(Some("where is my parcel"), Some("parcel-late"), false);
-        tally.add(Some("   "), Some("track-order"), true);
-        tally.add(None, Some("track-order"), true);
-        tally.add(None, None, true);
+        // Read out of order, as sessions close: the earliest text and the latest entry count.
+        tally.add(20, Some("where is my parcel"), Some("parcel-late"), false);
+        tally.add(10, Some("Where is my  parcel?"), Some("track-order"), true);
+        tally.add(30, Some("   "), Some("track-order"), true);
+        tally.add(40, None, Some("track-order"), true);
+        tally.add(50, None, None, true);
         let u = tally.finish();
         assert_eq!((u.questions, u.undercount), (5, 0));
         let keys: Vec<&GroupKey> = u.groups.iter().map(|g| &g.key).collect();
@@ -152,7 +167,7 @@ mod tests {
             "most questions first, then most without an answer; a blank text is no text"
         );
         let parcel = &u.groups[1];
-        assert_eq!(parcel.example.as_deref(), Some("Where is my  parcel?"), "the text as first asked");
+        assert_eq!(parcel.example.as_deref(), Some("Where is my  parcel?"), "the earliest text");
         assert_eq!(parcel.top_entry.as_deref(), Some("parcel-late"), "the entry ranked first last time");
         assert_eq!((parcel.questions, parcel.no_answer), (2, 1));
         assert_eq!((u.groups[0].questions, u.groups[0].no_answer), (2, 2));
@@ -162,9 +177,10 @@ mod tests {
     fn many_distinct_texts_stay_bounded_and_the_frequent_ones_survive() {
         let mut tally = Tally::default();
         for i in 0..20_000u64 {
-            tally.add(Some(&format!("question {i}")), None, false);
+            let at = i as i64;
+            tally.add(at, Some(&format!("question {i}")), None, false);
             if i % 4 == 0 {
-                tally.add(Some("Refund for a broken mug?"), Some("refund-timeline"), true);
+                tally.add(at, Some("Refund for a broken mug?"), Some("refund-timeline"), true);
             }
         }
         assert!(tally.groups.len() <= 2 * CAPACITY, "{} groups held", tally.groups.len());
