@@ -283,7 +283,7 @@ def edge_cases(fx: Fixture) -> None:
     s.wait(3).llm(q, "answered", ttft=640.0)
 
     # No endpoint; and a pack that could not load (no_knowledge) whose question still went to the
-    # LLM and came back answered: a no_knowledge question is never "answered by the LLM".
+    # LLM and came back answered: it is "answered by the LLM" like a fallback.
     s = fx.session("s-no-knowledge", at(7, 11, 0), "vi", "buyer")
     q = s.ask("fallback", [], None, kind=None, thresholds=None)
     s.wait(1).llm(q, "no_endpoint", passages=[])

@@ -22,7 +22,7 @@ llm_ok AS (
 questions AS (
     SELECT
         e.path AS question_path,
-        CASE WHEN e.path = 'fallback' AND l.found = 1 THEN 1 ELSE 0 END AS by_llm
+        CASE WHEN e.path IN ('fallback', 'no_knowledge') AND l.found = 1 THEN 1 ELSE 0 END AS by_llm
     FROM ev AS e
     LEFT JOIN llm_ok AS l ON l.session = e.session AND l.question = e.question
     WHERE e.type = 'question'

@@ -74,7 +74,7 @@ verdicts AS (
             WHEN r.found = 1 AND r.said = 'yes' THEN 'confirmed'
             WHEN r.found = 1 THEN 'unresolved'
             WHEN h.found = 1 THEN 'unresolved'
-            WHEN q.last_path = 'answer' OR (q.last_path = 'fallback' AND l.found = 1) THEN 'assumed'
+            WHEN q.last_path = 'answer' OR (q.last_path IN ('fallback', 'no_knowledge') AND l.found = 1) THEN 'assumed'
             ELSE 'unresolved'
         END AS verdict
     FROM last_question AS q

@@ -5,13 +5,15 @@
 //! open, and a session is closed, its figures added to the totals and its row written, once the
 //! events read have moved [`SESSION_TIMEOUT_MS`] past its last one (the widget's session is one
 //! browser tab: longer silences do not happen within one). What is kept across a whole period is
-//! bounded by the knowledge (per entry, per flow), the days, and the LLM calls' first-token times.
+//! bounded by the knowledge (per entry, per flow), the days, and the LLM calls' first-token times;
+//! the unanswered questions' texts are summarized in bounded memory ([`crate::unanswered`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
 use crate::event::{date, millis, Event, Kind, Path};
+use crate::unanswered::{Tally, Unanswered};
 
 /// How long after its last event a session is closed.
 pub const SESSION_TIMEOUT_MS: i64 = 6 * 3600 * 1000;
@@ -125,6 +127,21 @@ pub struct EntryFigures {
     pub followed_by_rephrase: u64,
 }
 
+impl EntryFigures {
+    /// How badly the entry does, 0 to 1: the largest of its not-helpful share, the share of its
+    /// views followed by a fallback or a handoff, and the share followed by a rephrase.
+    pub fn trouble(&self) -> f64 {
+        let views = self.views.max(1) as f64;
+        let unhelpful = self.helpful_rate.map_or(0.0, |h| 1.0 - h);
+        let escaped = ((self.followed_by_fallback + self.followed_by_handoff) as f64 / views).min(1.0);
+        let rephrased = (self.followed_by_rephrase as f64 / views).min(1.0);
+        unhelpful.max(escaped).max(rephrased)
+    }
+}
+
+/// Entries viewed fewer times are not judged by [`Report::entries_to_look_at`].
+pub const MIN_VIEWS: u64 = 3;
+
 /// One flow's figures.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct FlowFigures {
@@ -211,6 +228,19 @@ pub struct Report {
     pub audiences: Vec<Slice>,
     /// The threshold what-if.
     pub what_if: WhatIf,
+    /// The questions that fell back, grouped.
+    pub unanswered: Unanswered,
+}
+
+impl Report {
+    /// The entries to look at, worst first: viewed [`MIN_VIEWS`] times or more, with some
+    /// [`EntryFigures::trouble`] (ties: more views first, then by id).
+    pub fn entries_to_look_at(&self) -> Vec<&EntryFigures> {
+        let mut v: Vec<&EntryFigures> =
+            self.entries.iter().filter(|e| e.views >= MIN_VIEWS && e.trouble() > 0.0).collect();
+        v.sort_by(|a, b| b.trouble().total_cmp(&a.trouble()).then(b.views.cmp(&a.views)).then(a.entry.cmp(&b.entry)));
+        v
+    }
 }
 
 /// One session's row of `--sessions sessions.csv`.
@@ -320,6 +350,7 @@ struct Accumulator {
     audiences: BTreeMap<String, (u64, u64)>,
     what_if: WhatIfCounts,
     thresholds_seen: BTreeMap<u64, u64>,
+    unanswered: Tally,
 }
 
 /// A flow's starts, finishes, and per step (reached, abandoned).
@@ -463,6 +494,7 @@ impl Builder {
             locales: slices(&self.current.locales),
             audiences: slices(&self.current.audiences),
             what_if: what_if(&self.current),
+            unanswered: self.current.unanswered.finish(),
         };
         (report, self.sessions_out)
     }
@@ -542,10 +574,12 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
             _ => None,
         })
         .collect();
-    // Only a fallback is "answered by the LLM" (docs/metrics.md): a no_knowledge question that
-    // reached the LLM keeps its path.
-    let answered_by_llm =
-        |path: Path, q: &str| path == Path::Fallback && llm.get(q).is_some_and(|o| *o == "answered" || *o == "cached");
+    // A question the knowledge could not answer (a fallback, or no pack at all: the widget sends
+    // both to the LLM) is "answered by the LLM" when its reply was grounded (docs/metrics.md).
+    let answered_by_llm = |path: Path, q: &str| {
+        matches!(path, Path::Fallback | Path::NoKnowledge)
+            && llm.get(q).is_some_and(|o| *o == "answered" || *o == "cached")
+    };
     let mut row = SessionRow { session: id.to_string(), ..SessionRow::default() };
     if let (Some(first), Some(last)) = (events.first(), events.last()) {
         row.first_ts = first.1.ts.clone();
@@ -571,7 +605,7 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
             acc.day_sessions.entry(day.clone()).or_default().insert(hash(id));
         }
         match &e.kind {
-            Kind::Question { question, path, entries, top, kind, thresholds, .. } => {
+            Kind::Question { question, path, entries, top, kind, thresholds, text, .. } => {
                 t.questions += 1;
                 *t.paths.entry(*path).or_default() += 1;
                 let unanswered =
@@ -590,6 +624,10 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
                     Path::Reply => row.replies += 1,
                 }
                 if breakdowns {
+                    if matches!(path, Path::Fallback | Path::NoKnowledge) {
+                        let top_entry = top.as_ref().and_then(|r| r.entry.as_deref());
+                        acc.unanswered.add(*ms, text.as_deref(), top_entry, unanswered);
+                    }
                     let answered = u64::from(*path == Path::Answer);
                     for (map, key) in [
                         (&mut acc.days, day.clone()),
@@ -762,6 +800,8 @@ fn hash(id: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Ranked;
+    use crate::unanswered::GroupKey;
 
     /// A report of every event of `lines` (each `"ts":…,"type":…` and its fields), all in one
     /// session.
@@ -780,10 +820,13 @@ mod tests {
     const LLM_ANSWERED: &str = r#""ts":"2026-12-05T10:00:02.000Z","type":"llm_fallback","question":"q1","outcome":"answered","passages":[],"cited":[],"ttft_ms":500"#;
 
     #[test]
-    fn a_no_knowledge_question_is_not_answered_by_the_llm() {
-        let r = report(&[NO_KNOWLEDGE, LLM_ANSWERED]);
+    fn a_no_knowledge_question_can_be_answered_by_the_llm() {
+        let r = report(&[NO_KNOWLEDGE]);
         assert_eq!(r.totals.no_answer_rate, Some(1.0));
         assert_eq!((r.totals.resolution.asked, r.totals.resolution.unresolved), (1, 1));
+        let r = report(&[NO_KNOWLEDGE, LLM_ANSWERED]);
+        assert_eq!(r.totals.no_answer_rate, Some(0.0));
+        assert_eq!((r.totals.resolution.asked, r.totals.resolution.assumed), (1, 1));
     }
 
     #[test]
@@ -807,5 +850,87 @@ mod tests {
         let r = report(&[NO_KNOWLEDGE, r#""ts":"2026-12-06T00:10:00.000Z","type":"handoff_clicked","reason":"asked""#]);
         let days: Vec<_> = r.days.iter().map(|d| (d.key.as_str(), d.sessions, d.questions, d.answer_rate)).collect();
         assert_eq!(days, [("2026-12-05", Some(1), 1, Some(0.0)), ("2026-12-06", Some(1), 0, None)]);
+    }
+
+    fn event(id: &str, session: &str, second: u32, kind: Kind) -> Event {
+        Event {
+            v: 1,
+            id: id.into(),
+            session: session.into(),
+            ts: format!("2026-12-04T10:00:{second:02}.000Z"),
+            pack: "p".into(),
+            locale: "en".into(),
+            audience: "buyer".into(),
+            page: "/".into(),
+            kind,
+        }
+    }
+
+    fn question(id: &str, path: Path, top: Option<&str>, text: Option<&str>) -> Kind {
+        Kind::Question {
+            question: id.into(),
+            path,
+            entries: top.map(|t| vec![t.to_string()]).unwrap_or_default(),
+            top: top.map(|t| Ranked { entry: Some(t.into()), score: 0.2, confidence: Some(0.2) }),
+            runner_up: None,
+            kind: Some("answer".into()),
+            thresholds: None,
+            text: text.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn questions_that_fell_back_are_grouped_and_the_llm_answers_counted_apart() {
+        let mut b = Builder::new(None, false);
+        b.add(event("1", "a", 1, question("q1", Path::Fallback, Some("track-order"), Some("Where is my parcel?"))));
+        b.add(event(
+            "2",
+            "a",
+            2,
+            Kind::LlmFallback {
+                question: "q1".into(),
+                outcome: "answered".into(),
+                passages: vec![],
+                cited: vec![],
+                error: None,
+                ttft_ms: None,
+            },
+        ));
+        b.add(event("3", "b", 3, question("q2", Path::Fallback, Some("parcel-late"), Some("where is my parcel"))));
+        b.add(event("4", "b", 4, question("q3", Path::NoKnowledge, None, None)));
+        b.add(event("5", "b", 5, question("q4", Path::Answer, Some("track-order"), Some("track my order"))));
+        let (report, _) = b.finish();
+        let u = &report.unanswered;
+        assert_eq!(u.questions, 3, "the answered question is not a gap");
+        let parcel = &u.groups[0];
+        assert_eq!(parcel.key, GroupKey::Text("where is my parcel".into()));
+        assert_eq!((parcel.questions, parcel.no_answer), (2, 1), "the LLM answered one of them");
+        assert_eq!(u.groups[1].key, GroupKey::Unmatched);
+        assert_eq!(report.totals.no_answer_rate, Some(2.0 / 4.0), "the same questions as the no-answer rate");
+    }
+
+    #[test]
+    fn entries_to_look_at_are_viewed_enough_and_in_trouble_worst_first() {
+        let entry = |name: &str, views: u64, helpful: u64, not_helpful: u64, fallback: u64| EntryFigures {
+            entry: name.into(),
+            views,
+            helpful,
+            not_helpful,
+            helpful_rate: ratio(helpful, helpful + not_helpful),
+            followed_by_fallback: fallback,
+            ..Default::default()
+        };
+        let report = Report {
+            entries: vec![
+                entry("fine", 10, 5, 0, 0),
+                entry("rarely-seen", 2, 0, 2, 0),
+                entry("falls-back", 10, 0, 0, 4),
+                entry("unhelpful", 5, 1, 4, 0),
+            ],
+            ..Default::default()
+        };
+        let names: Vec<&str> = report.entries_to_look_at().iter().map(|e| e.entry.as_str()).collect();
+        assert_eq!(names, ["unhelpful", "falls-back"]);
+        assert!((report.entries[3].trouble() - 0.8).abs() < 1e-9);
     }
 }

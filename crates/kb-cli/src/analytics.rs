@@ -7,8 +7,10 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use clap::Args;
 use kb_analytics::collect::{self, Options, DEFAULT_MAX_BODY};
+use kb_analytics::html;
 use kb_analytics::read::{files, read};
 use kb_analytics::report::{Builder, Figures, Report, Window};
+use kb_analytics::unanswered::GroupKey;
 
 use crate::output::{bytes_bar, write};
 use crate::{out, shown, Failure, Outcome};
@@ -48,6 +50,9 @@ pub struct ReportArgs {
     /// Print every figure as JSON.
     #[arg(long)]
     json: bool,
+    /// Write the report as one self-contained HTML page (charts and tables, no script).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 fn parse_day(s: &str) -> Result<NaiveDate, String> {
@@ -104,6 +109,10 @@ pub fn report(args: &ReportArgs) -> Outcome {
         write(path, &csv.into_inner().map_err(|e| Failure(e.to_string()))?)?;
         eprintln!("kb report: wrote {} ({} sessions)", shown(path), rows.len());
     }
+    if let Some(path) = &args.html {
+        write(path, html::page(&report).as_bytes())?;
+        eprintln!("kb report: wrote {}", shown(path));
+    }
     if args.json {
         out!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -116,7 +125,7 @@ fn pct(x: Option<f64>) -> String {
     x.map_or_else(|| "—".to_string(), |x| format!("{:.1}%", 100.0 * x))
 }
 
-/// The change against the previous period, in points.
+/// A rate's change against the previous period, in points: " (+2.1 pt)".
 fn change(now: Option<f64>, before: Option<f64>) -> String {
     match (now, before) {
         (Some(a), Some(b)) => format!(" ({:+.1} pt)", 100.0 * (a - b)),
@@ -124,60 +133,124 @@ fn change(now: Option<f64>, before: Option<f64>) -> String {
     }
 }
 
+/// A count's change against the previous period, in percent: " (+20%)".
+fn count_change(now: u64, before: Option<u64>) -> String {
+    match before {
+        Some(b) if b > 0 => format!(" ({:+.0}%)", 100.0 * (now as f64 - b as f64) / b as f64),
+        _ => String::new(),
+    }
+}
+
+/// The terminal summary: one labelled line per subject, the rest is in `--html` and `--json`.
 fn summary(report: &Report) {
     let t = &report.totals;
     let p = report.previous.as_ref();
-    let prev = |f: fn(&Figures) -> Option<f64>| p.and_then(f);
-    if let Some((from, to)) = &report.period {
-        out!("Period {from} – {to}{}", if p.is_some() { ", against the period before" } else { "" });
+    match &report.period {
+        Some((from, to)) => {
+            out!("{from} to {to}{}", if p.is_some() { ", changes against the period before" } else { "" })
+        }
+        None => out!("every event read"),
     }
-    out!("{} sessions, {} questions, {} events", t.sessions, t.questions, t.events);
-    let rate = |name: &str| t.rates.get(name).copied().flatten();
-    let rate_before = |name: &str| p.and_then(|p| p.rates.get(name).copied().flatten());
+    let rate = |f: &Figures, name: &str| f.rates.get(name).copied().flatten();
+    let answered = rate(t, "answer_rate");
     out!(
-        "  answered locally {}{}  clarified {}  fell back {}{}  handed off {}  small talk / declined {}  no answer {}{}",
-        pct(rate("answer_rate")),
-        change(rate("answer_rate"), rate_before("answer_rate")),
-        pct(rate("clarify_rate")),
-        pct(rate("fallback_rate")),
-        change(rate("fallback_rate"), rate_before("fallback_rate")),
-        pct(rate("handoff_rate")),
-        pct(rate("reply_rate")),
+        "  sessions    {}{}, questions {}{}",
+        t.sessions,
+        count_change(t.sessions, p.map(|p| p.sessions)),
+        t.questions,
+        count_change(t.questions, p.map(|p| p.questions))
+    );
+    out!(
+        "  answered    {} locally{} · {} fell back · {} no answer{}",
+        pct(answered),
+        change(answered, p.and_then(|p| rate(p, "answer_rate"))),
+        pct(rate(t, "fallback_rate")),
         pct(t.no_answer_rate),
-        change(t.no_answer_rate, prev(|f| f.no_answer_rate)),
+        change(t.no_answer_rate, p.and_then(|p| p.no_answer_rate))
     );
     let r = &t.resolution;
     out!(
-        "  resolved {}{} of {} sessions that asked (confirmed {}, assumed {}, unresolved {})",
+        "  resolved    {} of {} sessions that asked{}",
         pct(r.resolution_rate),
-        change(r.resolution_rate, prev(|f| f.resolution.resolution_rate)),
         r.asked,
-        pct(r.confirmed_rate),
-        pct(r.assumed_rate),
-        pct(r.unresolved_rate)
+        change(r.resolution_rate, p.and_then(|p| p.resolution.resolution_rate))
     );
-    out!("  helpful {} of {} ratings", pct(t.helpful_rate), t.feedback);
     out!(
-        "  LLM: {} calls, unsure {}, median first token {}, errors {}",
-        t.llm.calls,
-        pct(t.llm.unsure_rate),
-        t.llm.median_ttft_ms.map_or_else(|| "—".into(), |ms| format!("{ms:.0} ms")),
-        t.llm.errors.values().sum::<u64>()
+        "  helpful     {} of {} ratings{}",
+        pct(t.helpful_rate),
+        t.feedback,
+        change(t.helpful_rate, p.and_then(|p| p.helpful_rate))
     );
+    if t.llm.calls > 0 {
+        out!(
+            "  LLM         {} calls · {} unsure · first token {} · {} failed",
+            t.llm.calls,
+            pct(t.llm.unsure_rate),
+            t.llm.median_ttft_ms.map_or_else(|| "—".into(), |ms| format!("{ms:.0} ms")),
+            t.llm.errors.values().sum::<u64>()
+        );
+    }
     let worst: Vec<String> = report
-        .entries
-        .iter()
-        .filter(|e| e.views >= 3)
-        .filter(|e| {
-            e.helpful_rate.is_some_and(|h| h < 0.5) || e.followed_by_fallback + e.followed_by_handoff > e.views / 3
-        })
-        .take(5)
-        .map(|e| format!("{} ({} views, helpful {})", e.entry, e.views, pct(e.helpful_rate)))
+        .entries_to_look_at()
+        .into_iter()
+        .take(3)
+        .map(|e| format!("{} (helpful {}, {} views)", clip(&e.entry, 60), pct(e.helpful_rate), e.views))
         .collect();
     if !worst.is_empty() {
-        out!("  entries to look at: {}", worst.join("; "));
+        out!("  look at     {}", worst.join("; "));
+    }
+    let unanswered: Vec<String> = report
+        .unanswered
+        .groups
+        .iter()
+        .take(3)
+        .map(|g| match (&g.key, &g.example) {
+            (GroupKey::Text(_), Some(text)) => format!("\"{}\" ×{}", clip(text, 40), g.questions),
+            (GroupKey::Text(key), None) => format!("\"{}\" ×{}", clip(key, 40), g.questions),
+            (GroupKey::Entry(entry), _) => format!("near {} ×{}", clip(entry, 60), g.questions),
+            (GroupKey::Unmatched, _) => format!("unmatched ×{}", g.questions),
+        })
+        .collect();
+    if !unanswered.is_empty() {
+        out!("  unanswered  {}", unanswered.join("; "));
     }
     if let Some(t) = report.what_if.threshold_in_force {
-        out!("  answer threshold in force {t:.2}; `--json` for the what-if curve");
+        out!("  threshold   {t:.2} in force (--html for the charts and the what-if, --json for every figure)");
+    }
+}
+
+/// Text from events cut to `max` characters, control characters shown as spaces (an event must
+/// not drive the terminal).
+fn clip(text: &str, max: usize) -> String {
+    let cleaned: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    match cleaned.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &cleaned[..at]),
+        None => cleaned,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_text_is_short_and_cannot_drive_the_terminal() {
+        assert_eq!(clip("where is my parcel", 8), "where is…");
+        assert_eq!(clip("ok\u{1b}[2J\n", 10), "ok [2J ", "escape and newline shown as spaces");
+        assert_eq!(clip("ไม่มีพัสดุ", 3), "ไม่…", "cut on characters");
+        assert_eq!(
+            (count_change(12, Some(10)), count_change(3, Some(0)), count_change(3, None)),
+            (" (+20%)".into(), String::new(), String::new())
+        );
+        assert_eq!(change(Some(0.5), Some(0.479)), " (+2.1 pt)");
+    }
+
+    #[test]
+    fn a_period_ends_after_its_last_day_and_cannot_run_backwards() {
+        let day = |s| parse_day(s).unwrap();
+        let Ok(Some(w)) = window(Some(day("2026-12-01")), Some(day("2026-12-01"))) else { panic!("a one-day window") };
+        assert_eq!(w.to - w.from, 86_400_000);
+        assert!(window(Some(day("2026-12-02")), Some(day("2026-12-01"))).is_err());
+        assert!(parse_day("12/01/2026").is_err());
     }
 }
