@@ -16,7 +16,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::locale::{Locale, Stemmer};
+use crate::locale::{Locale, Script, Stemmer};
 
 mod indonesian;
 
@@ -318,6 +318,12 @@ fn is_unspaced(c: char) -> bool {
         | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF) // CJK
 }
 
+/// Whether an index term is a pair of neighbouring syllables (words never hold a space): such a
+/// term only matches exactly, never as a typo or a prefix of another.
+pub fn is_pair(term: &str) -> bool {
+    term.contains(' ')
+}
+
 /// Splits folded text into raw words; runs of unspaced scripts become character bigrams.
 ///
 /// ```
@@ -452,8 +458,21 @@ impl Analyzer {
         segment(&fold(text)).into_iter().filter(|w| !self.stopwords.contains(w)).map(|w| self.stem(&w)).collect()
     }
 
-    /// The index terms of `text`, in order.
+    /// The index terms of `text`, in order; for a syllabic script (Vietnamese) followed by the
+    /// pairs of neighbouring syllables (see [`is_pair`]).
     pub fn terms(&self, text: &str) -> Vec<String> {
+        let words = self.words(text);
+        if self.locale.info().script != Script::Syllabic {
+            return words;
+        }
+        let pairs: Vec<String> = words.windows(2).map(|w| format!("{} {}", w[0], w[1])).collect();
+        let mut out = words;
+        out.extend(pairs);
+        out
+    }
+
+    /// The stemmed words of `text` with synonyms replaced by their group's canonical words.
+    fn words(&self, text: &str) -> Vec<String> {
         let stemmed = self.stemmed(text);
         if self.synonyms.is_empty() {
             return stemmed;
@@ -499,6 +518,19 @@ mod tests {
         assert_eq!(fold("Crème Brûlée"), "creme brulee");
         assert_eq!(fold("Đơn hàng"), "don hang");
         assert_eq!(fold("คืนเงิน"), "คืนเงิน");
+    }
+
+    #[test]
+    fn vietnamese_syllables_are_also_paired_with_or_without_tones() {
+        let a = Analyzer::new(Locale::Vi);
+        let pairs = ["don hang", "hang bi", "bi huy"];
+        let with_tones = a.terms("Đơn hàng bị hủy");
+        assert_eq!(with_tones[..4], ["don", "hang", "bi", "huy"]);
+        assert_eq!(with_tones[4..], pairs);
+        assert_eq!(a.terms("don hang bi huy"), with_tones);
+        assert!(pairs.iter().all(|p| is_pair(p)) && !is_pair("hang"));
+        // Other scripts keep their words alone.
+        assert_eq!(Analyzer::new(Locale::Id).terms("pesanan batal"), ["pesan", "batal"]);
     }
 
     #[test]

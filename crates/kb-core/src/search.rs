@@ -9,6 +9,7 @@
 
 use fst::{IntoStreamer, Streamer};
 
+use crate::analysis;
 use crate::confidence::{Confidence, Features};
 use crate::entry::Audience;
 use crate::format::records::Field;
@@ -231,6 +232,9 @@ impl Index {
             }
             let alternatives = match self.terms.get(terms::key(query.locale, &term)) {
                 Some(offset) => vec![Alternative { term: term.clone(), kind: MatchKind::Exact, weight: 1.0, offset }],
+                // A pair of syllables the knowledge never has says nothing: its syllables count
+                // on their own.
+                None if analysis::is_pair(&term) => continue,
                 None => self.fuzzy(tag, &term),
             };
             groups.push(TermGroup { term, alternatives });
@@ -270,6 +274,9 @@ impl Index {
         let mut found: Vec<Nearby> = Vec::new();
         while let Some((k, offset)) = stream.next() {
             let Ok(candidate) = std::str::from_utf8(&k[1..]) else { continue };
+            if analysis::is_pair(candidate) {
+                continue;
+            }
             let d = distance(term, candidate).max(1) as u8;
             // People rarely mistype the first letter, and a typo is more likely a common word
             // than a rare one: among equally close terms, those come first.
@@ -304,6 +311,9 @@ impl Index {
                 break;
             }
             let Ok(term) = std::str::from_utf8(&k[1..]) else { continue };
+            if analysis::is_pair(term) {
+                continue;
+            }
             let df = self.entry_df(offset).unwrap_or(0);
             found.push((0, false, std::cmp::Reverse(df), term.to_string(), offset));
         }
