@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use kb_core::format::MAGIC;
 use kb_core::Index;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
@@ -61,7 +62,7 @@ async fn fetch_pack(url: &str) -> Result<Index, String> {
     let mut bytes =
         js_sys::Uint8Array::new(&wasm_bindgen_futures::JsFuture::from(buffer).await.map_err(|e| describe(&e))?);
     if bytes.length() >= 2 && [bytes.get_index(0), bytes.get_index(1)] == GZIP_MAGIC {
-        bytes = gunzip(&bytes).await.map_err(|e| format!("gzip: {}", describe(&e)))?;
+        return Index::from_bytes(gunzip(&bytes, MAX_PACK_BYTES).await?).map_err(|e| e.to_string());
     }
     Index::from_bytes(bytes.to_vec()).map_err(|e| e.to_string())
 }
@@ -69,19 +70,49 @@ async fn fetch_pack(url: &str) -> Result<Index, String> {
 /// The first bytes of a gzip member.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// Inflates a gzip file with the browser's own `DecompressionStream`. The pack ships gzipped
+/// The most a pack may inflate to. The shipped knowledge (five locales) is 1.1 MB and 100,000
+/// entries 54 MB; a small file that inflates past this is a gzip bomb, stopped before it fills
+/// the phone's memory.
+pub const MAX_PACK_BYTES: usize = 64 << 20;
+
+/// Inflates a gzip file with the browser's own `DecompressionStream`, chunk by chunk: the first
+/// chunk must start like a pack, and inflating stops at `limit` bytes. The pack ships gzipped
 /// (`kb.idx.gz`) so that hosts which do not compress unknown file types still send a third of
 /// it; a host that does add `Content-Encoding: gzip` has the browser undo that layer first, and
 /// the bytes then no longer start with the gzip magic.
-pub async fn gunzip(bytes: &js_sys::Uint8Array) -> Result<js_sys::Uint8Array, JsValue> {
+pub async fn gunzip(bytes: &js_sys::Uint8Array, limit: usize) -> Result<Vec<u8>, String> {
+    let js = |e: JsValue| describe(&e);
     let parts = js_sys::Array::of1(bytes);
-    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts)?;
-    let inflate = DecompressionStream::new("gzip")?;
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(js)?;
+    let inflate = DecompressionStream::new("gzip").map_err(js)?;
     let pair = web_sys::ReadableWritablePair::new(&inflate.readable(), &inflate.writable());
-    let stream = blob.stream().pipe_through(&pair);
-    let response = web_sys::Response::new_with_opt_readable_stream(Some(&stream))?;
-    let buffer = wasm_bindgen_futures::JsFuture::from(response.array_buffer()?).await?;
-    Ok(js_sys::Uint8Array::new(&buffer))
+    let reader: web_sys::ReadableStreamDefaultReader = blob.stream().pipe_through(&pair).get_reader().unchecked_into();
+    let mut out = Vec::new();
+    let refuse = |why: String| {
+        let _ = reader.cancel();
+        Err(why)
+    };
+    loop {
+        let chunk = match wasm_bindgen_futures::JsFuture::from(reader.read()).await {
+            Ok(chunk) => chunk,
+            // The browser's words ("Failed to fetch") would blame the network.
+            Err(e) => return Err(format!("the pack is cut short or damaged (gzip: {})", describe(&e))),
+        };
+        if js_sys::Reflect::get(&chunk, &"done".into()).ok().and_then(|d| d.as_bool()).unwrap_or(true) {
+            return Ok(out);
+        }
+        let Ok(value) = js_sys::Reflect::get(&chunk, &"value".into()) else { return Ok(out) };
+        let value = js_sys::Uint8Array::new(&value);
+        let (start, len) = (out.len(), value.length() as usize);
+        if start + len > limit {
+            return refuse(format!("the pack inflates to more than {} MB", limit >> 20));
+        }
+        out.resize(start + len, 0);
+        value.copy_to(&mut out[start..]);
+        if start < MAGIC.len() && out.len() >= MAGIC.len() && out[..MAGIC.len()] != MAGIC {
+            return refuse("the gzip file is not a knowledge pack".to_string());
+        }
+    }
 }
 
 // web-sys has `DecompressionStream` only behind `web_sys_unstable_apis`, which would switch on

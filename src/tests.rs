@@ -921,8 +921,8 @@ const GZIPPED: [u8; 70] = [
 
 #[wasm_bindgen_test]
 async fn gzipped_bytes_inflate_in_the_browser_and_damage_is_an_error() {
-    async fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, JsValue> {
-        crate::pack::gunzip(&js_sys::Uint8Array::from(bytes)).await.map(|b| b.to_vec())
+    async fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+        crate::pack::gunzip(&js_sys::Uint8Array::from(bytes), crate::pack::MAX_PACK_BYTES).await
     }
     let inflated = gunzip(&GZIPPED).await.expect("valid gzip inflates");
     assert_eq!(inflated, b"KBIX, but smaller: a pack that travelled gzipped ".repeat(3));
@@ -931,6 +931,25 @@ async fn gzipped_bytes_inflate_in_the_browser_and_damage_is_an_error() {
     let mut flipped = GZIPPED;
     flipped[62] ^= 0xff; // inside the CRC-32
     assert!(gunzip(&flipped).await.is_err(), "a bad checksum is refused");
+    let cut = gunzip(&GZIPPED[..40]).await.unwrap_err();
+    assert!(cut.starts_with("the pack is cut short or damaged"), "{cut}");
+}
+
+/// `gzip` of "<html>not a pack</html>": what a misconfigured host sends for a missing file.
+const GZIPPED_PAGE: [u8; 40] = [
+    0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xb3, 0xc9, 0x28, 0xc9, 0xcd, 0xb1, 0xcb, 0xcb, 0x2f,
+    0x51, 0x48, 0x54, 0x28, 0x48, 0x4c, 0xce, 0xb6, 0xd1, 0x07, 0x0b, 0x00, 0x00, 0xc4, 0x5b, 0xbe, 0x73, 0x17, 0x00,
+    0x00, 0x00,
+];
+
+#[wasm_bindgen_test]
+async fn inflating_stops_at_the_limit_and_at_bytes_that_are_no_pack() {
+    let bytes = js_sys::Uint8Array::from(&GZIPPED[..]);
+    let bomb = crate::pack::gunzip(&bytes, 100).await.unwrap_err();
+    assert!(bomb.starts_with("the pack inflates to more than"), "{bomb}");
+    assert_eq!(crate::pack::gunzip(&bytes, 147).await.map(|b| b.len()), Ok(147), "exactly the limit is fine");
+    let page = crate::pack::gunzip(&js_sys::Uint8Array::from(&GZIPPED_PAGE[..]), 1 << 20).await.unwrap_err();
+    assert_eq!(page, "the gzip file is not a knowledge pack");
 }
 
 #[wasm_bindgen_test]

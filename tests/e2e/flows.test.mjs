@@ -176,6 +176,28 @@ test("flow payout-delayed: free-text slot, reload mid-flow, ends in a handoff wi
   await done(page);
 });
 
+test("a value typed into a free-text slot is text, never Markdown: no link, no bold, shown as typed", async () => {
+  const [page, errors] = await visit("/flow-slot-markdown");
+  await openWidget(page);
+  await page.evaluate(() => MarketAssist.startFlow("payout-delayed"));
+  await waitForStep(page, /Settlement runs every Tuesday/);
+  await choose(page, "Yes, it should have arrived");
+  await waitForStep(page, /Is yours verified in Seller Center/);
+  await choose(page, "Yes, it's verified");
+  await waitForStep(page, /marked as on hold/);
+  await choose(page, "No, nothing is on hold");
+  await waitForStep(page, /Which payout is missing/);
+  const typed = "[Verify your card here](https://evil.example/phish) **now** `x`";
+  await ask(page, typed);
+  const step = await waitForStep(page, /trace the payout/);
+  assert.ok(step.text.includes(typed), `shown as typed: ${step.text}`);
+  const last = widget(page, ".ma-step").last();
+  assert.equal(await last.locator("a").count(), 0, "no link in the assistant's message");
+  assert.equal(await last.locator("strong, code").count(), 0, "no markup from the value");
+  assert.deepEqual(unexpected(errors), []);
+  await done(page);
+});
+
 test("page context picks the branch: setContext({order_status: 'delivered'}) skips the status question", async () => {
   const [page, errors] = await visit("/ctx-set");
   await openWidget(page);

@@ -2,8 +2,11 @@
 // knowledge base, "did you mean", starters and as-you-type suggestions, the JS API, persistence
 // across reloads, the composer's keys, and untrusted text never becoming HTML.
 import { test } from "node:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import assert from "node:assert/strict";
-import { newPage, hostPage, embedTag, openWidget, ask, widget, useBrowser } from "./harness.mjs";
+import { newPage, hostPage, embedTag, openWidget, ask, widget, useBrowser, DIST } from "./harness.mjs";
 import { entryField, featuredIds, inShadow, answerIds, waitForAnswer, waitForBotCount, done, unexpected, kbSearch, clarifyChoices } from "./support.mjs";
 
 let servers, browser;
@@ -507,4 +510,38 @@ test("untrusted text is never HTML", async () => {
   assert.deepEqual(dialogs, []);
   assert.deepEqual(unexpected(errors), []);
   await done(page);
+});
+
+test("a pack that is a gzip bomb, cut short, or a gzipped page: stopped early, the console names the cause, the chat still replies", async () => {
+  const real = readFileSync(join(DIST, "kb.en.idx.gz"));
+  const packs = {
+    // A pack's magic, then 200 MB of zeros, in 200 kB: inflating stops at the cap instead of
+    // filling the memory (zeros alone stop at the first chunk: not a pack).
+    "bomb.idx.gz": [gzipSync(Buffer.concat([Buffer.from("KBIX"), Buffer.alloc(200 << 20)]), { level: 9 }), /the pack inflates to more than \d+ MB/],
+    "zeros.idx.gz": [gzipSync(Buffer.alloc(200 << 20), { level: 9 }), /the gzip file is not a knowledge pack/],
+    "cut.idx.gz": [real.subarray(0, real.length >> 1), /the pack is cut short or damaged/],
+    "page.idx.gz": [gzipSync(Buffer.from("<!doctype html><title>Not found</title>")), /the gzip file is not a knowledge pack/],
+  };
+  for (const [name, [body, cause]] of Object.entries(packs)) {
+    const [page, errors] = await newPage(browser);
+    await page.route(`**/${name}`, (route) => route.fulfill({ status: 200, body, headers: { "access-control-allow-origin": "*" } }));
+    await page.goto(servers.page(`/bad-${name}`, hostPage(servers.cdnUrl, { data: { pack: `${servers.cdnUrl}${name}`, load: "open" } })));
+    await widget(page, ".ma-launcher").click();
+    await widget(page, ".ma-input").waitFor();
+    const reported = await (async () => {
+      for (let i = 0; i < 100; i++) {
+        const hit = errors.find((e) => e.includes(`knowledge pack ${servers.cdnUrl}${name}`));
+        if (hit) return hit;
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+      return null;
+    })();
+    assert.ok(reported && cause.test(reported), `${name}: ${reported}`);
+    assert.ok(!/Failed to fetch/.test(reported), `${name}: the network is not blamed: ${reported}`);
+    // The widget is not blank: a question still gets a reply (no endpoint here: a person).
+    await ask(page, "where is my parcel");
+    await widget(page, ".ma-handoff").last().waitFor();
+    assert.deepEqual(unexpected(errors).filter((e) => !e.includes("knowledge pack")), [], name);
+    await done(page);
+  }
 });

@@ -270,7 +270,8 @@ fn slot_accepts(slot: &Slot, value: &str) -> bool {
     !value.trim().is_empty() && Pattern::parse(&slot.pattern).is_ok_and(|p| p.is_match(value))
 }
 
-/// Replaces `{name}` with a slot or context value; unknown names stay as written.
+/// Replaces `{name}` with a slot or context value; unknown names stay as written. The message is
+/// Markdown but the values are what someone typed or the page set: escaped, they stay text.
 fn fill(message: &str, slots: &BTreeMap<String, String>, context: &Context) -> String {
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
@@ -281,7 +282,7 @@ fn fill(message: &str, slots: &BTreeMap<String, String>, context: &Context) -> S
             Some(close) => {
                 let name = &after[..close];
                 match slots.get(name).or_else(|| context.get(name)) {
-                    Some(v) => out.push_str(v),
+                    Some(v) => out.push_str(&crate::markdown::escape(v)),
                     None => {
                         out.push('{');
                         out.push_str(name);

@@ -148,6 +148,12 @@ pub fn parse_inline(text: &str) -> Vec<Inline> {
     };
     while i < chars.len() {
         let c = chars[i];
+        if c == '\\' && chars.get(i + 1).is_some_and(char::is_ascii_punctuation) {
+            // A backslash makes the next mark plain text, as in CommonMark (see [`escape`]).
+            plain.push(chars[i + 1]);
+            i += 2;
+            continue;
+        }
         if c == '*' && chars.get(i + 1) == Some(&'*') {
             if let Some(end) = find(i + 2, &['*', '*']).filter(|&e| e > i + 2) {
                 push_text(&mut plain, &mut out);
@@ -170,22 +176,22 @@ pub fn parse_inline(text: &str) -> Vec<Inline> {
                 i = end + 1;
                 continue;
             }
-        } else if c == '[' {
-            if let Some(close) = find(i + 1, &[']']) {
-                if chars.get(close + 1) == Some(&'(') {
-                    if let Some(end) = find(close + 2, &[')']) {
-                        let label: String = chars[i + 1..close].iter().collect();
-                        let url: String = chars[close + 2..end].iter().collect();
-                        push_text(&mut plain, &mut out);
-                        if is_safe_url(&url) {
-                            out.push(Inline::Link { label: parse_inline(&label), url: url.trim().to_string() });
-                        } else {
-                            out.extend(parse_inline(&label));
-                        }
-                        i = end + 1;
-                        continue;
-                    }
+        } else if c == '[' || (c == '!' && chars.get(i + 1) == Some(&'[')) {
+            let image = c == '!';
+            let open = if image { i + 1 } else { i };
+            if let Some((label, url, end)) = link_at(&chars, open) {
+                push_text(&mut plain, &mut out);
+                if image {
+                    // The subset has no images (nothing is loaded from a knowledge file): the
+                    // alternative text stands in.
+                    out.push(Inline::Text(label));
+                } else if is_safe_url(&url) {
+                    out.push(Inline::Link { label: parse_inline(&label), url: url.trim().to_string() });
+                } else {
+                    out.extend(parse_inline(&label));
                 }
+                i = end + 1;
+                continue;
             }
         }
         plain.push(c);
@@ -193,6 +199,51 @@ pub fn parse_inline(text: &str) -> Vec<Inline> {
     }
     push_text(&mut plain, &mut out);
     out
+}
+
+/// Text made safe to put inside Markdown: every ASCII punctuation mark is escaped, so that it
+/// renders as itself, and line breaks become spaces (a value cannot start a list or a heading).
+/// For text that is not Markdown, such as a value typed into a flow.
+///
+/// ```
+/// use kb_core::markdown::{escape, plain_text};
+/// let typed = "[Verify your card](https://evil.example/phish)";
+/// assert_eq!(plain_text(&format!("Thanks, {}!", escape(typed))), format!("Thanks, {typed}!"));
+/// ```
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            c if c.is_ascii_punctuation() => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `[label](url)` starting at `open` (the `[`): its label, its URL and the index of its closing
+/// `)`. Parentheses inside the URL nest (`javascript:alert(1)` ends at its own last `)`).
+fn link_at(chars: &[char], open: usize) -> Option<(String, String, usize)> {
+    let close = (open + 1..chars.len()).find(|&j| chars[j] == ']')?;
+    if chars.get(close + 1) != Some(&'(') {
+        return None;
+    }
+    let mut depth = 0usize;
+    for (j, &c) in chars.iter().enumerate().skip(close + 2) {
+        match c {
+            '(' => depth += 1,
+            ')' if depth == 0 => {
+                return Some((chars[open + 1..close].iter().collect(), chars[close + 2..j].iter().collect(), j));
+            }
+            ')' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The plain text of Markdown (for indexing and for screen-reader announcements).
@@ -237,11 +288,48 @@ mod tests {
 
     #[test]
     fn unsafe_links_become_text() {
-        assert_eq!(parse_inline("[x](javascript:alert(1))"), vec![Inline::Text("x".into()), Inline::Text(")".into())]);
+        assert_eq!(parse_inline("[x](javascript:alert(1))"), vec![Inline::Text("x".into())], "no stray `)`");
         assert_eq!(
             parse_inline("[mail](mailto:help@x.example)")[0],
             Inline::Link { label: vec![Inline::Text("mail".into())], url: "mailto:help@x.example".into() }
         );
+    }
+
+    #[test]
+    fn images_leave_their_alternative_text_whole() {
+        let text = |t: &str| Inline::Text(t.into());
+        assert_eq!(parse_inline("![img](javascript:alert(1)) ok"), vec![text("img"), text(" ok")]);
+        assert_eq!(parse_inline("see ![logo](https://x.example/l.png)"), vec![text("see "), text("logo")]);
+        assert_eq!(parse_inline("wow!"), vec![text("wow!")]);
+    }
+
+    #[test]
+    fn parentheses_nest_inside_a_link_url() {
+        let url = "https://en.wikipedia.org/wiki/Bubble_(physics)";
+        assert_eq!(
+            parse_inline(&format!("[bubble]({url}).")),
+            vec![
+                Inline::Link { label: vec![Inline::Text("bubble".into())], url: url.into() },
+                Inline::Text(".".into())
+            ]
+        );
+        assert_eq!(parse_inline("[a](b(c)"), vec![Inline::Text("[a](b(c)".into())], "unbalanced: text");
+    }
+
+    #[test]
+    fn escaped_text_is_never_markup() {
+        for hostile in [
+            "[Verify your card here](https://evil.example/phish)",
+            "**big** _it_ `code`",
+            "# title\n- item\n1. one",
+            "a\\b",
+        ] {
+            let blocks = parse(&format!("Your order {}.", escape(hostile)));
+            let [Block::Paragraph(inlines)] = blocks.as_slice() else { panic!("one paragraph: {blocks:?}") };
+            assert!(inlines.iter().all(|i| matches!(i, Inline::Text(_))), "{hostile}: {inlines:?}");
+            let shown: String = inlines.iter().map(|i| if let Inline::Text(t) = i { t.as_str() } else { "" }).collect();
+            assert_eq!(shown, format!("Your order {}.", hostile.replace('\n', " ")));
+        }
     }
 
     #[test]
