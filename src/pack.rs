@@ -59,8 +59,7 @@ async fn fetch_pack(url: &str) -> Result<Index, String> {
     // The bytes stay on the JS side until they are the pack itself: one copy into the wasm.
     let raw = web_sys::Response::from(response);
     let buffer = raw.array_buffer().map_err(|e| describe(&e))?;
-    let mut bytes =
-        js_sys::Uint8Array::new(&wasm_bindgen_futures::JsFuture::from(buffer).await.map_err(|e| describe(&e))?);
+    let bytes = js_sys::Uint8Array::new(&wasm_bindgen_futures::JsFuture::from(buffer).await.map_err(|e| describe(&e))?);
     if bytes.length() >= 2 && [bytes.get_index(0), bytes.get_index(1)] == GZIP_MAGIC {
         return Index::from_bytes(gunzip(&bytes, MAX_PACK_BYTES).await?).map_err(|e| e.to_string());
     }
