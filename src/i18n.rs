@@ -47,6 +47,10 @@ pub struct Strings {
     pub yes: &'static str,
     pub no: &'static str,
     pub solved_thanks: &'static str,
+    /// Above the oldest messages shown, when earlier ones are hidden.
+    pub earlier: &'static str,
+    /// After a message cut to the longest a question may be (`{n}`: that length).
+    pub shortened: &'static str,
     pub unsolved_offer: &'static str,
 }
 
@@ -93,6 +97,8 @@ const EN: Strings = Strings {
     yes: "Yes",
     no: "No",
     solved_thanks: "Great, glad it's sorted!",
+    earlier: "Show earlier messages",
+    shortened: "Your message was long, so I read only its first {n} characters.",
     unsolved_offer: "Sorry about that. A support agent can help with this.",
 };
 
@@ -139,6 +145,8 @@ const ID: Strings = Strings {
     yes: "Ya",
     no: "Belum",
     solved_thanks: "Syukurlah, senang bisa membantu!",
+    earlier: "Tampilkan pesan sebelumnya",
+    shortened: "Pesanmu panjang, jadi aku hanya membaca {n} karakter pertamanya.",
     unsolved_offer: "Maaf soal itu. Petugas kami bisa membantu.",
 };
 
@@ -185,6 +193,8 @@ const ES: Strings = Strings {
     yes: "Sí",
     no: "No",
     solved_thanks: "¡Genial, nos alegra haberte ayudado!",
+    earlier: "Ver mensajes anteriores",
+    shortened: "Tu mensaje era largo, así que solo leí sus primeros {n} caracteres.",
     unsolved_offer: "Lo sentimos. Un agente de soporte puede ayudarte con esto.",
 };
 
@@ -231,6 +241,8 @@ const TH: Strings = Strings {
     yes: "ใช่",
     no: "ยังไม่ได้",
     solved_thanks: "ยินดีที่ช่วยได้ค่ะ",
+    earlier: "ดูข้อความก่อนหน้า",
+    shortened: "ข้อความยาวมาก จึงอ่านเฉพาะ {n} ตัวอักษรแรกค่ะ",
     unsolved_offer: "ขออภัยด้วยค่ะ เจ้าหน้าที่ช่วยคุณเรื่องนี้ได้",
 };
 
@@ -277,6 +289,8 @@ const VI: Strings = Strings {
     yes: "Có",
     no: "Chưa",
     solved_thanks: "Tuyệt, rất vui vì đã giúp được bạn!",
+    earlier: "Xem tin nhắn trước",
+    shortened: "Tin nhắn của bạn khá dài nên mình chỉ đọc {n} ký tự đầu tiên.",
     unsolved_offer: "Rất tiếc về điều đó. Nhân viên hỗ trợ có thể giúp bạn.",
 };
 

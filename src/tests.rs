@@ -380,6 +380,35 @@ async fn launcher_opens_the_panel() {
 }
 
 #[wasm_bindgen_test]
+async fn a_long_message_is_cut_and_said_so_and_a_long_conversation_keeps_the_newest_in_the_page() {
+    let w = Harness::mount().await;
+    w.open().await;
+    let pasted = "where is my parcel ".repeat(5000);
+    w.chat.ask(&pasted);
+    settle().await;
+    let users = w.all(".ma-msg.ma-user");
+    let shown = text(users.last().expect("the question"));
+    assert_eq!(shown.chars().count(), crate::chat::MAX_QUESTION_CHARS, "cut to the longest question read");
+    assert!(pasted.trim().starts_with(&shown));
+    let notes: Vec<String> =
+        w.all(".ma-msg").iter().map(text).filter(|t| t.contains("only its first 2000 characters")).collect();
+    assert_eq!(notes.len(), 1, "the cut is said");
+
+    // 60 more questions: well over 100 messages, of which the page holds the newest 100.
+    for _ in 0..60 {
+        w.chat.ask("where is my parcel");
+    }
+    settle().await;
+    let total = w.chat.messages.with_untracked(Vec::len);
+    assert!(total > 120, "{total} messages");
+    assert_eq!(w.count(".ma-messages > .ma-msg"), 100, "the newest 100 are in the page");
+    click(&w.one(".ma-earlier"));
+    settle().await;
+    assert_eq!(w.count(".ma-messages > .ma-msg"), total.min(200), "a page of earlier ones");
+    w.unmount().await;
+}
+
+#[wasm_bindgen_test]
 async fn enter_asks_and_shows_the_answer() {
     let w = Harness::mount().await;
     w.open().await;

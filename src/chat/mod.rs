@@ -27,6 +27,8 @@ pub use track::{Source, Trigger};
 
 /// Default cap on LLM calls per browser session.
 const DEFAULT_MAX_FALLBACKS: u32 = 20;
+/// The longest question read, in characters; the rest of a longer message is dropped, and said so.
+pub const MAX_QUESTION_CHARS: usize = 2000;
 
 /// One message on screen, with its own signal: a streamed token or a feedback click changes
 /// that message only, and only its view renders again. The signal is reference-counted, not
@@ -270,11 +272,19 @@ impl Chat {
 
     /// Handles a typed message.
     pub fn ask(&self, text: &str) {
-        let text = text.trim().to_string();
+        let text = text.trim();
         if text.is_empty() {
             return;
         }
+        // A question is a few lines: a pasted page would cost every step after it (search,
+        // storage, the LLM request) and fill the screen.
+        let cut = text.char_indices().nth(MAX_QUESTION_CHARS).map(|(at, _)| at);
+        let text = cut.map_or(text, |at| &text[..at]).to_string();
         self.push(Body::User(text.clone()));
+        if cut.is_some() {
+            let note = self.text().shortened.replace("{n}", &MAX_QUESTION_CHARS.to_string());
+            self.push(Body::Note(note));
+        }
         self.when_ready(move |chat| chat.respond(&text));
     }
 

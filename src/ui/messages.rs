@@ -16,6 +16,11 @@ use crate::chat::{Chat, Row};
 use crate::conversation::{Body, HandoffReason};
 use crate::i18n::strings;
 
+/// How many messages are in the page at first, and how many more each "Show earlier messages"
+/// adds.
+const RECENT_MESSAGES: usize = 100;
+
+/// The messages, newest last.
 #[component]
 pub fn MessageList(chat: Chat, list: NodeRef<html::Div>) -> impl IntoView {
     // A new message comes into view: the end of the list, unless the newest message is a reply
@@ -26,9 +31,16 @@ pub fn MessageList(chat: Chat, list: NodeRef<html::Div>) -> impl IntoView {
         request_animation_frame(move || scroll_to_newest(&l));
     });
     let s = move || chat.strings();
+    // Only the newest messages are in the page (a long conversation would otherwise slow every
+    // reply); "Show earlier messages" adds a page of older ones.
+    let shown = RwSignal::new(RECENT_MESSAGES);
+    let hidden = move || chat.messages.with(Vec::len).saturating_sub(shown.get());
     view! {
         <div class="ma-messages" node_ref=list tabindex="-1" role="log" aria-label=move || s().messages>
-            <For each=move || chat.messages.get() key=|row| row.id let:row>
+            {move || (hidden() > 0).then(|| view! {
+                <button class="ma-chip ma-quiet ma-earlier" on:click=move |_| shown.update(|n| *n += RECENT_MESSAGES)>{s().earlier}</button>
+            })}
+            <For each=move || { let skip = hidden(); chat.messages.with(|all| all[skip..].to_vec()) } key=|row| row.id let:row>
                 <MessageView chat row/>
             </For>
             // While a reply streams: dots, then words with Stop and a person.
