@@ -42,7 +42,7 @@ cargo test --no-fail-fast -p market-assist --target wasm32-unknown-unknown 2>&1 
 
 step "Knowledge and analytics: lint, golden-set gates, SQL parity"
 gate "kb lint" ./target/release/kb lint --knowledge knowledge
-gate "golden sets" ./target/release/kb eval --knowledge knowledge --min-top1 "${MIN_TOP1:-0.90}" --min-oos-routed 0.80
+gate "golden sets (all locales together, and th and vi each)" ./target/release/kb eval --knowledge knowledge --min-top1 "${MIN_TOP1:-0.90}" --min-oos-routed 0.80 --gate all,th,vi
 gate "SQL parity (DuckDB)" "${ANALYTICS_VENV:-$HOME/.cache/market-assist/analytics-venv}/bin/python" tests/analytics/parity.py
 
 step "Browser end-to-end tests (node --test)"
