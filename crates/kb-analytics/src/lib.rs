@@ -10,6 +10,7 @@ pub mod collect;
 pub mod event;
 pub mod read;
 pub mod report;
+pub mod session;
 
 pub use event::{Batch, Event, Kind};
 pub use report::{Builder, Report, SessionRow, Window};
