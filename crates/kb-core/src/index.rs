@@ -300,9 +300,28 @@ impl Index {
             .collect()
     }
 
-    /// The locale's analyzer (every locale has one: the builder writes all of them).
-    pub(crate) fn analyzer(&self, locale: Locale) -> Option<&Analyzer> {
+    /// The locale's analyzer, the one that read every indexed text and reads every query (every
+    /// locale of the pack has one: the builder writes all of them). Other tools that compare
+    /// texts, such as `kb gaps`, use it so that they read words exactly as the search does.
+    pub fn analyzer(&self, locale: Locale) -> Option<&Analyzer> {
         self.analyzers.get(&locale)
+    }
+
+    /// How telling an analysed `term` is in `locale`: the idf weight the vector similarities
+    /// give it, over the locale's titles, questions and bodies. A term the pack has never seen
+    /// gets the highest weight there is (a word of none of them).
+    ///
+    /// ```no_run
+    /// # let index = kb_core::Index::from_bytes(std::fs::read("kb.idx").unwrap()).unwrap();
+    /// use kb_core::Locale;
+    /// assert!(index.term_weight(Locale::En, "giftwrap") > index.term_weight(Locale::En, "parcel"));
+    /// ```
+    pub fn term_weight(&self, locale: Locale, term: &str) -> f32 {
+        let units = self.locale_units[locale as usize] as f32;
+        match self.terms.get(terms::key(locale, term)).and_then(|offset| self.postings(offset)) {
+            Some(postings) => self.vector_idf(locale, &postings),
+            None => idf(units, 0.0),
+        }
     }
 
     pub(crate) fn locale_meta(&self, locale: Locale) -> Option<&LocaleMeta> {
