@@ -307,9 +307,9 @@ impl Index {
         self.analyzers.get(&locale)
     }
 
-    /// How telling an analysed `term` is in `locale`: the idf weight the vector similarities
-    /// give it, over the locale's titles, questions and bodies. A term the pack has never seen
-    /// gets the highest weight there is (a word of none of them).
+    /// How telling an analysed `term` is in `locale`: the idf weight its search gives the term
+    /// (BM25's, over the locale's entries). A word nearly every entry is asked with ("how",
+    /// "my") weighs almost nothing; a term the pack has never seen weighs most.
     ///
     /// ```no_run
     /// # let index = kb_core::Index::from_bytes(std::fs::read("kb.idx").unwrap()).unwrap();
@@ -317,11 +317,9 @@ impl Index {
     /// assert!(index.term_weight(Locale::En, "giftwrap") > index.term_weight(Locale::En, "parcel"));
     /// ```
     pub fn term_weight(&self, locale: Locale, term: &str) -> f32 {
-        let units = self.locale_units[locale as usize] as f32;
-        match self.terms.get(terms::key(locale, term)).and_then(|offset| self.postings(offset)) {
-            Some(postings) => self.vector_idf(locale, &postings),
-            None => idf(units, 0.0),
-        }
+        let entries = self.locale_meta(locale).map_or(0, |l| l.entries) as f32;
+        let df = self.terms.get(terms::key(locale, term)).and_then(|offset| self.entry_df(offset)).unwrap_or(0);
+        idf(entries, df as f32)
     }
 
     pub(crate) fn locale_meta(&self, locale: Locale) -> Option<&LocaleMeta> {
