@@ -716,7 +716,7 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
 
 /// A session id's hash, for the per-day distinct counts (64 bits: collisions among a day's
 /// sessions are vanishingly rare).
-fn hash(id: &str) -> u64 {
+pub(crate) fn hash(id: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     id.hash(&mut h);

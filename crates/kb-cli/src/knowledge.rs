@@ -104,7 +104,7 @@ fn parse_audience(s: &str) -> Result<Audience, String> {
 }
 
 /// Loads knowledge and prints its diagnostics; fails if any is an error.
-fn load_checked(dir: &Path) -> Result<Knowledge, Failure> {
+pub fn load_checked(dir: &Path) -> Result<Knowledge, Failure> {
     let (knowledge, diags) = Knowledge::load(dir);
     print_diagnostics(&diags);
     let errors = diags.iter().filter(|d| d.is_error()).count();
