@@ -271,7 +271,7 @@ impl Finder {
     }
 
     /// Groups, ranks and judges the gaps against `index`; `progress(done, total)` is called as
-    /// phrasings are read.
+    /// the pack reads the phrasings (grouping them comes after the last call).
     pub fn finish(mut self, index: &Index, options: &Options, mut progress: impl FnMut(usize, usize)) -> Gaps {
         for (id, events) in self.open.close_all() {
             self.close(&id, &events);

@@ -243,10 +243,13 @@ pub fn gaps(args: &GapsArgs) -> Outcome {
     let mut finder = Finder::new(window(args.from, args.to)?);
     read_events("kb gaps", &args.inputs, |e| finder.add(e))?;
     let options = gaps::Options { min_sessions: args.min_sessions, ..gaps::Options::default() };
-    let grouping = bar(0, "grouping");
+    let grouping = bar(0, "reading");
     let found = finder.finish(&index, &options, |done, total| {
         grouping.set_length(total as u64);
         grouping.set_position(done as u64);
+        if done == total {
+            grouping.set_message("grouping");
+        }
     });
     grouping.finish_and_clear();
     let written = draft::write(&args.out, &found.clusters)?;

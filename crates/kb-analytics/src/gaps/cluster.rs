@@ -18,8 +18,9 @@
 //!    if close enough, else it starts a group.
 //! 2. *Refinement*: each phrasing is compared again with every group, its own without itself
 //!    (so a phrasing that started a group before its real group formed can move), and moves to
-//!    the closest if close enough, else stands alone; repeated until nothing moves (at most
-//!    [`MAX_ROUNDS`] rounds).
+//!    the closest if close enough, else stands alone; repeated until fewer than one phrasing in
+//!    [`SETTLED`] moves (at most [`MAX_ROUNDS`] rounds: the last moves are a few phrasings
+//!    going back and forth between two groups).
 //!
 //! Only groups that share a term can be close, so candidates come from an inverted index of the
 //! groups' terms, and only from the terms heavy enough to reach a threshold: the cost grows with
@@ -79,8 +80,10 @@ pub struct Thresholds {
     pub words: f32,
 }
 
-/// The most rounds of refinement (it usually settles in two or three).
+/// The most rounds of refinement.
 pub const MAX_ROUNDS: usize = 10;
+/// Refinement stops when fewer than one phrasing in this many moved in a round.
+pub const SETTLED: usize = 1000;
 
 /// A group's summed member vectors, and the sum's squared norm.
 #[derive(Clone, Default)]
@@ -265,7 +268,7 @@ pub fn cluster(points: &[Point], order: &[usize], thresholds: Thresholds) -> Vec
         groups.join(p, group, v);
     }
     for _ in 0..MAX_ROUNDS {
-        let mut moved = false;
+        let mut moved = 0;
         for &p in order {
             let v = &points[p];
             let own = groups.of[p];
@@ -278,10 +281,10 @@ pub fn cluster(points: &[Point], order: &[usize], thresholds: Thresholds) -> Vec
             if target != own {
                 groups.leave(p, v);
                 groups.join(p, target, v);
-                moved = true;
+                moved += 1;
             }
         }
-        if !moved {
+        if moved * SETTLED < order.len().max(1) {
             break;
         }
     }
