@@ -5,13 +5,15 @@
 //! unanswered questions in [`unanswered`]), charts them in one self-contained HTML page ([`html`])
 //! and writes one row per session;
 //! `kb gaps` groups the questions the knowledge did not answer into needs, each with a draft
-//! entry or the entry that should grow (`gaps`). Native only: nothing here reaches the widget.
+//! entry or the entry that should grow ([`gaps`]). Native only: nothing here reaches the widget.
 
 pub mod collect;
 pub mod event;
+pub mod gaps;
 pub mod html;
 pub mod read;
 pub mod report;
+pub mod session;
 pub mod unanswered;
 
 pub use event::{Batch, Event, Kind};

@@ -2,25 +2,21 @@
 //! order they were written (files in name order, lines in order).
 //!
 //! Memory does not grow with the period: events are grouped by session while the session is
-//! open, and a session is closed, its figures added to the totals and its row written, once the
-//! events read have moved [`SESSION_TIMEOUT_MS`] past its last one (the widget's session is one
-//! browser tab: longer silences do not happen within one). What is kept across a whole period is
-//! bounded by the knowledge (per entry, per flow), the days, and the LLM calls' first-token times;
-//! the unanswered questions' texts are summarized in bounded memory ([`crate::unanswered`]).
+//! open ([`crate::session`]), and a closed session's figures are added to the totals and its row
+//! written. What is kept across a whole period is bounded by the knowledge (per entry, per flow),
+//! the days, and the LLM calls' first-token times; the unanswered questions' texts are summarized
+//! in bounded memory ([`crate::unanswered`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
 use crate::event::{date, millis, Event, Kind, Path};
+use crate::session::{OpenSessions, SWEEP_EVERY};
 use crate::unanswered::{Tally, Unanswered};
 
-/// How long after its last event a session is closed.
-pub const SESSION_TIMEOUT_MS: i64 = 6 * 3600 * 1000;
 /// A next question within this long of an answer is a rephrase.
 pub const REPHRASE_MS: i64 = 60 * 1000;
-/// How many events pass between two looks for sessions to close.
-const SWEEP_EVERY: u32 = 4096;
 /// The answer thresholds of the what-if curve: 0.00, 0.05, …, 1.00.
 pub const WHAT_IF_STEPS: usize = 21;
 
@@ -366,20 +362,13 @@ struct WhatIfCounts {
     histogram: [u64; 20],
 }
 
-/// A session's events, while it is open.
-struct Session {
-    last: i64,
-    ids: HashSet<String>,
-    events: Vec<(i64, Event)>,
-}
-
 /// Streams events into a report; feed them with [`Builder::add`], then [`Builder::finish`].
 pub struct Builder {
     window: Option<Window>,
     current: Accumulator,
     previous: Option<Accumulator>,
-    open: HashMap<String, Session>,
-    open_previous: HashMap<String, Session>,
+    open: OpenSessions,
+    open_previous: OpenSessions,
     clock: i64,
     since_sweep: u32,
     sessions_out: Vec<SessionRow>,
@@ -395,8 +384,8 @@ impl Builder {
             window,
             current: Accumulator::default(),
             previous: window.map(|_| Accumulator::default()),
-            open: HashMap::new(),
-            open_previous: HashMap::new(),
+            open: OpenSessions::default(),
+            open_previous: OpenSessions::default(),
             clock: i64::MIN,
             since_sweep: 0,
             sessions_out: Vec::new(),
@@ -417,16 +406,9 @@ impl Builder {
             Some(w) if !w.contains(ms) => return,
             _ => &mut self.open,
         };
-        let session = open.entry(event.session.clone()).or_insert_with(|| Session {
-            last: ms,
-            ids: HashSet::new(),
-            events: Vec::new(),
-        });
-        if !session.ids.insert(event.id.clone()) {
+        if !open.add(ms, event) {
             return;
         }
-        session.last = session.last.max(ms);
-        session.events.push((ms, event));
         self.since_sweep += 1;
         if self.since_sweep >= SWEEP_EVERY {
             self.since_sweep = 0;
@@ -436,28 +418,18 @@ impl Builder {
 
     /// Closes the sessions the clock has moved past.
     fn close_idle(&mut self) {
-        let clock = self.clock;
-        let idle = |s: &Session| clock - s.last > SESSION_TIMEOUT_MS;
-        let done: Vec<String> = self.open.iter().filter(|(_, s)| idle(s)).map(|(k, _)| k.clone()).collect();
-        for id in done {
-            if let Some(s) = self.open.remove(&id) {
-                self.close(id, s, false);
-            }
+        for (id, events) in self.open.close_idle(self.clock) {
+            self.close(&id, &events, false);
         }
-        let done: Vec<String> = self.open_previous.iter().filter(|(_, s)| idle(s)).map(|(k, _)| k.clone()).collect();
-        for id in done {
-            if let Some(s) = self.open_previous.remove(&id) {
-                self.close(id, s, true);
-            }
+        for (id, events) in self.open_previous.close_idle(self.clock) {
+            self.close(&id, &events, true);
         }
     }
 
-    fn close(&mut self, id: String, mut session: Session, previous: bool) {
-        // Stable: events with equal times keep the order they were read in.
-        session.events.sort_by_key(|(ms, _)| *ms);
+    fn close(&mut self, id: &str, events: &[(i64, Event)], previous: bool) {
         let acc = if previous { self.previous.as_mut() } else { Some(&mut self.current) };
         let Some(acc) = acc else { return };
-        let row = add_session(acc, &id, &session.events, !previous);
+        let row = add_session(acc, id, events, !previous);
         if self.keep_rows && !previous {
             self.sessions_out.push(row);
         }
@@ -465,13 +437,11 @@ impl Builder {
 
     /// Closes every open session and returns the report and the session rows.
     pub fn finish(mut self) -> (Report, Vec<SessionRow>) {
-        let open: Vec<(String, Session)> = self.open.drain().collect();
-        for (id, s) in open {
-            self.close(id, s, false);
+        for (id, events) in self.open.close_all() {
+            self.close(&id, &events, false);
         }
-        let open: Vec<(String, Session)> = self.open_previous.drain().collect();
-        for (id, s) in open {
-            self.close(id, s, true);
+        for (id, events) in self.open_previous.close_all() {
+            self.close(&id, &events, true);
         }
         self.sessions_out.sort_by(|a, b| (&a.first_ts, &a.session).cmp(&(&b.first_ts, &b.session)));
         let report = Report {
@@ -790,7 +760,7 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
 
 /// A session id's hash, for the per-day distinct counts (64 bits: collisions among a day's
 /// sessions are vanishingly rare).
-fn hash(id: &str) -> u64 {
+pub(crate) fn hash(id: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     id.hash(&mut h);

@@ -1,4 +1,4 @@
-//! `kb collect` and `kb report`: what the widget saw, for the support team.
+//! `kb collect`, `kb report` and `kb gaps`: what the widget saw, for the support team.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -7,12 +7,15 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use clap::Args;
 use kb_analytics::collect::{self, Options, DEFAULT_MAX_BODY};
+use kb_analytics::gaps::{self, draft, Finder, Verdict};
 use kb_analytics::html;
-use kb_analytics::read::{files, read};
+use kb_analytics::read::{files, read, ReadStats};
 use kb_analytics::report::{Builder, Figures, Report, Window};
 use kb_analytics::unanswered::GroupKey;
+use kb_core::Index;
 
-use crate::output::{bytes_bar, write};
+use crate::knowledge::{build_calibrated, load_checked};
+use crate::output::{bar, bytes_bar, write};
 use crate::{out, shown, Failure, Outcome};
 
 /// `kb collect`.
@@ -55,6 +58,39 @@ pub struct ReportArgs {
     html: Option<PathBuf>,
 }
 
+/// `kb gaps`.
+#[derive(Args)]
+pub struct GapsArgs {
+    /// Event files, or folders of them.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Folder for the draft entries, written as `entries/<locale>/<id>.md` (one already there is
+    /// kept as it is).
+    #[arg(long, default_value = "drafts")]
+    out: PathBuf,
+    /// The knowledge folder whose pack judges the needs [default: knowledge].
+    #[arg(long, conflicts_with = "index")]
+    knowledge: Option<PathBuf>,
+    /// A built pack to judge them with instead.
+    #[arg(long)]
+    index: Option<PathBuf>,
+    /// First day of the period (UTC, YYYY-MM-DD).
+    #[arg(long, requires = "to", value_parser = parse_day)]
+    from: Option<NaiveDate>,
+    /// Last day of the period, included.
+    #[arg(long, requires = "from", value_parser = parse_day)]
+    to: Option<NaiveDate>,
+    /// Needs asked in fewer sessions are counted, not listed.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    min_sessions: u64,
+    /// Print every need as JSON (the drafts are written all the same).
+    #[arg(long)]
+    json: bool,
+}
+
+/// How many needs the terminal list shows (`--json` has them all).
+const LISTED: usize = 20;
+
 fn parse_day(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a day (YYYY-MM-DD)"))
 }
@@ -80,19 +116,18 @@ fn window(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Option<Windo
     Ok(Some(Window { from: ms(from), to: ms(to + chrono::Days::new(1)) }))
 }
 
-/// `kb report`.
-pub fn report(args: &ReportArgs) -> Outcome {
+/// Reads the event files of `inputs` into `each` with a progress bar, and says on stderr how
+/// many events were read and which lines were not events.
+fn read_events(command: &str, inputs: &[PathBuf], each: impl FnMut(kb_analytics::Event)) -> Result<ReadStats, Failure> {
     let started = Instant::now();
-    let inputs = files(&args.inputs)?;
+    let inputs = files(inputs)?;
     let total: u64 = inputs.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
-    let mut builder = Builder::new(window(args.from, args.to)?, args.sessions.is_some());
     let bar = bytes_bar(total, "reading");
-    let stats = read(&inputs, |e| builder.add(e), |done| bar.set_position(done))?;
+    let stats = read(&inputs, each, |done| bar.set_position(done))?;
     bar.finish_and_clear();
-    let (report, rows) = builder.finish();
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
-        "kb report: {} events from {} file(s) in {seconds:.2} s ({:.0} events/s){}",
+        "{command}: {} events from {} file(s) in {seconds:.2} s ({:.0} events/s){}",
         stats.events,
         inputs.len(),
         stats.events as f64 / seconds.max(1e-9),
@@ -101,6 +136,14 @@ pub fn report(args: &ReportArgs) -> Outcome {
     for line in &stats.bad_lines {
         eprintln!("  {line}");
     }
+    Ok(stats)
+}
+
+/// `kb report`.
+pub fn report(args: &ReportArgs) -> Outcome {
+    let mut builder = Builder::new(window(args.from, args.to)?, args.sessions.is_some());
+    read_events("kb report", &args.inputs, |e| builder.add(e))?;
+    let (report, rows) = builder.finish();
     if let Some(path) = &args.sessions {
         let mut csv = csv::Writer::from_writer(Vec::new());
         for row in &rows {
@@ -227,6 +270,99 @@ fn clip(text: &str, max: usize) -> String {
         Some((at, _)) => format!("{}…", &cleaned[..at]),
         None => cleaned,
     }
+}
+
+/// The pack that judges the needs: `--index`, or `--knowledge` built as `kb build` builds it.
+fn judging_pack(args: &GapsArgs) -> Result<Index, Failure> {
+    let bytes = match &args.index {
+        Some(path) => std::fs::read(path).map_err(|e| Failure(format!("cannot read {}: {e}", shown(path))))?,
+        None => {
+            let knowledge = load_checked(args.knowledge.as_deref().unwrap_or(std::path::Path::new("knowledge")))?;
+            build_calibrated(&knowledge.corpus(), &knowledge.dev_queries())?
+        }
+    };
+    Index::from_bytes(bytes).map_err(|e| Failure(e.to_string()))
+}
+
+/// `kb gaps`.
+pub fn gaps(args: &GapsArgs) -> Outcome {
+    let index = judging_pack(args)?;
+    let mut finder = Finder::new(window(args.from, args.to)?);
+    read_events("kb gaps", &args.inputs, |e| finder.add(e))?;
+    let options = gaps::Options { min_sessions: args.min_sessions, ..gaps::Options::default() };
+    let grouping = bar(0, "reading");
+    let found = finder.finish(&index, &options, |done, total| {
+        grouping.set_length(total as u64);
+        grouping.set_position(done as u64);
+        if done == total {
+            grouping.set_message("grouping");
+        }
+    });
+    grouping.finish_and_clear();
+    let written = draft::write(&args.out, &found.clusters)?;
+    let kept = |file: &str| written.iter().any(|w| w.kept && w.path == args.out.join(file));
+    eprintln!(
+        "kb gaps: {} gap questions ({} more without text) in {} phrasings; {} needs asked in {}+ sessions ({} smaller); {} draft(s) in {}",
+        found.gap_questions,
+        found.without_text,
+        found.phrasings,
+        found.clusters.len(),
+        args.min_sessions,
+        found.below_minimum,
+        written.iter().filter(|w| !w.kept).count(),
+        shown(&args.out)
+    );
+    if args.json {
+        let mut json = serde_json::to_value(&found)?;
+        json["drafts"] = serde_json::json!({
+            "folder": shown(&args.out),
+            "written": written.iter().filter(|w| !w.kept).map(|w| shown(&w.path)).collect::<Vec<_>>(),
+            "kept": written.iter().filter(|w| w.kept).map(|w| shown(&w.path)).collect::<Vec<_>>(),
+        });
+        out!("{}", serde_json::to_string_pretty(&json)?);
+        return Ok(());
+    }
+    if found.clusters.is_empty() {
+        out!("no need asked in {} or more sessions", args.min_sessions);
+    }
+    for c in found.clusters.iter().take(LISTED) {
+        let verdict = match &c.verdict {
+            Verdict::Add { entry, turned_down: 0, .. } => format!("add to {entry}"),
+            Verdict::Add { entry, turned_down, .. } => {
+                format!("add to {entry} (its answer was turned down {turned_down}×)")
+            }
+            Verdict::Draft { file, .. } => {
+                let path = shown(&args.out.join(file));
+                if kept(file) {
+                    format!("draft {path} (kept, it was there)")
+                } else {
+                    format!("draft {path}")
+                }
+            }
+        };
+        out!(
+            "{:>3}. {:>4} sessions {:>5} questions  {}  {}  → {verdict}",
+            c.rank,
+            c.sessions,
+            c.questions,
+            c.locale,
+            short(&c.name, 48)
+        );
+    }
+    if found.clusters.len() > LISTED {
+        out!("… {} more (--json lists them all)", found.clusters.len() - LISTED);
+    }
+    Ok(())
+}
+
+/// `text` cut to `chars` characters, padded to them.
+fn short(text: &str, chars: usize) -> String {
+    let cut: String = if text.chars().count() > chars {
+        text.chars().take(chars - 1).chain(std::iter::once('…')).collect()
+    } else {
+        text.to_string()
+    };
+    format!("{cut:<chars$}")
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use clap::Args;
 use kb_compiler::builder::{build as build_pack, BuildOptions};
-use kb_compiler::calibrate::{fit, Targets};
+use kb_compiler::calibrate::build_calibrated as calibrated;
 use kb_compiler::dataset::{read_kb, read_queries, LabeledQuery};
 use kb_compiler::eval::{confusions, report, run, Outcome as QuestionOutcome, Report};
 use kb_compiler::knowledge::{Corpus, Knowledge};
@@ -104,7 +104,7 @@ fn parse_audience(s: &str) -> Result<Audience, String> {
 }
 
 /// Loads knowledge and prints its diagnostics; fails if any is an error.
-fn load_checked(dir: &Path) -> Result<Knowledge, Failure> {
+pub fn load_checked(dir: &Path) -> Result<Knowledge, Failure> {
     let (knowledge, diags) = Knowledge::load(dir);
     print_diagnostics(&diags);
     let errors = diags.iter().filter(|d| d.is_error()).count();
@@ -137,17 +137,14 @@ fn run_with_bar(index: &Index, questions: &[(Locale, LabeledQuery)], what: &str)
     outcomes
 }
 
-/// Builds with the prior, runs the development questions, fits, and rebuilds with the fit.
+/// Builds with the prior, runs the development questions (with a progress bar), fits, and
+/// rebuilds with the fit.
 pub fn build_calibrated(corpus: &Corpus, dev: &[(Locale, LabeledQuery)]) -> Result<Vec<u8>, Failure> {
-    let options = BuildOptions::default();
-    let bytes = build_pack(corpus, &options);
-    if dev.is_empty() {
-        return Ok(bytes);
-    }
-    let index = Index::from_bytes(bytes).map_err(|e| Failure(format!("fresh index does not read back: {e}")))?;
-    let outcomes = run_with_bar(&index, dev, "calibrating");
-    let calibration = fit(&outcomes, Targets::default());
-    Ok(build_pack(corpus, &BuildOptions { calibration, ..options }))
+    let bar = bar(dev.len() as u64, "calibrating");
+    let bytes = calibrated(corpus, dev, |done, _| bar.set_position(done as u64))
+        .map_err(|e| Failure(format!("fresh index does not read back: {e}")))?;
+    bar.finish_and_clear();
+    Ok(bytes)
 }
 
 /// `kb build`: lint, calibrate, write the pack (and one per locale).

@@ -1,5 +1,6 @@
 //! `kb`: the support team's tool. It builds, checks, searches and evaluates knowledge packs
-//! ([`knowledge`]), and collects and reports what the widget saw ([`analytics`]). Errors go to
+//! ([`knowledge`]), and collects and reports what the widget saw and what it could not answer
+//! ([`analytics`]). Errors go to
 //! stderr as `kb: …` with exit status 1 (2 for a usage error, as clap does); output to stdout.
 
 mod analytics;
@@ -33,6 +34,8 @@ enum Command {
     Collect(analytics::CollectArgs),
     /// Figures, charts and sessions from event files.
     Report(analytics::ReportArgs),
+    /// The needs the knowledge does not meet, grouped and ranked, with a draft or an entry each.
+    Gaps(analytics::GapsArgs),
 }
 
 /// A command's failure, printed as `kb: …`.
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Eval(a) => knowledge::eval(&a),
         Command::Collect(a) => analytics::collect(&a),
         Command::Report(a) => analytics::report(&a),
+        Command::Gaps(a) => analytics::gaps(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

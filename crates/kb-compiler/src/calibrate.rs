@@ -4,8 +4,33 @@
 //! first three.
 
 use kb_core::confidence::{sigmoid, Calibration, FEATURE_COUNT};
+use kb_core::{FormatError, Index, Locale};
 
-use crate::eval::Outcome;
+use crate::builder::{build, BuildOptions};
+use crate::dataset::LabeledQuery;
+use crate::eval::{run, Outcome};
+use crate::knowledge::Corpus;
+
+/// Builds a pack calibrated as `kb build` does: with the prior, runs the development questions
+/// `dev` through it (`progress(done, total)` as they go), fits the calibration on them and
+/// builds again with it. Without development questions, the pack keeps the prior.
+///
+/// # Errors
+/// The first pack does not read back (a bug in the builder, not in the knowledge).
+pub fn build_calibrated(
+    corpus: &Corpus,
+    dev: &[(Locale, LabeledQuery)],
+    progress: impl FnMut(usize, usize),
+) -> Result<Vec<u8>, FormatError> {
+    let options = BuildOptions::default();
+    let bytes = build(corpus, &options);
+    if dev.is_empty() {
+        return Ok(bytes);
+    }
+    let index = Index::from_bytes(bytes)?;
+    let calibration = fit(&run(&index, dev, progress), Targets::default());
+    Ok(build(corpus, &BuildOptions { calibration, ..options }))
+}
 
 /// What the thresholds aim for.
 #[derive(Clone, Copy, Debug)]

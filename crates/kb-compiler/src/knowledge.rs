@@ -163,6 +163,10 @@ const ENTRY_KEYS: [&str; 12] = [
 /// person (the same terminal action a flow step writes).
 const HANDOFF_LINE: &str = "=> handoff";
 
+/// How a draft's answer starts until someone writes it (`kb gaps` writes `TODO: write the
+/// answer.`): `kb lint` and `kb build` refuse such an entry.
+pub const DRAFT_MARK: &str = "TODO";
+
 /// Where an entry file sits: the knowledge, or the built-in system entries (which must say
 /// their `kind`).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -268,6 +272,11 @@ fn parse_entry(path: &Path, doc: &str, folder: Folder, diags: &mut Vec<Diagnosti
     if answer.is_empty() {
         diags.push(Diagnostic::error(path, body_line, "empty answer: write the answer below the front matter"));
         ok = false;
+    } else if answer.starts_with(DRAFT_MARK) {
+        // A draft (`kb gaps --out` writes them) still loads, so that its questions are checked
+        // against the other entries, but the knowledge cannot be built until it is answered.
+        let line = body_line + body.lines().take_while(|l| l.trim().is_empty()).count();
+        diags.push(Diagnostic::error(path, line, "draft entry: write its answer (it starts with TODO)"));
     }
     let mut links = Vec::new();
     for (line, raw) in fields.get("links").map(|f| f.value.items()).unwrap_or_default() {

@@ -94,6 +94,19 @@ fn search_uses_analysis_from_the_index() {
 }
 
 #[test]
+fn the_index_gives_its_analyzers_and_term_weights() {
+    let index = Index::from_bytes(bytes()).unwrap();
+    let en = index.analyzer(Locale::En).unwrap();
+    assert_eq!(en.terms("the pkg"), ["parcel"], "stop words and synonyms come from the knowledge");
+    let weight = |t: &str| index.term_weight(Locale::En, t);
+    // BM25's idf over the two English entries: "late" is in one of them.
+    assert!((weight("late") - 2f32.ln()).abs() < 1e-6, "{}", weight("late"));
+    assert!(weight("late") < weight("giftwrap"), "a word the pack never saw is the most telling");
+    assert_eq!(weight("giftwrap"), weight("unheard"));
+    assert!(index.term_weight(Locale::Id, "late") > weight("late"), "weights are per locale");
+}
+
+#[test]
 fn suggestions_follow_typing_including_finished_inflected_words() {
     let index = Index::from_bytes(bytes()).unwrap();
     let ids = |text: &str| -> Vec<String> {

@@ -83,6 +83,24 @@ fn problems_are_reported_with_file_and_line() {
 }
 
 #[test]
+fn draft_entries_are_errors_until_their_answer_is_written() {
+    let f = Fixture::new("draft");
+    let draft = "---\nid: gift-wrap\ntitle: Gift wrap\nlocale: en\naudience: buyer\ntags: [draft]\nquestions:\n  - can you gift wrap it\n  - do you offer gift wrapping\n  - is gift wrap available\n---\n\nTODO: write the answer.\n";
+    f.file("entries/en/track-order.md", GOOD).file("entries/en/gift-wrap.md", draft);
+    let d = f.lint();
+    assert_eq!(d, ["entries/en/gift-wrap.md:13: error: draft entry: write its answer (it starts with TODO)"], "{d:#?}");
+    // Its questions are still checked against the other entries.
+    f.file("entries/en/gift-wrap.md", &draft.replace("is gift wrap available", "track order"));
+    assert!(has(&f.lint(), "question `track order` is also asked in entry `gift-wrap`"), "{:#?}", f.lint());
+    // Written, it is an entry like the others; a "todo" inside an answer is no draft.
+    f.file(
+        "entries/en/gift-wrap.md",
+        &draft.replace("TODO: write the answer.", "Gift wrapping is not offered. TODO lists aside."),
+    );
+    assert_eq!(f.lint(), Vec::<String>::new());
+}
+
+#[test]
 fn golden_questions_copied_from_entries_are_errors() {
     let f = Fixture::new("golden");
     f.file("entries/en/track-order.md", GOOD).file("golden/en/a.test.jsonl", "{\"text\": \"new words here\", \"expected\": \"track-order\"}\n{\"text\": \"Where is my parcel?!\", \"expected\": \"track-order\"}\n");

@@ -300,9 +300,26 @@ impl Index {
             .collect()
     }
 
-    /// The locale's analyzer (every locale has one: the builder writes all of them).
-    pub(crate) fn analyzer(&self, locale: Locale) -> Option<&Analyzer> {
+    /// The locale's analyzer, the one that read every indexed text and reads every query (every
+    /// locale of the pack has one: the builder writes all of them). Other tools that compare
+    /// texts, such as `kb gaps`, use it so that they read words exactly as the search does.
+    pub fn analyzer(&self, locale: Locale) -> Option<&Analyzer> {
         self.analyzers.get(&locale)
+    }
+
+    /// How telling an analysed `term` is in `locale`: the idf weight its search gives the term
+    /// (BM25's, over the locale's entries). A word nearly every entry is asked with ("how",
+    /// "my") weighs almost nothing; a term the pack has never seen weighs most.
+    ///
+    /// ```no_run
+    /// # let index = kb_core::Index::from_bytes(std::fs::read("kb.idx").unwrap()).unwrap();
+    /// use kb_core::Locale;
+    /// assert!(index.term_weight(Locale::En, "giftwrap") > index.term_weight(Locale::En, "parcel"));
+    /// ```
+    pub fn term_weight(&self, locale: Locale, term: &str) -> f32 {
+        let entries = self.locale_meta(locale).map_or(0, |l| l.entries) as f32;
+        let df = self.terms.get(terms::key(locale, term)).and_then(|offset| self.entry_df(offset)).unwrap_or(0);
+        idf(entries, df as f32)
     }
 
     pub(crate) fn locale_meta(&self, locale: Locale) -> Option<&LocaleMeta> {
