@@ -5,7 +5,8 @@ date of the events (events-YYYY-MM-DD.jsonl), lines in the order they arrived.
 Deterministic (a fixed seed, no clock): the same bytes every run. Hand-written sessions cover every
 edge case that docs/metrics.md names (each says which); seeded random sessions add volume (more
 than kb report's 4,096-event sweep, so sessions are closed while reading, as on real files) and
-mixtures. parity.py writes them to a temporary folder; to look at them:
+mixtures; more seeded sessions ask the questions that fell back with texts (the unanswered
+questions' groups). parity.py writes them to a temporary folder; to look at them:
 
 Usage: python3 tests/analytics/make_fixture.py OUT_DIR
 """
@@ -40,6 +41,55 @@ ERRORS = [
 ]
 RANDOM_SESSIONS = 1500
 SEED = 20261204
+
+
+def long_texts(sentence: str, tails: list[str]) -> list[str]:
+    """Texts over 200 characters equal in their first 200, the 199th and 200th "?" and a space (so
+    the group's key drops both): one per tail, and the first again after white space (trimmed
+    before it is cut) and in upper case."""
+    head = (sentence * 10)[:198]
+    texts = [head + "? " + tail for tail in tails]
+    return texts + [" \t\u3000" + texts[0], texts[0].upper()]
+
+
+# The unanswered questions' texts (docs/metrics.md, "Unanswered questions"): per topic its locale, the
+# texts that are one group (case, Unicode white space, end punctuation; the long ones differ only
+# after their 200th character) and how many questions ask it. Their counts put every topic among
+# the 20 groups listed in both runs. No text has a letter whose lower case DuckDB (the test's
+# engine) and Rust disagree on: İ, a word-final Σ, letters new in Unicode 16 (analytics/README.md).
+TEXT_TOPICS = [
+    ("en", ["Where is my  parcel?", "where is my parcel", "WHERE IS MY PARCEL?!", "  where is my parcel ?  ",
+            "Where\tis my\u00a0parcel…", "where is my parcel\n", "Where\u000bis my\u2028parcel\u0085",
+            "where is my parcel?？", "Where is my parcel。"], 300),
+    ("vi", ["Đơn hàng của tôi ở đâu?", "đơn hàng của tôi ở đâu", "ĐƠN HÀNG CỦA TÔI Ở ĐÂU??",
+            "Đơn  hàng\u3000của tôi ở đâu …"], 240),
+    ("th", ["พัสดุของฉันอยู่ที่ไหน", "พัสดุของฉันอยู่ที่ไหน?", "\u3000พัสดุของฉันอยู่ที่ไหน !"], 220),
+    ("en", ["?", "?!", "…", "？", " . "], 200),  # nothing but end punctuation: the key ""
+    ("vi", long_texts("Tôi đặt hàng từ tuần trước mà vẫn chưa nhận được, người bán không trả lời. ",
+                      ["Xin cảm ơn.", "Mã đơn hàng là 12345!"]), 200),
+    # Thai's combining marks: 200 characters are fewer graphemes (and 600 bytes).
+    ("th", long_texts("ที่อยู่จัดส่งของฉันผิด กรุณาช่วยเปลี่ยนให้ด้วย ", ["ขอบคุณค่ะ", "เลขคำสั่งซื้อ 12345"]), 180),
+    ("en", ["我的包裹在哪里？", "我的包裹在哪里。", "我的包裹在哪里！！"], 170),
+    ("es", ["¿DÓNDE ESTÁ MI PEDIDO?", "¿Dónde está mi pedido?", "¿dónde   está mi pedido"], 165),
+    ("en", ["Refund? For order #12 ($5.00)...", "refund? for order #12 ($5.00)"], 160),
+    ("id", ["Kapan dana saya dikembalikan?", "kapan dana saya dikembalikan…", "KAPAN DANA SAYA DIKEMBALIKAN!"], 155),
+]
+# Texts that are no text once trimmed: grouped by the entry ranked first.
+BLANK_TEXTS = ["", "   ", "\t\n", "\u3000", "\u00a0\u2028"]
+BLANK_QUESTIONS = 100
+# Groups of equal size, in the period only so that both runs see the same counts: (texts, or None
+# for none; the entry ranked first, or None for nothing ranked; questions; those not answered by
+# the LLM). Most questions first, then most not answered, then text groups (by key: bytes, so
+# "đổi…" after "wrong…"), the entry group, unmatched (with s-no-knowledge's two, one answered).
+TIED_GROUPS = [
+    (["Seller account locked?", "seller account locked"], "listing-rejected", 150, 80),
+    (["Wrong item delivered!", "wrong item delivered"], "return-policy", 150, 75),
+    (["Đổi địa chỉ giao hàng?", "đổi địa chỉ giao hàng"], "change-address", 150, 75),
+    (["Gift card balance?", "GIFT CARD BALANCE"], "gift-cards", 150, 75),
+    (None, "gift-cards", 150, 75),
+    (None, None, 148, 74),
+    (["Promo code not working", "promo code not working..."], "shipping-fees", 150, 70),
+]
 
 
 def iso(t: datetime) -> str:
@@ -426,11 +476,73 @@ def random_sessions(fx: Fixture, rng: random.Random, count: int) -> None:
             fx.duplicate(fx.events[-1], rng.uniform(0, 300))
 
 
+def unanswered_sessions(fx: Fixture, rng: random.Random) -> None:
+    """Questions that fell back with the texts above, in seeded sessions, and the ties of a group's
+    example (the earliest text; ties: the smallest) and top entry (the latest; ties: the largest)."""
+    # Each question: its texts (one is asked), locale, the entry ranked first (None: nothing ranked),
+    # whether the LLM answers it (None: as it comes), and whether it is in the period only.
+    plan = [(texts, locale, rng.choice(ANSWER_ENTRIES) if rng.random() > 0.08 else None, None, False)
+            for locale, texts, count in TEXT_TOPICS for _ in range(count)]
+    plan += [(BLANK_TEXTS, rng.choice(LOCALES), rng.choice(ANSWER_ENTRIES), None, False)
+             for _ in range(BLANK_QUESTIONS)]
+    for texts, entry, count, no_answer in TIED_GROUPS:
+        plan += [(texts or BLANK_TEXTS + [None], "en", entry, n >= no_answer, True) for n in range(count)]
+    rng.shuffle(plan)
+    for period_only in (False, True):
+        todo = [q for q in plan if q[4] == period_only]
+        n = 0
+        while todo:
+            size = rng.randint(1, 4)
+            batch, todo = todo[:size], todo[size:]
+            day = rng.randint(5, 7) if period_only else rng.randint(1, 8)
+            start = at(day, rng.randint(0, 21), rng.randint(5, 59), rng.uniform(0, 59))
+            s = fx.session(f"s-u{int(period_only)}{n:04d}", start, batch[0][1], rng.choice(AUDIENCES))
+            n += 1
+            for texts, _, entry, answered, _ in batch:
+                s.wait(rng.uniform(5, 120))
+                ask_unanswered(s, rng, rng.choice(texts), entry, answered)
+
+    # Two questions of a group in one millisecond, its earliest: the smaller text is the example,
+    # though it arrives second; in every event and in the period.
+    for day in (1, 5):
+        for name, text in (("a", "where is my parcel"), ("b", "Where is my  parcel?")):
+            s = fx.session(f"s-unanswered-first-{day}{name}", at(day, 0, 0))
+            s.ask("fallback", ["parcel-late"], 0.2, text=text)
+    # Its latest two in one millisecond rank different entries first: the larger is the top entry,
+    # though it arrives first; a later question that ranked no entry changes nothing.
+    for day in (7, 8):
+        last = fx.session(f"s-unanswered-last-{day}a", at(day, 23, 0))
+        last.ask("fallback", ["track-order"], 0.2, text="WHERE IS MY PARCEL?!")
+        s = fx.session(f"s-unanswered-last-{day}b", at(day, 23, 0))
+        s.ask("fallback", ["parcel-late"], 0.2, text="where is my parcel")
+        last.wait(5).ask("no_knowledge", [], None, kind=None, thresholds=None, text="where is my parcel?")
+
+
+def ask_unanswered(s: Session, rng: random.Random, text: str | None, entry: str | None,
+                   answered: bool | None) -> None:
+    """A question that fell back (no entry ranked: no pack, or one that ranked nothing), then the
+    LLM's outcome if it was called; now and then received twice."""
+    if entry is None:
+        q = s.ask(rng.choice(["no_knowledge", "fallback"]), [], None, kind=None, thresholds=None, text=text)
+    else:
+        q = s.ask("fallback", [entry], round(rng.uniform(0.0, 0.299), 3), text=text)
+    if answered is None:
+        outcome = rng.choice(["answered", "cached", "unsure", "failed", "capped", None])
+    else:
+        outcome = rng.choice(["answered", "cached"] if answered else ["unsure", "failed", "no_endpoint", None])
+    if outcome:
+        ttft = round(rng.uniform(200, 2500), 1) if outcome in ("answered", "unsure", "failed") else None
+        s.wait(rng.uniform(1, 6)).llm(q, outcome, ttft=ttft, error=rng.choice(ERRORS) if outcome == "failed" else None)
+    if rng.random() < 0.03:
+        s.fx.duplicate(s.fx.events[-1], rng.uniform(0, 300))
+
+
 def write(out: Path) -> int:
     """Writes the fixture's files into out; returns how many lines."""
     fx = Fixture()
     edge_cases(fx)
     random_sessions(fx, random.Random(SEED), RANDOM_SESSIONS)
+    unanswered_sessions(fx, random.Random(SEED + 2))
     return fx.write(out)
 
 

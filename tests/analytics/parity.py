@@ -4,14 +4,16 @@ same figures on the same events (docs/metrics.md is the contract between them).
 
 1. Writes the events of make_fixture.py into a temporary folder, as `kb collect` writes them, and
    checks that they hold every event type and the edge cases the definitions name.
-2. Runs `kb report FOLDER --json --sessions CSV`, without a period and with one (--from/--to).
+2. Runs `kb report FOLDER --json --sessions CSV`, without a period and with one (--from/--to),
+   and checks that its unanswered groups show the ties and texts the definitions order and group.
 3. Loads the same event lines into DuckDB (the `events` table of analytics/*/schema.sql, whose
    columns it checks), translates each dialect's metrics with sqlglot
-   (read="clickhouse" | "bigquery", write="duckdb": the only translation), runs them with the
-   period's parameters, and requires the same figures: counts exactly, rates, medians and
-   thresholds as the same decimals after rounding to DECIMALS places; the same per-entry,
-   per-flow, per-day, per-locale and per-audience rows in the same order, the same what-if curve
-   and histogram, the previous period's figures, and the same sessions CSV.
+   (read="clickhouse" | "bigquery", write="duckdb": the only translation, told only what the
+   ClickHouse functions of CLICKHOUSE_FUNCTIONS are), runs them with the period's parameters,
+   and requires the same figures: counts exactly, rates, medians and thresholds as the same
+   decimals after rounding to DECIMALS places; the same per-entry, per-flow, per-day, per-locale
+   and per-audience rows in the same order, the same what-if curve and histogram, the same top
+   unanswered questions, the previous period's figures, and the same sessions CSV.
 
 Each difference is printed with the figure, the query file and both values.
 
@@ -75,7 +77,8 @@ EDGE_SESSIONS = {
     "s-rephrase", "s-suggestion", "s-feedback", "s-llm", "s-llm-2", "s-llm-assumed", "s-no-knowledge",
     "s-flow-finished", "s-flow-abandoned", "s-kinds", "s-only-smalltalk", "s-clarify-last",
     "s-answer-then-thanks", "s-what-if", "s-old-thresholds", "s-across-start", "s-across-end",
-    "s-flow-only-day", "s-same-ms", "s-midnight",
+    "s-flow-only-day", "s-same-ms", "s-midnight", "s-unanswered-first-1a", "s-unanswered-first-5a",
+    "s-unanswered-last-7a", "s-unanswered-last-8a",
 }
 # Which query gives each figure of kb report's JSON (the longest matching prefix wins).
 SOURCES = {
@@ -85,8 +88,12 @@ SOURCES = {
     "totals.llm": "llm", "previous.llm": "llm",
     "totals.llm.errors": "llm_errors", "previous.llm.errors": "llm_errors",
     "entries": "entries", "flows": "flows", "days": "slices", "locales": "slices", "audiences": "slices",
-    "what_if": "what_if", "period": "(the period)", "sessions.csv": "sessions",
+    "what_if": "what_if", "unanswered": "unanswered", "period": "(the period)", "sessions.csv": "sessions",
 }
+# ClickHouse functions sqlglot does not know (it leaves them as they are, which DuckDB does not have),
+# by what they do: lower and substring on characters, as DuckDB's lower and substring are (ClickHouse's
+# own lower and substring work on bytes).
+CLICKHOUSE_FUNCTIONS = {"LOWERUTF8": exp.Lower, "SUBSTRINGUTF8": exp.Substring}
 
 
 class Mismatch(Exception):
@@ -144,6 +151,27 @@ def check_fixture(lines: list[dict]) -> list[str]:
         problems.append("feedback reasons")
     if not {e["kind"] for e in lines if e["type"] == "question"} >= {"answer", "smalltalk", "handoff", "out-of-domain", None}:
         problems.append("question kinds")
+    return problems
+
+
+def check_unanswered(u: dict) -> list[str]:
+    """kb report's unanswered groups (of one run) show what the definitions order and group by."""
+    groups, problems = u["groups"], []
+    pairs = list(zip(groups, groups[1:]))
+    size = lambda g: (g["questions"], g["no_answer"])
+    tied = {(a["by"], b["by"]) for a, b in pairs if size(a) == size(b)}
+    if not {("text", "text"), ("text", "entry"), ("entry", "unmatched")} <= tied:
+        problems.append(f"unanswered: no ties of text, text, entry and unmatched groups ({sorted(tied)})")
+    if not any(a["questions"] == b["questions"] and a["no_answer"] > b["no_answer"] for a, b in pairs):
+        problems.append("unanswered: no tie in questions broken by no_answer")
+    if len(groups) != 20 or sum(g["questions"] for g in groups) >= u["questions"]:
+        problems.append("unanswered: no group beyond the 20 listed")
+    texts = [g for g in groups if g["by"] == "text"]
+    if not any(g["key"] == "" for g in texts) or not any(len(g["example"]) == 200 for g in texts) \
+            or not any(not g["key"].isascii() for g in texts):
+        problems.append("unanswered: no text group keyed \"\", with an example cut at 200 characters, or not ASCII")
+    if not any(0 < g["no_answer"] < g["questions"] for g in groups):
+        problems.append("unanswered: no group partly answered by the LLM")
     return problems
 
 
@@ -219,12 +247,19 @@ def kb_report(kb: Path, events: Path, period: tuple[date, date] | None, tmp: Pat
 # The SQL
 
 
+def known_functions(node: exp.Expression) -> exp.Expression:
+    """node, or the function of CLICKHOUSE_FUNCTIONS it calls, as sqlglot's own expression."""
+    if isinstance(node, exp.Anonymous) and node.name.upper() in CLICKHOUSE_FUNCTIONS:
+        return CLICKHOUSE_FUNCTIONS[node.name.upper()].from_arg_list(node.expressions)
+    return node
+
+
 def transpile(dialect: str, name: str) -> str:
     sql = (ROOT / "analytics" / dialect / "metrics" / f"{name}.sql").read_text()
-    out = sqlglot.transpile(sql, read=dialect, write="duckdb")
-    if len(out) != 1:
-        raise SystemExit(f"{dialect}/{name}.sql: {len(out)} statements, expected one")
-    return out[0]
+    statements = sqlglot.parse(sql, read=dialect)
+    if len(statements) != 1:
+        raise SystemExit(f"{dialect}/{name}.sql: {len(statements)} statements, expected one")
+    return statements[0].transform(known_functions).sql(dialect="duckdb")
 
 
 def run(con, dialect: str, name: str, period: tuple[date, date], show: bool) -> list[dict]:
@@ -289,9 +324,24 @@ def report(con, dialect: str, period: tuple[date, date] | None, show: bool) -> t
             "points": [{k: c[k] for k in ("threshold", "answer_rate", "fallback_rate", "precision")} for c in curve],
             "histogram": [c["bucket_questions"] for c in curve[:20]],
         },
+        "unanswered": unanswered(run(con, dialect, "unanswered", p, show)),
     }
     rows = [{k: "" if v is None else str(v) for k, v in row.items()} for row in run(con, dialect, "sessions", p, show)]
     return out, rows
+
+
+def unanswered(groups: list[dict]) -> dict:
+    """kb report's `unanswered` object from unanswered.sql's rows: a group's key as kb report
+    writes it ({"by": "unmatched"} has none), the totals from any row (no row: no question)."""
+    return {
+        "questions": groups[0]["all_questions"] if groups else 0,
+        "groups": [
+            {**({"by": g["by"]} if g["by"] == "unmatched" else {"by": g["by"], "key": g["key"]}),
+             **{k: g[k] for k in ("example", "top_entry", "questions", "no_answer")}}
+            for g in groups
+        ],
+        "undercount": groups[0]["undercount"] if groups else 0,
+    }
 
 
 def one(rows: list[dict]) -> dict:
@@ -326,7 +376,8 @@ def label(row, index: int) -> str:
     if isinstance(row, dict):
         for name in ROW_NAMES:
             if name in row:
-                return f"{name}={row[name]}"
+                value = str(row[name])
+                return f"{name}={value if len(value) <= 40 else value[:40] + '…'}"
     return str(index)
 
 
@@ -358,6 +409,10 @@ def compare(want, got, where: str, out: list[str]) -> int:
     return 1
 
 
+def described(period: tuple[date, date] | None) -> str:
+    return "every event" if period is None else f"{period[0]} to {period[1]}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kb", type=Path, default=Path(os.environ.get("KB", ROOT / "target" / "release" / "kb")))
@@ -385,11 +440,16 @@ def main() -> int:
             print(f"DuckDB loaded {loaded} rows of {len(lines)} lines")
             return 1
         runs = {period: kb_report(args.kb, events, period, Path(tmp)) for period in (None, PERIOD)}
+    problems = [f"{described(period)}: {p}" for period, (want, _) in runs.items()
+                for p in check_unanswered(want["unanswered"])]
+    if problems:
+        print("fixture (kb report's figures on it):\n  " + "\n  ".join(problems))
+        return 1
 
     failed = 0
     for dialect in dialects:
         for period, (want, want_rows) in runs.items():
-            label = f"{dialect}, {'every event' if period is None else f'{period[0]} to {period[1]}'}"
+            label = f"{dialect}, {described(period)}"
             diffs: list[tuple] = []
             try:
                 got, got_rows = report(con, dialect, period, args.show_sql)
