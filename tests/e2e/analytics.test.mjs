@@ -52,9 +52,11 @@ test("the widget's events reach the real collector through an offline spell and 
   const out = mkdtempSync(join(tmpdir(), "ma-events-"));
   let collector = await startCollector({ out });
   const fault = await startServer({ port: 0 });
-  const clarifyQuery = "refund";
+  // Which one-word question lands in the clarify band depends on the calibration: ask the index.
+  const clarifyQuery = ["refund", "voucher", "payment", "return", "cancel", "account", "seller"]
+    .find((q) => kbSearch(q).path === "clarify" && clarifyChoices(kbSearch(q)).length >= 2);
+  assert.ok(clarifyQuery, "one of the candidate questions is clarified by the index");
   const choices = clarifyChoices(kbSearch(clarifyQuery));
-  assert.ok(choices.length >= 2, `"${clarifyQuery}" is clarified by the index: ${choices}`);
 
   const [page, errors] = await newPage(browser);
   const context = page.context();
@@ -73,7 +75,7 @@ test("the widget's events reach the real collector through an offline spell and 
   await openWidget(page);
 
   // An answer, confirmed as solving it.
-  await ask(page, "track my order jane.doe@example.com");
+  await ask(page, "how do i track my order, my email is jane.doe@example.com");
   await waitForAnswer(page, "track-order");
   await (await resolutionPrompt(page)).locator('[data-solved="yes"]').click();
   await widget(page, '.ma-resolution[data-answer="yes"]').waitFor();
@@ -170,7 +172,7 @@ test("the widget's events reach the real collector through an offline spell and 
   ]);
   const questions = events.filter((e) => e.type === "question");
   assert.deepEqual(questions.map((q) => q.path), ["answer", "clarify", "answer", "answer", "fallback", "handoff", "answer", "answer"]);
-  assert.equal(questions[0].text, "track my order [email]", "text is sent redacted, as for the LLM");
+  assert.equal(questions[0].text, "how do i track my order, my email is [email]", "text is sent redacted, as for the LLM");
   for (const q of questions) {
     assert.ok(q.top?.entry && typeof q.top.confidence === "number", `every turn logs the top entry and its confidence: ${JSON.stringify(q)}`);
     assert.ok(q.runner_up?.entry && typeof q.runner_up.confidence === "number", "and the runner-up");
