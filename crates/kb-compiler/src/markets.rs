@@ -86,7 +86,8 @@ pub struct Resolved {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Target {
     Default,
-    Market(Market),
+    /// The market at this position of the declared list.
+    Market(usize),
     /// A block whose marker was wrong (already reported): its lines are dropped.
     Nowhere,
 }
@@ -99,12 +100,7 @@ struct Group {
 
 /// Resolves the market blocks of `lines` (1-based line number, text) for the `declared`
 /// markets. Every problem is an error in `diags` at its line; `None` if there was one.
-pub fn resolve(
-    path: &Path,
-    lines: &[(usize, &str)],
-    declared: &[Market],
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Resolved> {
+pub fn resolve(path: &Path, lines: &[Line<'_>], declared: &[Market], diags: &mut Vec<Diagnostic>) -> Option<Resolved> {
     let errors_before = diags.len();
     let mut error = |line: usize, message: String| diags.push(Diagnostic::error(path, line, message));
     let mut default: Vec<&str> = Vec::new();
@@ -138,16 +134,16 @@ pub fn resolve(
                     group = Some(Group { line, blocks: BTreeMap::new() });
                     Target::Default
                 } else {
-                    match name.parse::<Market>() {
+                    match name.parse::<Market>().map(|m| (m, declared.iter().position(|d| *d == m))) {
                         Err(e) => {
                             error(line, e.to_string());
                             Target::Nowhere
                         }
-                        Ok(m) if !declared.contains(&m) => {
+                        Ok((m, None)) => {
                             error(line, format!("market `{m}` is not declared in the front matter's `markets`"));
                             Target::Nowhere
                         }
-                        Ok(m) => match &mut group {
+                        Ok((m, Some(n))) => match &mut group {
                             None => {
                                 error(line, format!("`::: market={m}` must follow a `::: market=default` block (what other markets see)"));
                                 Target::Nowhere
@@ -157,7 +153,7 @@ pub fn resolve(
                                     error(line, format!("a second `::: market={m}` block in this group (the first is at line {first})"));
                                     Target::Nowhere
                                 }
-                                None => Target::Market(m),
+                                None => Target::Market(n),
                             },
                         },
                     }
@@ -175,10 +171,7 @@ pub fn resolve(
             ),
             None => match open {
                 Some((Target::Default, _)) => push_line(&mut default, text),
-                Some((Target::Market(m), _)) => {
-                    let n = declared.iter().position(|d| *d == m).expect("only declared markets are targets");
-                    push_line(&mut texts[n], text);
-                }
+                Some((Target::Market(n), _)) => push_line(&mut texts[n], text),
                 Some((Target::Nowhere, _)) => {}
                 None => {
                     if !text.trim().is_empty() {
