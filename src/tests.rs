@@ -11,8 +11,9 @@ use std::sync::Arc;
 use kb_compiler::builder::{build, BuildOptions};
 use kb_compiler::knowledge::{Corpus, SourceEntry};
 use kb_core::flow::{Action, Choice as FlowChoice, Flow, Step};
+use kb_core::market::Variant;
 use kb_core::Locale;
-use kb_core::{Entry, Index, Link};
+use kb_core::{Entry, Index, Link, Market};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -127,6 +128,10 @@ fn corpus() -> Corpus {
         &["how do I return something", "send an item back", "return policy"],
     );
     ret.entry.flow = Some("return-flow".into());
+    ret.entry.variants = vec![Variant {
+        market: Market::Th,
+        text: "In Thailand you can return most items within **7 days** of delivery.".into(),
+    }];
     let pay = entry(
         "payment-methods",
         "Payment methods",
@@ -149,6 +154,8 @@ fn corpus() -> Corpus {
     damaged.choices = vec![choice("Yes, I have photos", "done"), choice("No photos", "done")];
     let mut mind = step("mind", "Unused items can be sent back within 30 days.");
     mind.action = Some(Action::End);
+    mind.variants =
+        vec![Variant { market: Market::Th, text: "In Thailand, unused items go back within 7 days.".into() }];
     let mut done = step("done", "Thanks, a person will look at it.");
     done.action = Some(Action::Handoff);
     let flow = Flow {
@@ -725,6 +732,30 @@ async fn set_context_switches_the_audience_of_the_starters() {
     api.set_context(js(r#"{"orderStatus":null}"#)).expect("valid context");
     assert_eq!(w.chat.context.with_untracked(|c| c.get("order_status").cloned()), None);
     assert!(api.set_context(JsValue::from_str("audience=buyer")).is_err());
+    w.unmount().await;
+}
+
+#[wasm_bindgen_test]
+async fn the_page_market_picks_the_answer_and_the_flow_step_variant() {
+    let context = kb_core::flow::Context::from([("market".to_string(), "th".to_string())]);
+    let w = Harness::mount_with(Config { context, ..Config::default() }).await;
+    w.open().await;
+    let last_answer = || text(w.all("article.ma-answer").last().expect("an answer"));
+    w.ask("how do I return something").await;
+    assert!(last_answer().contains("within 7 days"), "the Thai market's variant: {}", last_answer());
+    w.chat.start_flow("return-flow", drop);
+    settle().await;
+    click(&w.all(".ma-step button.ma-chip")[1]);
+    settle().await;
+    let step = text(w.all(".ma-step").last().expect("a step"));
+    assert!(step.contains("In Thailand, unused items go back within 7 days."), "{step}");
+
+    // A market without a variant sees the default.
+    let api = crate::Widget { chat: w.chat };
+    api.set_context(js(r#"{"market":"id"}"#)).expect("valid context");
+    w.ask("send an item back").await;
+    assert!(last_answer().contains("within 30 days"), "the default: {}", last_answer());
+    assert!(!last_answer().contains("Thailand"), "{}", last_answer());
     w.unmount().await;
 }
 

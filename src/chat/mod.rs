@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use kb_core::decide::{Overrides, Path};
 use kb_core::flow::{Context, FlowState};
-use kb_core::{Audience, Index, Locale};
+use kb_core::{Audience, Index, Locale, Market};
 use leptos::prelude::*;
 use llm_fallback::policy::SessionLedger;
 use web_sys::AbortController;
@@ -166,6 +166,11 @@ impl Chat {
 
     pub fn audience(&self) -> Audience {
         self.config.with_value(|c| self.context.with_untracked(|ctx| c.audience(ctx)))
+    }
+
+    /// The market the page context names (`market`), which picks an answer's variant.
+    fn market(&self) -> Option<Market> {
+        self.context.with_untracked(Market::from_context)
     }
 
     pub fn strings(&self) -> &'static Strings {
@@ -342,19 +347,23 @@ impl Chat {
                 self.push(Body::Clarify { choices: choices(&index, entries), question: text.to_string() });
             }
             Path::Handoff(n) => {
-                let intro = index.entry(n).map(|e| e.answer);
+                let intro = index.entry(n).map(|e| e.answer_for(self.market()).to_string());
                 self.offer_handoff(intro, None, HandoffReason::Asked);
             }
             Path::Reply(n) => {
                 if let Some(e) = index.entry(n) {
-                    self.push(Body::Reply { entry: e.id, text: e.answer });
+                    let text = e.answer_for(self.market()).to_string();
+                    self.push(Body::Reply { entry: e.id, text });
                 }
             }
             Path::Fallback(entries) => {
                 let passages = entries
                     .into_iter()
                     .filter_map(|n| index.entry(n))
-                    .map(|e| llm_fallback::Passage::new(e.id, e.title, kb_core::markdown::plain_text(&e.answer)))
+                    .map(|e| {
+                        let text = kb_core::markdown::plain_text(e.answer_for(self.market()));
+                        llm_fallback::Passage::new(e.id, e.title, text)
+                    })
                     .collect();
                 self.fall_back(&question, text.to_string(), passages);
             }
@@ -367,14 +376,8 @@ impl Chat {
         self.emit_answer(&e.id, confidence);
         let hands_off = e.handoff;
         let entry = e.id.clone();
-        self.push(Body::Answer {
-            id: e.id,
-            title: e.title,
-            markdown: e.answer,
-            links: e.links,
-            flow: e.flow,
-            feedback: None,
-        });
+        let markdown = e.answer_for(self.market()).to_string();
+        self.push(Body::Answer { id: e.id, title: e.title, markdown, links: e.links, flow: e.flow, feedback: None });
         if hands_off {
             self.offer_handoff(None, None, HandoffReason::Entry);
         } else {

@@ -12,6 +12,7 @@ use kb_core::Locale;
 
 use crate::frontmatter::{split, Field, Value};
 use crate::knowledge::{is_safe_url, SourceEntry};
+use crate::markets;
 use crate::Diagnostic;
 
 fn text<'a>(fields: &'a BTreeMap<String, Field>, key: &str) -> Option<&'a str> {
@@ -63,33 +64,62 @@ pub fn parse_flow(path: &Path, doc: &str, diags: &mut Vec<Diagnostic>) -> Option
         }
     };
 
-    let mut steps: Vec<(usize, Step)> = Vec::new();
+    let markets = markets::declared(path, fields.get("markets"), diags);
+    // Each step's message lines, market markers included, resolved once the step is complete.
+    let mut steps: Vec<(usize, Step, Vec<markets::Line<'_>>)> = Vec::new();
+    let mut in_block = false;
     for (i, raw) in body.lines().enumerate() {
         let line_no = body_line + i;
         let line = raw.trim_end();
         if let Some(step_id) = line.strip_prefix("## ") {
             let step_id = step_id.trim();
-            if steps.iter().any(|(_, s)| s.id == step_id) {
+            if steps.iter().any(|(_, s, _)| s.id == step_id) {
                 diags.push(Diagnostic::error(path, line_no, format!("step `{step_id}` is defined twice")));
             }
-            steps.push((line_no, Step { id: step_id.to_string(), ..Step::default() }));
+            steps.push((line_no, Step { id: step_id.to_string(), ..Step::default() }, Vec::new()));
+            in_block = false;
             continue;
         }
         let trimmed = line.trim();
         if trimmed.is_empty() && steps.is_empty() {
             continue;
         }
-        let Some((_, step)) = steps.last_mut() else {
+        let Some((_, step, message)) = steps.last_mut() else {
             diags.push(Diagnostic::error(path, line_no, "text before the first `## step` heading"));
             continue;
         };
-        if let Err(message) = parse_step_line(step, trimmed) {
+        match markets::marker(trimmed) {
+            Some(markets::Marker::Open(_)) => in_block = true,
+            Some(markets::Marker::Close) => in_block = false,
+            Some(markets::Marker::Malformed) | None => {}
+        }
+        if is_message(trimmed) {
+            message.push((line_no, trimmed));
+        } else if in_block {
+            diags.push(Diagnostic::error(
+                path,
+                line_no,
+                "only message text may vary by market: put choices, slots, conditions and actions outside `:::` blocks",
+            ));
+        } else if let Err(message) = parse_step_line(step, trimmed) {
             diags.push(Diagnostic::error(path, line_no, message));
         }
     }
-    for (_, step) in &mut steps {
-        step.message = step.message.trim().to_string();
+    let (mut groups, mut resolved_all) = (0, true);
+    for (_, step, message) in &mut steps {
+        match markets::resolve(path, message, &markets, diags) {
+            Some(resolved) => {
+                groups += resolved.groups;
+                step.message = resolved.default;
+                step.variants = resolved.variants;
+            }
+            None => resolved_all = false,
+        }
     }
+    if resolved_all {
+        markets::check_used(path, fields.get("markets").map_or(1, |f| f.line), &markets, groups, diags);
+    }
+    let steps: Vec<(usize, Step)> = steps.into_iter().map(|(line, step, _)| (line, step)).collect();
     if steps.is_empty() {
         diags.push(Diagnostic::error(path, body_line, "a flow needs at least one `## step`"));
     }
@@ -116,6 +146,16 @@ fn arrow(s: &str) -> Result<(&str, &str), String> {
         .ok_or_else(|| format!("expected `… -> step` in `{s}`"))
 }
 
+/// True for a line of a step's message (Markdown, or a market marker); false for the lines
+/// [`parse_step_line`] reads: conditions, slots, actions and choices.
+fn is_message(line: &str) -> bool {
+    !(line.starts_with("@if ")
+        || line.starts_with("? ")
+        || line.starts_with("=> ")
+        || line.strip_prefix("- ").is_some_and(|r| r.contains("->")))
+}
+
+/// Reads a line that is not message text (see [`is_message`]) into `step`.
 fn parse_step_line(step: &mut Step, line: &str) -> Result<(), String> {
     if let Some(rest) = line.strip_prefix("@if ") {
         let (cond, target) = arrow(rest)?;
@@ -150,12 +190,9 @@ fn parse_step_line(step: &mut Step, line: &str) -> Result<(), String> {
             ("end", "") => Action::End,
             _ => return Err(format!("unknown action `{rest}` (entry <id>, url <link>, handoff, event <name>, end)")),
         });
-    } else if let Some(rest) = line.strip_prefix("- ").filter(|r| r.contains("->")) {
+    } else if let Some(rest) = line.strip_prefix("- ") {
         let (label, target) = arrow(rest)?;
         step.choices.push(Choice { label: label.into(), target: target.into() });
-    } else {
-        step.message.push_str(line);
-        step.message.push('\n');
     }
     Ok(())
 }
@@ -272,6 +309,34 @@ mod tests {
     fn loop_without_exit() {
         let e = errors(&format!("{HEAD}## a\n- on -> b\n## b\n- back -> a\n"));
         assert!(e.iter().any(|m| m.contains("loop with no way to finish")), "{e:?}");
+    }
+
+    const MARKET_HEAD: &str = "---\nid: f\nlocale: en\ntitle: F\nstart: a\nmarkets: [th]\n---\n";
+
+    #[test]
+    fn a_step_message_varies_by_market_and_its_choices_stay_shared() {
+        let doc = format!("{MARKET_HEAD}## a\nReturns:\n::: market=default\n15 days.\n:::\n::: market=th\n7 days.\n:::\n- Go -> b\n## b\nBye.\n=> end\n");
+        let mut diags = Vec::new();
+        let flow = parse_flow("f.md".as_ref(), &doc, &mut diags).unwrap();
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(flow.steps[0].message, "Returns:\n15 days.");
+        assert_eq!(
+            flow.steps[0].variants,
+            [kb_core::market::Variant { market: kb_core::Market::Th, text: "Returns:\n7 days.".into() }]
+        );
+        assert_eq!(flow.steps[0].choices.len(), 1);
+        assert!(flow.steps[1].variants.is_empty(), "a step without blocks has no variants");
+    }
+
+    #[test]
+    fn market_blocks_in_flows_are_checked() {
+        let e = errors(&format!("{MARKET_HEAD}## a\n::: market=default\nx\n- Go -> b\n:::\n## b\n=> end\n"));
+        assert!(e.iter().any(|m| m.starts_with("11: only message text may vary by market")), "{e:?}");
+        assert!(e.iter().any(|m| m.starts_with("9: this group has no `::: market=th` block")), "{e:?}");
+        let e = errors(&format!("{MARKET_HEAD}## a\n::: market=default\nx\n## b\n=> end\n"));
+        assert!(e.contains(&"9: this block is never closed by a `:::` line".to_string()), "{e:?}");
+        let e = errors(&format!("{MARKET_HEAD}## a\nHi\n=> end\n"));
+        assert_eq!(e, ["6: `markets` is declared, but no `::: market=default` block varies the text"]);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use kb_core::Locale;
 use crate::dataset::{read_queries, LabeledQuery};
 use crate::flows::parse_flow;
 use crate::frontmatter::{split, Field, Value};
+use crate::markets;
 use crate::Diagnostic;
 
 /// An entry with the questions it is asked by (questions are indexed, not stored).
@@ -144,7 +145,7 @@ fn is_valid_id(id: &str) -> bool {
 
 pub use kb_core::markdown::is_safe_url;
 
-const ENTRY_KEYS: [&str; 12] = [
+const ENTRY_KEYS: [&str; 13] = [
     "id",
     "title",
     "locale",
@@ -157,6 +158,7 @@ const ENTRY_KEYS: [&str; 12] = [
     "flow",
     "answer",
     "kind",
+    "markets",
 ];
 
 /// The line that ends an entry's body when the answer should be followed by the offer of a
@@ -184,12 +186,11 @@ fn parse_entry(path: &Path, doc: &str, folder: Folder, diags: &mut Vec<Diagnosti
             return None;
         }
     };
-    let mut ok = true;
-    let mut required = |key: &str, diags: &mut Vec<Diagnostic>| match text(&fields, key) {
+    let errors_before = diags.iter().filter(|d| d.is_error()).count();
+    let required = |key: &str, diags: &mut Vec<Diagnostic>| match text(&fields, key) {
         Some((t, line)) => Some((t.to_string(), line)),
         None => {
             diags.push(Diagnostic::error(path, 1, format!("missing field `{key}`")));
-            ok = false;
             None
         }
     };
@@ -205,14 +206,12 @@ fn parse_entry(path: &Path, doc: &str, folder: Folder, diags: &mut Vec<Diagnosti
     if let Some((id, line)) = &id {
         if !is_valid_id(id) {
             diags.push(Diagnostic::error(path, *line, format!("invalid id `{id}` (use a-z, 0-9 and -)")));
-            ok = false;
         }
     }
     let locale = locale.and_then(|(l, line)| match l.parse::<Locale>() {
         Ok(l) => Some(l),
         Err(e) => {
             diags.push(Diagnostic::error(path, line, e.to_string()));
-            ok = false;
             None
         }
     });
@@ -220,7 +219,6 @@ fn parse_entry(path: &Path, doc: &str, folder: Folder, diags: &mut Vec<Diagnosti
         Ok(a) => Some(a),
         Err(e) => {
             diags.push(Diagnostic::error(path, line, e));
-            ok = false;
             None
         }
     });
@@ -231,7 +229,6 @@ fn parse_entry(path: &Path, doc: &str, folder: Folder, diags: &mut Vec<Diagnosti
             fields.get("questions").map_or(1, |f| f.line),
             "an entry needs `questions`",
         ));
-        ok = false;
     } else if questions.len() < 3 {
         diags.push(Diagnostic::warning(
             path,
@@ -243,40 +240,48 @@ fn parse_entry(path: &Path, doc: &str, folder: Folder, diags: &mut Vec<Diagnosti
         (None, Folder::Entries) => EntryKind::Answer,
         (None, Folder::System) => {
             diags.push(Diagnostic::error(path, 1, "a system entry needs `kind` (handoff, smalltalk or out-of-domain)"));
-            ok = false;
             EntryKind::Answer
         }
         (Some((k, line)), _) => match k.parse::<EntryKind>() {
             Ok(EntryKind::Answer) if folder == Folder::System => {
                 diags.push(Diagnostic::error(path, line, "an answer belongs in entries/, not system/"));
-                ok = false;
                 EntryKind::Answer
             }
             Ok(k) if k.is_system() && folder == Folder::Entries => {
                 diags.push(Diagnostic::error(path, line, format!("a `{k}` entry belongs in system/, not entries/")));
-                ok = false;
                 k
             }
             Ok(k) => k,
             Err(e) => {
                 diags.push(Diagnostic::error(path, line, e));
-                ok = false;
                 EntryKind::Answer
             }
         },
     };
-    let (answer, handoff) = match body.trim().strip_suffix(HANDOFF_LINE) {
-        Some(rest) => (rest.trim_end(), true),
-        None => (body.trim(), false),
+    // Only the end is trimmed before the lines are numbered, so that they keep the file's.
+    let (body, handoff) = match body.trim_end().strip_suffix(HANDOFF_LINE) {
+        Some(rest) => (rest, true),
+        None => (body, false),
     };
-    if answer.is_empty() {
-        diags.push(Diagnostic::error(path, body_line, "empty answer: write the answer below the front matter"));
-        ok = false;
-    } else if answer.starts_with(DRAFT_MARK) {
-        // A draft (`kb gaps --out` writes them) still loads, so that its questions are checked
-        // against the other entries, but the knowledge cannot be built until it is answered.
-        let line = body_line + body.lines().take_while(|l| l.trim().is_empty()).count();
-        diags.push(Diagnostic::error(path, line, "draft entry: write its answer (it starts with TODO)"));
+    // The draft error is the one error an entry still loads with.
+    let mut draft = 0;
+    let markets = markets::declared(path, fields.get("markets"), diags);
+    let lines: Vec<markets::Line<'_>> = body.lines().enumerate().map(|(i, l)| (body_line + i, l)).collect();
+    let resolved = markets::resolve(path, &lines, &markets, diags);
+    if let Some(r) = &resolved {
+        markets::check_used(path, fields.get("markets").map_or(1, |f| f.line), &markets, r.groups, diags);
+        if r.default.is_empty() {
+            diags.push(Diagnostic::error(path, body_line, "empty answer: write the answer below the front matter"));
+        } else if r.default.trim_start().starts_with(DRAFT_MARK) {
+            // A draft (`kb gaps --out` writes them) still loads, so that its questions are checked
+            // against the other entries, but the knowledge cannot be built until it is answered.
+            let line = body_line + body.lines().take_while(|l| l.trim().is_empty()).count();
+            diags.push(Diagnostic::error(path, line, "draft entry: write its answer (it starts with TODO)"));
+            draft = 1;
+        }
+        for v in r.variants.iter().filter(|v| v.text.is_empty()) {
+            diags.push(Diagnostic::error(path, body_line, format!("the answer for market `{}` is empty", v.market)));
+        }
     }
     let mut links = Vec::new();
     for (line, raw) in fields.get("links").map(|f| f.value.items()).unwrap_or_default() {
@@ -290,7 +295,6 @@ fn parse_entry(path: &Path, doc: &str, folder: Folder, diags: &mut Vec<Diagnosti
                     line,
                     format!("link `{raw}` must be `Label | https://…` (http, https or mailto)"),
                 ));
-                ok = false;
             }
         }
     }
@@ -300,11 +304,12 @@ fn parse_entry(path: &Path, doc: &str, folder: Folder, diags: &mut Vec<Diagnosti
         Some(("false", _)) => false,
         Some((other, line)) => {
             diags.push(Diagnostic::error(path, line, format!("`featured` must be true or false, not `{other}`")));
-            ok = false;
             false
         }
     };
-    if !ok {
+    let resolved = resolved?;
+    // Every problem above is an error in `diags`; the entry is kept only if there was none.
+    if diags.iter().filter(|d| d.is_error()).count() > errors_before + draft {
         return None;
     }
     let (id, _) = id?;
@@ -314,13 +319,14 @@ fn parse_entry(path: &Path, doc: &str, folder: Folder, diags: &mut Vec<Diagnosti
         locale: locale?,
         audience: audience?,
         tags: fields.get("tags").map(|f| f.value.items().into_iter().map(|i| i.1).collect()).unwrap_or_default(),
-        answer: answer.to_string(),
+        answer: resolved.default,
         links,
         related: fields.get("related").map(|f| f.value.items().into_iter().map(|i| i.1).collect()).unwrap_or_default(),
         featured,
         flow: text(&fields, "flow").map(|(f, _)| f.to_string()),
         kind,
         handoff,
+        variants: resolved.variants,
     };
     let origin = Origin {
         path: path.to_path_buf(),

@@ -22,6 +22,7 @@ pub mod eval;
 pub mod flows;
 pub mod frontmatter;
 pub mod knowledge;
+pub mod markets;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -3,9 +3,11 @@
 
 use kb_compiler::builder::{build, BuildOptions};
 use kb_compiler::knowledge::{Corpus, LocaleAnalysis, SourceEntry};
+use kb_core::flow::{Action, Context, Flow, Step};
 use kb_core::format::checksum;
+use kb_core::market::{Variant, CONTEXT_KEY};
 use kb_core::Locale;
-use kb_core::{Audience, Entry, Index, Query};
+use kb_core::{Audience, Entry, Index, Market, Query};
 use proptest::prelude::*;
 
 fn corpus() -> Corpus {
@@ -19,10 +21,27 @@ fn corpus() -> Corpus {
     track.featured = true;
     let mut payout = Entry::new("payout-delayed", "Payout delayed", Locale::En, "Payouts run every Tuesday.");
     payout.audience = Audience::Seller;
+    payout.variants.push(Variant { market: Market::Th, text: "Payouts run every Friday.".into() });
     let paket = Entry::new("track-order", "Lacak pesanan", Locale::Id, "Buka **Pesanan**.");
     let thai = Entry::new("track-order", "ติดตามพัสดุ", Locale::Th, "เปิดคำสั่งซื้อ");
+    let step = Step {
+        id: "when".into(),
+        message: "Settlement runs on Tuesday.".into(),
+        action: Some(Action::End),
+        variants: vec![Variant { market: Market::Id, text: "Settlement runs on Wednesday.".into() }],
+        ..Step::default()
+    };
+    let flow = Flow {
+        id: "payout-delayed".into(),
+        locale: Locale::En,
+        title: "Payout delayed".into(),
+        audience: Audience::Seller,
+        start: "when".into(),
+        steps: vec![step],
+    };
     let mut corpus = Corpus {
         name: "test".into(),
+        flows: vec![flow],
         entries: vec![
             SourceEntry {
                 entry: track,
@@ -78,6 +97,22 @@ fn every_entry_reads_back() {
     assert_eq!(index.entry_id(index.len() as u32), None);
     assert_eq!(index.featured(Locale::En, Audience::Buyer).len(), 1);
     assert!(index.featured(Locale::En, Audience::Seller).is_empty());
+}
+
+#[test]
+fn market_variants_read_back_and_only_the_default_text_is_indexed() {
+    let index = Index::from_bytes(bytes()).unwrap();
+    let payout = index.entry(index.find("payout-delayed", Locale::En).unwrap()).unwrap();
+    assert_eq!(payout.answer_for(Some(Market::Th)), "Payouts run every Friday.");
+    assert_eq!(payout.answer_for(None), "Payouts run every Tuesday.");
+    let hits = |q: &str| index.search(&Query::new(q, Locale::En)).hits.len();
+    assert!(hits("tuesday") > 0, "the default text is indexed");
+    assert_eq!(hits("friday"), 0, "a variant's words are not");
+
+    let flow = index.flow("payout-delayed", Locale::En).unwrap();
+    assert_eq!(flow, &corpus().flows[0]);
+    let context = Context::from([(CONTEXT_KEY.to_string(), "id".to_string())]);
+    assert_eq!(flow.view(&flow.start(&context), &context).message, "Settlement runs on Wednesday.");
 }
 
 #[test]

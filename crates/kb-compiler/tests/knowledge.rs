@@ -124,6 +124,36 @@ fn flow_problems_are_reported() {
     assert!(has(&d, "shows entry `no-such-entry`, which does not exist in en"), "{d:#?}");
 }
 
+/// `GOOD` with `markets:` in its front matter and `body` as its answer.
+fn varying(markets: &str, body: &str) -> String {
+    GOOD.replace("---\nOpen **Orders**.\n", &format!("markets: {markets}\n---\n{body}"))
+}
+
+#[test]
+fn entries_vary_by_market_and_lint_checks_every_variant() {
+    let f = Fixture::new("markets");
+    let body = "Returns:\n\n::: market=default\n**15 days**\n:::\n::: market=th\n**7 days**\n:::\n=> handoff\n";
+    f.file("entries/en/track-order.md", &varying("[th]", body));
+    let (knowledge, diags) = Knowledge::load(&f.0);
+    assert!(diags.is_empty(), "{diags:#?}");
+    let entry = &knowledge.entries[0].entry;
+    assert_eq!(entry.answer_for(None), "Returns:\n\n**15 days**");
+    assert_eq!(entry.answer_for(Some(kb_core::Market::Th)), "Returns:\n\n**7 days**");
+    assert!(entry.handoff, "`=> handoff` still ends the answer");
+
+    // Markets is at line 10, the body starts at line 12.
+    f.file("entries/en/track-order.md", &varying("[th, id, xx]", body));
+    let d = f.lint();
+    assert!(has(&d, "entries/en/track-order.md:10: error: unknown market `xx`"), "{d:#?}");
+    assert!(has(&d, "entries/en/track-order.md:14: error: this group has no `::: market=id` block"), "{d:#?}");
+    f.file("entries/en/track-order.md", &varying("[th]", "Text only.\n"));
+    assert!(has(&f.lint(), "track-order.md:10: error: `markets` is declared, but no `::: market=default` block"));
+    f.file("entries/en/track-order.md", &varying("[th]", "::: market=default\nx\n:::\n::: market=th\n:::\n"));
+    assert!(has(&f.lint(), "track-order.md:12: error: the answer for market `th` is empty"));
+    f.file("entries/en/track-order.md", &GOOD.replace("Open **Orders**.", "::: market=default\nx\n:::"));
+    assert!(has(&f.lint(), "track-order.md:11: error: a `::: market=` block needs the markets it varies for"));
+}
+
 #[test]
 fn hostile_files_never_panic() {
     let f = Fixture::new("hostile");

@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::locale::Locale;
+use crate::market::{self, Market, Variant};
 
 /// Who an entry is written for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -168,7 +169,8 @@ pub struct Entry {
     pub audience: Audience,
     /// Free-form tags.
     pub tags: Vec<String>,
-    /// The answer, in Markdown.
+    /// The answer, in Markdown: the default text, shown where no variant is for the page's
+    /// market (and the text that is indexed).
     pub answer: String,
     /// Links shown under the answer.
     pub links: Vec<Link>,
@@ -182,6 +184,8 @@ pub struct Entry {
     pub kind: EntryKind,
     /// After the answer, offer a person (`=> handoff` at the end of the body).
     pub handoff: bool,
+    /// The whole answer for each market whose policy differs from the default.
+    pub variants: Vec<Variant>,
 }
 
 impl Entry {
@@ -200,6 +204,20 @@ impl Entry {
             flow: None,
             kind: EntryKind::Answer,
             handoff: false,
+            variants: Vec::new(),
         }
+    }
+
+    /// The answer for a page of `market`: that market's variant, else the default.
+    ///
+    /// ```
+    /// use kb_core::{market::Variant, Entry, Locale, Market};
+    /// let mut e = Entry::new("return-policy", "Return policy", Locale::En, "Within **15 days**.");
+    /// e.variants.push(Variant { market: Market::Th, text: "Within **7 days**.".into() });
+    /// assert_eq!(e.answer_for(Some(Market::Th)), "Within **7 days**.");
+    /// assert_eq!(e.answer_for(Some(Market::Id)), "Within **15 days**.");
+    /// ```
+    pub fn answer_for(&self, market: Option<Market>) -> &str {
+        market::select(&self.answer, &self.variants, market)
     }
 }

@@ -31,6 +31,7 @@ use std::fmt;
 
 use crate::entry::Audience;
 use crate::locale::Locale;
+use crate::market::{self, Market, Variant};
 use crate::pattern::Pattern;
 
 /// Page context passed by the host (`audience`, `locale`, `order_status`, `order_id`, …).
@@ -89,7 +90,8 @@ pub struct Slot {
 pub struct Step {
     /// Step id, unique in its flow.
     pub id: String,
-    /// Markdown message; `{name}` inserts a slot or context value.
+    /// Markdown message; `{name}` inserts a slot or context value. The default text, where no
+    /// variant is for the page's market.
     pub message: String,
     /// Context conditions, checked in order on entering.
     pub conditions: Vec<Condition>,
@@ -99,6 +101,8 @@ pub struct Step {
     pub slot: Option<Slot>,
     /// A terminal action.
     pub action: Option<Action>,
+    /// The whole message for each market whose policy differs from the default.
+    pub variants: Vec<Variant>,
 }
 
 /// A compiled flow.
@@ -237,7 +241,8 @@ impl Flow {
         Ok(self.settle(next, context))
     }
 
-    /// What to show for `state`.
+    /// What to show for `state`; the message is the variant for the context's `market`, if the
+    /// step has one.
     pub fn view(&self, state: &FlowState, context: &Context) -> StepView {
         let Some(step) = self.step(&state.step) else {
             return StepView {
@@ -248,7 +253,11 @@ impl Flow {
             };
         };
         StepView {
-            message: fill(&step.message, &state.slots, context),
+            message: fill(
+                market::select(&step.message, &step.variants, Market::from_context(context)),
+                &state.slots,
+                context,
+            ),
             choices: step.choices.iter().map(|c| c.label.clone()).collect(),
             asks_text: step.slot.is_some(),
             action: step.action.clone(),
@@ -362,6 +371,19 @@ mod tests {
         assert_eq!(f.advance(&s, FlowInput::Choice(3), &ctx), Err(FlowError::Unexpected));
         let done = f.advance(&s, FlowInput::Text("mp1234567890"), &ctx).unwrap();
         assert!(f.summary(&done).contains("order_id: mp1234567890"));
+    }
+
+    #[test]
+    fn the_message_follows_the_context_market() {
+        let mut f = flow();
+        f.steps[3].variants.push(Variant { market: Market::Th, text: "Thai order {order_id}".into() });
+        let state = FlowState { flow: "f".into(), step: "end".into(), slots: BTreeMap::new(), trail: Vec::new() };
+        let mut ctx = Context::from([("order_id".to_string(), "MP1".to_string())]);
+        assert_eq!(f.view(&state, &ctx).message, "Order MP1 noted");
+        ctx.insert(market::CONTEXT_KEY.into(), "th".into());
+        assert_eq!(f.view(&state, &ctx).message, "Thai order MP1", "the variant is filled in like the default");
+        ctx.insert(market::CONTEXT_KEY.into(), "id".into());
+        assert_eq!(f.view(&state, &ctx).message, "Order MP1 noted", "a market without a variant gets the default");
     }
 
     #[test]

@@ -23,6 +23,7 @@ use std::fmt;
 
 use crate::entry::{Audience, EntryKind};
 use crate::locale::Locale;
+use crate::market::Market;
 
 /// Why bytes could not be decoded: what was being read when they ran out or made no sense.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -266,6 +267,18 @@ impl Decode for Locale {
     }
 }
 
+impl Encode for Market {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(self.format_byte());
+    }
+}
+
+impl Decode for Market {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Market::from_format_byte(r.byte("market")?).ok_or(DecodeError("market"))
+    }
+}
+
 impl Encode for Audience {
     fn encode(&self, out: &mut Vec<u8>) {
         out.push(self.to_byte());
@@ -367,6 +380,7 @@ mod tests {
     #[test]
     fn out_of_range_tags_are_errors() {
         assert_eq!(Locale::from_bytes(&[9]), Err(DecodeError("locale")));
+        assert_eq!(Market::from_bytes(&[6]), Err(DecodeError("market")));
         assert_eq!(Audience::from_bytes(&[3]), Err(DecodeError("audience")));
         assert_eq!(bool::from_bytes(&[2]), Err(DecodeError("flag")));
         assert_eq!(EntryKind::from_bytes(&[4]), Err(DecodeError("entry kind")));

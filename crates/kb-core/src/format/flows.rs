@@ -16,7 +16,7 @@ crate::record! {
     Choice { label, target }
     Condition { key, value, target }
     Slot { name, pattern, target, error }
-    Step { id, message, conditions, choices, slot, action }
+    Step { id, message, conditions, choices, slot, action, variants }
     Flow { id, locale, title, audience, start, steps }
     FlowState { flow, step, slots, trail }
 }
@@ -51,6 +51,7 @@ mod tests {
     use super::*;
     use crate::entry::Audience;
     use crate::locale::Locale;
+    use crate::market::{Market, Variant};
 
     fn flow() -> Flow {
         let step = |id: &str, action: Option<Action>| Step {
@@ -60,6 +61,7 @@ mod tests {
             choices: vec![Choice { label: "Yes".into(), target: "b".into() }],
             slot: Some(Slot { name: "order_id".into(), pattern: "MP#".into(), target: "b".into(), error: "?".into() }),
             action,
+            variants: vec![Variant { market: Market::Th, text: format!("at {id} in Thailand") }],
         };
         Flow {
             id: "where-is-my-order".into(),

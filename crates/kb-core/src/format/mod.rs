@@ -18,8 +18,8 @@
 //! | `Terms` | [`terms`] | an `fst::Map` from locale tag + term to its postings offset |
 //! | `Postings` | [`postings`] | per term, the units that hold it and how often |
 //! | `Units`, `Entries` | [`records`] | fixed-size records per indexed text and per entry |
-//! | `Stored` | [`stored`] | the entries as shown (title, answer, links, …) |
-//! | `Flows` | [`flows`] | the guided flows |
+//! | `Stored` | [`stored`] | the entries as shown (title, answer, links, …, the answer per market) |
+//! | `Flows` | [`flows`] | the guided flows (a step's message per market too) |
 //!
 //! [`schema`] holds the version, the section tags and the bytes that stand for locales,
 //! audiences and fields, with assertions that pin them; [`codec`] is the small binary encoding

@@ -1,19 +1,21 @@
 //! What the bytes of a pack mean: the format version, the section tags, and the one-byte codes
-//! for locales, audiences and fields that records and the codec store. Every such byte is
+//! for locales, audiences, entry kinds, markets and fields that records and the codec store. Every such byte is
 //! pinned by an assertion here, so that reordering an enum fails the build or the tests instead
 //! of silently changing the meaning of packs already deployed.
 
 use crate::entry::{Audience, EntryKind};
 use crate::format::records::Field;
 use crate::locale::Locale;
+use crate::market::Market;
 
 /// The four bytes every pack starts with.
 pub const MAGIC: [u8; 4] = *b"KBIX";
 
 /// The format version this crate reads and writes. Any change to a section's layout, to the
 /// codec's encoding of a stored type or to a byte pinned below is a new version (4: entries
-/// carry their kind and whether they hand off).
-pub const VERSION: u32 = 4;
+/// carry their kind and whether they hand off; 5: entries and flow steps carry their per-market
+/// variants).
+pub const VERSION: u32 = 5;
 
 /// What a section holds; the discriminant is its tag in the section directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +66,10 @@ pub const AUDIENCE_BYTES: [(Audience, u8); 3] = [(Audience::Buyer, 0), (Audience
 pub const KIND_BYTES: [(EntryKind, u8); 4] =
     [(EntryKind::Answer, 0), (EntryKind::Handoff, 1), (EntryKind::SmallTalk, 2), (EntryKind::OutOfDomain, 3)];
 
+/// The market bytes of format 5 (the codec's [`crate::market::Variant`]).
+pub const MARKET_BYTES: [(Market, u8); 6] =
+    [(Market::Id, 0), (Market::My, 1), (Market::Ph, 2), (Market::Sg, 3), (Market::Th, 4), (Market::Vn, 5)];
+
 /// The field bytes of format 3 (unit records).
 pub const FIELD_BYTES: [(Field, u8); 3] = [(Field::Title, 0), (Field::Question, 1), (Field::Body, 2)];
 
@@ -94,6 +100,11 @@ mod tests {
             assert_eq!(kind.to_byte(), byte, "{kind}");
             assert_eq!(EntryKind::from_byte(byte), Some(kind));
         }
+        assert_eq!(MARKET_BYTES.len(), Market::ALL.len(), "a new market needs its byte pinned here");
+        for (market, byte) in MARKET_BYTES {
+            assert_eq!(market.format_byte(), byte, "{market}");
+            assert_eq!(Market::from_format_byte(byte), Some(market));
+        }
         for (field, byte) in FIELD_BYTES {
             assert_eq!(field as u8, byte);
             assert_eq!(Field::from_byte(byte), field);
@@ -104,7 +115,7 @@ mod tests {
     fn section_tags_are_distinct_and_stable() {
         let tags: Vec<u32> = SectionKind::ALL.iter().map(|k| k.tag()).collect();
         assert_eq!(tags, vec![1, 2, 3, 4, 5, 6, 7]);
-        assert_eq!(VERSION, 4);
+        assert_eq!(VERSION, 5);
         assert_eq!(&MAGIC, b"KBIX");
     }
 }

@@ -1,6 +1,8 @@
-//! The `Stored` section: every entry as the widget shows it (id, title, answer, links, …), one
-//! after another in the [`super::codec`] encoding; each entry record holds its offset and
-//! length. The id comes first, so [`entry_id`] reads it without decoding the rest.
+//! The `Stored` section: every entry as the widget shows it (id, title, answer, links, …, and
+//! the answer's per-market variants), one after another in the [`super::codec`] encoding; each
+//! entry record holds its offset and length. The id comes first, so [`entry_id`] reads it
+//! without decoding the rest. A [`Variant`] (market byte, text) is encoded here for the flows'
+//! steps too.
 //!
 //! ```
 //! use kb_core::format::codec::{Decode, Encode};
@@ -14,10 +16,12 @@
 
 use super::codec::{Decode, DecodeError, Reader};
 use crate::entry::{Entry, Link};
+use crate::market::Variant;
 
 crate::record! {
     Link { label, url }
-    Entry { id, title, locale, audience, tags, answer, links, related, featured, flow, kind, handoff }
+    Variant { market, text }
+    Entry { id, title, locale, audience, tags, answer, links, related, featured, flow, kind, handoff, variants }
 }
 
 /// Reads only the id of an encoded [`Entry`] (its first field).
@@ -40,6 +44,7 @@ mod tests {
             tags in proptest::collection::vec("\\PC{0,8}", 0..3), related in proptest::collection::vec("[a-z-]{1,8}", 0..3),
             links in proptest::collection::vec(("\\PC{0,8}", "https://[a-z]{1,8}\\.example"), 0..3),
             featured: bool, flow in proptest::option::of("[a-z-]{1,8}"), kind in 0u8..4, handoff: bool,
+            variants in proptest::collection::vec((0u8..6, "\\PC{0,20}"), 0..3),
         ) {
             let entry = Entry {
                 id, title, answer, tags, related, featured, flow, handoff,
@@ -47,6 +52,10 @@ mod tests {
                 locale: Locale::ALL[locale],
                 audience: Audience::from_byte(audience),
                 links: links.into_iter().map(|(label, url)| Link { label, url }).collect(),
+                variants: variants
+                    .into_iter()
+                    .map(|(m, text)| Variant { market: crate::market::Market::from_format_byte(m).unwrap(), text })
+                    .collect(),
             };
             let bytes = entry.to_bytes();
             prop_assert_eq!(entry_id(&bytes), Ok(entry.id.clone()));
