@@ -145,7 +145,7 @@ test("a slow reply says so in words after a few seconds, with Stop and a person"
   }
 });
 
-test("after a thumbs-down: what was missing, related articles and a person; None of these hands the question over", async () => {
+test("after a thumbs-down: what was wrong, related articles and a person; None of these hands the question over", async () => {
   const { page, errors } = await visit("/missing");
   await openWidget(page);
   await ask(page, "how long does a refund take");
@@ -153,7 +153,8 @@ test("after a thumbs-down: what was missing, related articles and a person; None
   await answer.locator(".ma-fb-down").click();
   const missing = widget(page, ".ma-missing");
   await missing.waitFor();
-  assert.equal(await missing.locator("strong").textContent(), "Was anything missing?");
+  assert.equal(await missing.locator("strong").textContent(), "What was wrong with it?");
+  assert.deepEqual(await missing.locator("[data-reason]").evaluateAll((els) => els.map((e) => e.dataset.reason)), ["not_my_question", "unclear", "wrong"], "a reason to pick");
   const related = await missing.locator(".ma-chip[data-entry]").evaluateAll((els) => els.map((e) => e.dataset.entry));
   assert.ok(related.length >= 1, "the entry's related articles");
   assert.ok(!related.includes("refund-time"));

@@ -146,15 +146,20 @@ test("flow account-locked from an answer's button: reload mid-flow, ends in a ho
   await done(page);
 });
 
-test("flow payout-delayed: free-text slot, reload mid-flow, ends in a handoff with a summary", async () => {
-  const [page, errors] = await visit("/flow-payout");
-  await openWidget(page);
+/** Starts payout-delayed and answers until it asks whether part of the payout is on hold. */
+async function toTheHoldQuestion(page) {
   await page.evaluate(() => MarketAssist.startFlow("payout-delayed"));
   await waitForStep(page, /Settlement runs every Tuesday/);
   await choose(page, "Yes, it should have arrived");
   await waitForStep(page, /Is yours verified in Seller Center/);
   await choose(page, "Yes, it's verified");
-  let step = await waitForStep(page, /marked as on hold/);
+  return waitForStep(page, /marked as on hold/);
+}
+
+test("flow payout-delayed: free-text slot, reload mid-flow, ends in a handoff with a summary", async () => {
+  const [page, errors] = await visit("/flow-payout");
+  await openWidget(page);
+  let step = await toTheHoldQuestion(page);
 
   await reloadAndOpen(page);
   step = await currentStep(page);
@@ -179,12 +184,7 @@ test("flow payout-delayed: free-text slot, reload mid-flow, ends in a handoff wi
 test("a value typed into a free-text slot is text, never Markdown: no link, no bold, shown as typed", async () => {
   const [page, errors] = await visit("/flow-slot-markdown");
   await openWidget(page);
-  await page.evaluate(() => MarketAssist.startFlow("payout-delayed"));
-  await waitForStep(page, /Settlement runs every Tuesday/);
-  await choose(page, "Yes, it should have arrived");
-  await waitForStep(page, /Is yours verified in Seller Center/);
-  await choose(page, "Yes, it's verified");
-  await waitForStep(page, /marked as on hold/);
+  await toTheHoldQuestion(page);
   await choose(page, "No, nothing is on hold");
   await waitForStep(page, /Which payout is missing/);
   const typed = "[Verify your card here](https://evil.example/phish) **now** `x`";
