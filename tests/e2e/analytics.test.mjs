@@ -211,3 +211,27 @@ test("the widget's events reach the real collector through an offline spell and 
   assert.equal(views["refund-time"].not_helpful, 1);
   assert.equal(views[choices[1]].helpful, 1);
 });
+
+test("without data-collect the widget sends nothing: no collect.js, no beacon, no queue, while host events still fire", async () => {
+  const [page, errors] = await newPage(browser);
+  const requests = [];
+  page.on("request", (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`));
+  await page.addInitScript(() => {
+    window.beacons = 0;
+    const send = navigator.sendBeacon.bind(navigator);
+    navigator.sendBeacon = (...a) => { window.beacons++; return send(...a); };
+  });
+  await page.goto(servers.page("/no-collect", hostPage(servers.cdnUrl, { data: { locale: "en", "resolution-delay": 100 } })));
+  await page.evaluate(() => { window.answers = 0; window.MarketAssist.on("answer", () => window.answers++); });
+  await openWidget(page);
+  await ask(page, "how do i cancel my order");
+  await waitForAnswer(page, "cancel-order");
+  await resolutionPrompt(page);
+  await page.evaluate(() => window.dispatchEvent(new PageTransitionEvent("pagehide")));
+  assert.equal(await page.evaluate(() => window.answers), 1, "the host page still hears the answer");
+  assert.equal(await page.evaluate(() => window.beacons), 0, "no beacon");
+  assert.equal(await page.evaluate((k) => localStorage.getItem(k), QUEUE_KEY), null, "no queue");
+  assert.deepEqual(requests.filter((r) => r.startsWith("POST") || r.endsWith("/collect.js")), [], "no analytics request");
+  assert.deepEqual(unexpected(errors), []);
+  await page.context().close();
+});
