@@ -342,6 +342,30 @@ fn question_lines(doc: &str) -> Vec<(usize, String)> {
     split(doc).ok().and_then(|(f, _, _)| f.get("questions").map(|q| q.value.items())).unwrap_or_default()
 }
 
+/// A knowledge file's text. A file that cannot be read, or is not UTF-8, is an error at the line
+/// where the bad bytes start (an editor that saved one paragraph in another encoding).
+fn read_text(path: &Path, diags: &mut Vec<Diagnostic>) -> Option<String> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            diags.push(Diagnostic::error(path, 0, format!("cannot read: {e}")));
+            return None;
+        }
+    };
+    String::from_utf8(bytes)
+        .map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = 1 + valid.iter().filter(|&&b| b == b'\n').count();
+            let column = 1 + valid.iter().rev().take_while(|&&b| b != b'\n').count();
+            diags.push(Diagnostic::error(
+                path,
+                line,
+                format!("not valid UTF-8 at byte {column} of this line: save the file as UTF-8"),
+            ));
+        })
+        .ok()
+}
+
 fn parse_analysis(dir: &Path, diags: &mut Vec<Diagnostic>) -> BTreeMap<Locale, LocaleAnalysis> {
     let mut out = BTreeMap::new();
     let Ok(read) = std::fs::read_dir(dir) else { return out };
@@ -359,7 +383,7 @@ fn parse_analysis(dir: &Path, diags: &mut Vec<Diagnostic>) -> BTreeMap<Locale, L
         };
         let mut analysis = LocaleAnalysis::default();
         let stop = d.join("stopwords.txt");
-        if let Ok(s) = std::fs::read_to_string(&stop) {
+        if let Some(s) = stop.exists().then(|| read_text(&stop, diags)).flatten() {
             analysis.stopwords = s
                 .lines()
                 .filter(|l| !l.trim_start().starts_with('#'))
@@ -368,7 +392,7 @@ fn parse_analysis(dir: &Path, diags: &mut Vec<Diagnostic>) -> BTreeMap<Locale, L
                 .collect();
         }
         let syn = d.join("synonyms.txt");
-        if let Ok(s) = std::fs::read_to_string(&syn) {
+        if let Some(s) = syn.exists().then(|| read_text(&syn, diags)).flatten() {
             for (i, line) in s.lines().enumerate() {
                 let line = line.trim();
                 if line.is_empty() || line.starts_with('#') {
@@ -409,13 +433,7 @@ impl Knowledge {
         let entry_files = files(&root.join("entries"), "md").into_iter().map(|p| (p, Folder::Entries));
         let system_files = files(&root.join("system"), "md").into_iter().map(|p| (p, Folder::System));
         for (path, folder) in entry_files.chain(system_files) {
-            let doc = match std::fs::read_to_string(&path) {
-                Ok(d) => d,
-                Err(e) => {
-                    diags.push(Diagnostic::error(&path, 0, format!("cannot read: {e}")));
-                    continue;
-                }
-            };
+            let Some(doc) = read_text(&path, &mut diags) else { continue };
             let Some((source, origin)) = parse_entry(&path, &doc, folder, &mut diags) else { continue };
             let key = (source.entry.locale, source.entry.id.clone());
             if let Some(first) = seen_ids.get(&key) {
@@ -447,9 +465,8 @@ impl Knowledge {
         }
         let mut flows = Vec::new();
         for path in files(&root.join("flows"), "md") {
-            match std::fs::read_to_string(&path) {
-                Ok(doc) => flows.extend(parse_flow(&path, &doc, &mut diags)),
-                Err(e) => diags.push(Diagnostic::error(&path, 0, format!("cannot read: {e}"))),
+            if let Some(doc) = read_text(&path, &mut diags) {
+                flows.extend(parse_flow(&path, &doc, &mut diags));
             }
         }
         cross_check(&entries, &origins, &flows, &mut diags);

@@ -185,3 +185,19 @@ fn shipped_knowledge_is_clean_and_golden_questions_are_new() {
     // (A golden question equal to an entry's question is a lint error, checked above.)
     assert!(knowledge.golden[&kb_core::Locale::En].test.len() >= 400);
 }
+
+#[test]
+fn invalid_utf8_is_reported_at_its_line() {
+    let f = Fixture::new("utf8");
+    let mut latin1 = GOOD.replace("Open **Orders**.", "Open **Orders**.\nThen tap Détails.").into_bytes();
+    let at = latin1.windows(2).position(|w| w == "é".as_bytes()).unwrap();
+    latin1.splice(at..at + 2, [0xe9]); // é in Latin-1
+    let p = f.0.join("entries/en/track-order.md");
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(&p, &latin1).unwrap();
+    f.file("locales/en/synonyms.txt", "parcel = package\n");
+    fs::write(f.0.join("locales/en/stopwords.txt"), b"the\n\xff\n").unwrap();
+    let diags = f.lint();
+    assert!(has(&diags, "entries/en/track-order.md:12: error: not valid UTF-8 at byte 11 of this line"), "{diags:?}");
+    assert!(has(&diags, "locales/en/stopwords.txt:2: error: not valid UTF-8"), "{diags:?}");
+}
