@@ -363,29 +363,8 @@ pub(super) fn histogram(w: &WhatIf) -> Chart {
     let threshold = w.threshold_in_force;
     let label = format!("Histogram of the top entry's confidence over {} questions", w.questions);
     let drawn = svg((560, 340), &label, |root| {
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(root)
-            .margin_top(14)
-            .margin_right(16)
-            .margin_left(6)
-            .x_label_area_size(40)
-            .y_label_area_size(52)
-            .build_cartesian_2d(0.0..1.0, 0.0..top)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID)
-            .axis_style(MUTED)
-            .x_labels(11)
-            .y_labels(6)
-            .x_label_formatter(&|v| format!("{v:.1}"))
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .label_style(font(12.0, &MUTED))
-            .axis_desc_style(font(12.0, &MUTED))
-            .x_desc("confidence of the top entry")
-            .y_desc("questions")
-            .draw()?;
+        let mut chart =
+            threshold_frame(root, top, ("confidence of the top entry", "questions"), &|v| format!("{v:.0}"), true)?;
         chart.draw_series(w.histogram.iter().enumerate().map(|(i, &n)| {
             let x0 = i as f64 * width;
             let above = threshold.is_none_or(|t| x0 + 1e-9 >= t);
@@ -418,28 +397,8 @@ pub(super) fn what_if(w: &WhatIf) -> Chart {
     let threshold = w.threshold_in_force;
     let label = format!("What-if curve of the answer threshold over {} questions", w.questions);
     let drawn = svg((560, 340), &label, |root| {
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(root)
-            .margin_top(14)
-            .margin_right(16)
-            .margin_left(6)
-            .x_label_area_size(40)
-            .y_label_area_size(52)
-            .build_cartesian_2d(0.0..1.0, 0.0..1.0)?;
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(GRID)
-            .axis_style(MUTED)
-            .x_labels(11)
-            .y_labels(6)
-            .x_label_formatter(&|v| format!("{v:.1}"))
-            .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
-            .label_style(font(12.0, &MUTED))
-            .axis_desc_style(font(12.0, &MUTED))
-            .x_desc("answer threshold")
-            .y_desc("share")
-            .draw()?;
+        let mut chart =
+            threshold_frame(root, 1.0, ("answer threshold", "share"), &|v| format!("{:.0}%", v * 100.0), false)?;
         let series: [(Measure, RGBColor); 3] =
             [(|p| p.answer_rate, BLUE), (|p| p.fallback_rate, ORANGE), (|p| p.precision, GREEN)];
         for (value, color) in series {
@@ -466,6 +425,42 @@ pub(super) fn what_if(w: &WhatIf) -> Chart {
 
 /// A chart over answer thresholds (0 to 1 across, 0 to `top` up).
 type ThresholdChart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The white frame of a chart over answer thresholds: tenths across, `top` up with labels by
+/// `y_label`, the axes described by `(x, y)`; `bars` leaves out the vertical grid lines.
+fn threshold_frame<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    top: f64,
+    (x, y): (&str, &str),
+    y_label: &dyn Fn(&f64) -> String,
+    bars: bool,
+) -> Result<ThresholdChart<'a, 'b>, Box<dyn Error>> {
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(root)
+        .margin_top(14)
+        .margin_right(16)
+        .margin_left(6)
+        .x_label_area_size(40)
+        .y_label_area_size(52)
+        .build_cartesian_2d(0.0..1.0, 0.0..top)?;
+    let mut mesh = chart.configure_mesh();
+    if bars {
+        mesh.disable_x_mesh();
+    }
+    mesh.light_line_style(TRANSPARENT)
+        .bold_line_style(GRID)
+        .axis_style(MUTED)
+        .x_labels(11)
+        .y_labels(6)
+        .x_label_formatter(&|v| format!("{v:.1}"))
+        .y_label_formatter(y_label)
+        .label_style(font(12.0, &MUTED))
+        .axis_desc_style(font(12.0, &MUTED))
+        .x_desc(x)
+        .y_desc(y)
+        .draw()?;
+    Ok(chart)
+}
 
 /// The answer threshold in force, `t`, as a dashed red line up to `top`, labelled on the side with
 /// more room.
