@@ -24,8 +24,8 @@ export async function startServers() {
   const host = createServer((req, res) => {
     const path = new URL(req.url, "http://x").pathname;
     const page = pages.get(path);
-    res.writeHead(page ? 200 : 404, { "content-type": "text/html; charset=utf-8" });
-    res.end(page ?? "not found");
+    res.writeHead(page ? 200 : 404, { "content-type": "text/html; charset=utf-8", ...page?.headers });
+    res.end(page?.html ?? "not found");
   });
   await new Promise((ok) => host.listen(0, "127.0.0.1", ok));
   const cdnUrl = `http://127.0.0.1:${cdn.address().port}/`;
@@ -33,9 +33,9 @@ export async function startServers() {
   return {
     cdnUrl,
     hostUrl,
-    /** Registers a host page; returns its URL. */
-    page(path, html) {
-      pages.set(path, html);
+    /** Registers a host page, sent with `headers` (e.g. a Content-Security-Policy); returns its URL. */
+    page(path, html, headers = {}) {
+      pages.set(path, { html, headers });
       return hostUrl + path;
     },
     close() {
