@@ -66,18 +66,35 @@
     ".ma-launcher{all:initial;box-sizing:border-box;width:60px;height:60px;border-radius:50%;background:var(--ma-brand);color:#fff;display:flex;align-items:center;justify-content:center;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.25)}" +
     ".ma-unavailable{position:absolute;bottom:72px;" + side + ":0;width:240px;box-sizing:border-box;padding:12px 14px;border-radius:12px;background:#fff;color:#1f2328;font:14px/1.4 system-ui,sans-serif;box-shadow:0 6px 20px rgba(0,0,0,.25)}" +
     ".ma-unavailable p{margin:0 0 8px}.ma-unavailable a{color:#1f2328;font-weight:600}";
-  var style = document.createElement("style");
-  style.textContent = vars + critical;
+  // A constructed sheet is not inline style, so a strict Content-Security-Policy (no
+  // 'unsafe-inline' in style-src) keeps it; a <style> element only where those are missing.
+  var sheet;
+  try {
+    sheet = new CSSStyleSheet();
+    sheet.replaceSync(vars + critical);
+    shadow.adoptedStyleSheets = [sheet];
+  } catch (e) {
+    sheet = document.createElement("style");
+    sheet.textContent = vars + critical;
+    shadow.appendChild(sheet);
+  }
   var css = document.createElement("link");
   css.rel = "stylesheet";
   css.href = new URL("widget.css", base).href;
-  shadow.appendChild(style);
   shadow.appendChild(css);
 
   var placeholder = document.createElement("button");
   placeholder.className = "ma-launcher";
   placeholder.setAttribute("aria-label", "Open help chat");
-  placeholder.innerHTML = '<svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true"><path fill="currentColor" d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
+  // Built node by node: markup strings are what Trusted Types ('require-trusted-types-for') refuse.
+  var svg = "http://www.w3.org/2000/svg";
+  var icon = document.createElementNS(svg, "svg");
+  var iconPath = document.createElementNS(svg, "path");
+  [["viewBox", "0 0 24 24"], ["width", "28"], ["height", "28"], ["aria-hidden", "true"]].forEach(function (a) { icon.setAttribute(a[0], a[1]); });
+  iconPath.setAttribute("fill", "currentColor");
+  iconPath.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z");
+  icon.appendChild(iconPath);
+  placeholder.appendChild(icon);
   placeholder.addEventListener("click", function () { api.open(); });
   shadow.appendChild(placeholder);
 
