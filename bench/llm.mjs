@@ -237,12 +237,16 @@ const LANGUAGE = Object.fromEntries(
   [...readFileSync(join(ROOT, "crates", "kb-core", "src", "locale.rs"), "utf8").matchAll(/code: "(\w+)",\s*name: "([^"]+)"/g)].map((m) => [m[1], m[2]]),
 );
 
-/** DEFAULT_SYSTEM_PROMPT from crates/llm-fallback/src/request.rs, so it cannot drift. */
+/** The system prompt as request.rs composes it (DEFAULT_SYSTEM_PROMPT, then GROUNDING_RULES),
+ *  read from crates/llm-fallback/src/request.rs so that it cannot drift. */
 function readSystemPrompt(src) {
-  const m = src.match(/pub const DEFAULT_SYSTEM_PROMPT: &str = "\\\n([\s\S]*?)";\n/);
-  if (!m) throw new Error("DEFAULT_SYSTEM_PROMPT not found in request.rs");
-  // Rust string continuation: a backslash at the end of a line eats the newline and the indent.
-  return m[1].replace(/\\\n\s*/g, "").replace(/\\"/g, '"').replace(/\\\\/g, "\\");
+  const literal = (name) => {
+    const m = src.match(new RegExp(`pub const ${name}: &str = "\\\\\n([\\s\\S]*?)";\n`));
+    if (!m) throw new Error(`${name} not found in request.rs`);
+    // Rust string continuation: a backslash at the end of a line eats the newline and the indent.
+    return m[1].replace(/\\\n\s*/g, "").replace(/\\"/g, '"').replace(/\\\\/g, "\\");
+  };
+  return `${literal("DEFAULT_SYSTEM_PROMPT").trim()}\n${literal("GROUNDING_RULES")}`;
 }
 
 const truncate = (s, max) => ([...s].length <= max ? s : [...s].slice(0, max - 1).join("").replace(/\s+\S*$/, "") + "…");

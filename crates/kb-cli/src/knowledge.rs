@@ -163,16 +163,18 @@ pub fn build(args: &BuildArgs) -> Outcome {
     write(&args.out, &bytes)?;
     let index = Index::from_bytes(bytes.clone()).map_err(|e| Failure(e.to_string()))?;
     let c = index.calibration();
+    let gzip = gzip_len(&bytes);
     eprintln!(
         "kb: wrote {} ({} bytes, {} gzip) in {:.2?}; answer ≥ {:.2}, clarify ≥ {:.2} ({})",
         shown(&args.out),
         bytes.len(),
-        gzip_len(&bytes),
+        gzip,
         started.elapsed(),
         c.answer_threshold,
         c.clarify_threshold,
         c.source
     );
+    warn_over_budget(&args.out, gzip);
     if args.per_locale {
         // One pack per locale beside the whole one, with the same calibration: a page loads
         // only its own language's answers.
@@ -181,10 +183,19 @@ pub fn build(args: &BuildArgs) -> Outcome {
             let part = build_pack(&corpus.for_locale(locale), &options);
             let path = args.out.with_extension(format!("{}.idx", locale.code()));
             write(&path, &part)?;
-            eprintln!("kb: wrote {} ({} bytes, {} gzip)", shown(&path), part.len(), gzip_len(&part));
+            let gzip = gzip_len(&part);
+            eprintln!("kb: wrote {} ({} bytes, {} gzip)", shown(&path), part.len(), gzip);
+            warn_over_budget(&path, gzip);
         }
     }
     Ok(())
+}
+
+/// Prints the size budget's warning for a pack written to `path`, if it is over.
+fn warn_over_budget(path: &Path, gzip_bytes: usize) {
+    if let Some(warning) = kb_compiler::budget::check_pack(path, gzip_bytes) {
+        eprintln!("{warning}");
+    }
 }
 
 /// `kb lint`.

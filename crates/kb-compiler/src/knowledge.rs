@@ -283,6 +283,7 @@ fn parse_entry(path: &Path, doc: &str, folder: Folder, diags: &mut Vec<Diagnosti
             diags.push(Diagnostic::error(path, body_line, format!("the answer for market `{}` is empty", v.market)));
         }
     }
+    crate::budget::check_answer(path, body_line, body, diags);
     let mut links = Vec::new();
     for (line, raw) in fields.get("links").map(|f| f.value.items()).unwrap_or_default() {
         match raw.split_once('|') {

@@ -15,6 +15,7 @@
 
 #![warn(missing_docs)]
 
+pub mod budget;
 pub mod builder;
 pub mod calibrate;
 pub mod dataset;

@@ -201,3 +201,23 @@ fn invalid_utf8_is_reported_at_its_line() {
     assert!(has(&diags, "entries/en/track-order.md:12: error: not valid UTF-8 at byte 11 of this line"), "{diags:?}");
     assert!(has(&diags, "locales/en/stopwords.txt:2: error: not valid UTF-8"), "{diags:?}");
 }
+
+#[test]
+fn oversized_and_deeply_nested_answers_are_warnings_at_their_line() {
+    let f = Fixture::new("budget");
+    let huge = GOOD.replace("Open **Orders**.\n", &"Open **Orders** and read on. ".repeat(10 * 1024 * 1024 / 29));
+    let deep: String = (0..5000).map(|i| format!("{}step {i}\n", "- ".repeat(i + 1))).collect();
+    let nested = GOOD
+        .replace("id: track-order", "id: nested")
+        .replace("Open **Orders**.\n", &format!("Steps:\n{deep}"))
+        .replace("where is my parcel", "nested one")
+        .replace("track order", "nested two")
+        .replace("wheres my pkg", "nested three");
+    f.file("entries/en/track-order.md", &huge).file("entries/en/nested.md", &nested);
+    let (knowledge, diags) = Knowledge::load(&f.0);
+    assert!(diags.iter().all(|d| !d.is_error()), "budgets warn, they do not refuse: {diags:#?}");
+    assert_eq!(knowledge.entries.len(), 2, "both entries still load");
+    let d = f.lint();
+    assert!(has(&d, "entries/en/track-order.md:11: warning: the answer is 10239 kB, over the 64 kB budget"), "{d:#?}");
+    assert!(has(&d, "entries/en/nested.md:5011: warning: lists or quotes nested 5000 levels deep"), "{d:#?}");
+}
