@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (idempotently),
 # builds dist/, then runs the gates (formatting, clippy for the host and wasm32, the docs, the
-# shell-size ratchet), the Rust tests (host), the component tests (wasm in headless Chromium),
-# the knowledge checks, the analytics SQL parity (kb report against analytics/*.sql on DuckDB) and
+# shell-size ratchet), the Rust tests (host), a fuzzing smoke run, the component tests (wasm in
+# headless Chromium), the knowledge checks, the analytics SQL parity (kb report against analytics/*.sql on DuckDB) and
 # the browser end-to-end tests (including a real LLM server).
 # Ends with one line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export TMPDIR=${TMPDIR_TESTS:-$(mktemp -d)}
-scripts/tools.sh build browser npm llm analytics || exit 1
+scripts/tools.sh build browser npm llm analytics fuzz || exit 1
 scripts/build.sh || { echo "build failed"; exit 1; }
 
 log=$(mktemp)
@@ -36,6 +36,9 @@ gate "shell size" scripts/size-gate.sh dist
 
 step "Rust tests (host)"
 cargo test --no-fail-fast --workspace --exclude market-assist --all-features 2>&1 | tee -a "$log" || status=1
+
+step "Fuzzing smoke: every cargo-fuzz target for ${FUZZ_SECONDS:-15} s (scripts/fuzz.sh)"
+gate "fuzz smoke" scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 
 step "Widget component tests (wasm32, headless Chromium)"
 cargo test --no-fail-fast -p market-assist --target wasm32-unknown-unknown 2>&1 | tee -a "$log" || status=1

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs every tool the project needs, idempotently: a second run only checks.
-# Usage: scripts/tools.sh [build] [browser] [llm] [npm] [analytics]   (no argument = all)
+# Usage: scripts/tools.sh [build] [browser] [llm] [npm] [analytics] [fuzz]   (no argument = all)
 # Versions are pinned here and in Trunk.toml; see ../shared/toolchain.md for why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,7 @@ LLM_VENV=${LLM_VENV:-$HOME/.cache/market-assist/llm-venv}
 ANALYTICS_VENV=${ANALYTICS_VENV:-$HOME/.cache/market-assist/analytics-venv}
 DUCKDB_VERSION=1.4.1
 SQLGLOT_VERSION=30.31.0
+CARGO_FUZZ_VERSION=0.13.2
 
 say() { printf '\033[1m[tools]\033[0m %s\n' "$*" >&2; }
 have_version() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -q "$2"; }
@@ -72,6 +73,18 @@ llm_tools() {
   fi
 }
 
+fuzz_tools() {
+  # libFuzzer needs nightly's sanitizer flags; the main build stays on stable.
+  if rustup toolchain list | grep -q '^nightly'; then say "nightly toolchain present"; else
+    say "installing the nightly toolchain (about 1 minute)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if have_version cargo-fuzz "$CARGO_FUZZ_VERSION"; then say "cargo-fuzz $CARGO_FUZZ_VERSION present"; else
+    say "installing cargo-fuzz $CARGO_FUZZ_VERSION (about 2 minutes)"
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked
+  fi
+}
+
 analytics_tools() {
   if [ -x "$ANALYTICS_VENV/bin/python" ] && "$ANALYTICS_VENV/bin/python" -c "
 import duckdb, sqlglot, sys
@@ -83,7 +96,7 @@ sys.exit(duckdb.__version__ != '$DUCKDB_VERSION' or sqlglot.__version__ != '$SQL
   fi
 }
 
-want=${*:-build browser npm llm analytics}
+want=${*:-build browser npm llm analytics fuzz}
 for part in $want; do
   case "$part" in
     build) build_tools ;;
@@ -91,6 +104,7 @@ for part in $want; do
     npm) npm_tools ;;
     llm) llm_tools ;;
     analytics) analytics_tools ;;
+    fuzz) fuzz_tools ;;
     *) echo "unknown part: $part" >&2; exit 2 ;;
   esac
 done

@@ -177,6 +177,22 @@ enum Folder {
     System,
 }
 
+/// Parses one entry file of the knowledge folder (`entries/…`); problems go to `diags`, and an
+/// entry with errors is `None` (warnings keep it). `kb lint` and the fuzz target `entry_parser` come through here.
+///
+/// ```
+/// let doc = "---\nid: track-order\ntitle: Track my order\nlocale: en\naudience: buyer\n\
+///            questions:\n  - where is my order\n---\nOpen **Orders**.\n";
+/// let mut diags = Vec::new();
+/// let entry = kb_compiler::knowledge::parse_entry_file("track-order.md".as_ref(), doc, &mut diags);
+/// assert_eq!(entry.unwrap().entry.id, "track-order");
+/// // Warnings keep the entry: one question is too few for good matching.
+/// assert!(diags[0].message.starts_with("weak entry"));
+/// ```
+pub fn parse_entry_file(path: &Path, doc: &str, diags: &mut Vec<Diagnostic>) -> Option<SourceEntry> {
+    parse_entry(path, doc, Folder::Entries, diags).map(|(entry, _)| entry)
+}
+
 /// Parses one entry file; problems go to `diags`.
 fn parse_entry(path: &Path, doc: &str, folder: Folder, diags: &mut Vec<Diagnostic>) -> Option<(SourceEntry, Origin)> {
     let (fields, body, body_line) = match split(doc) {

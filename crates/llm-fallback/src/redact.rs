@@ -522,6 +522,12 @@ fn find_phones(cs: &[(usize, char)], blocked: &[bool]) -> Vec<(usize, usize)> {
             if start > 0 && char_at(cs, start - 1) == Some('+') {
                 start -= 1;
             }
+            // A `+` or `(` glued to a word ("111111111+123456789") is a separator, not part of
+            // the number: without this the number survived, and became a phone once its
+            // neighbour was redacted, so a second pass found more.
+            if start != first.start && !starts_clean(cs, start) {
+                start = first.start;
+            }
             if !starts_clean(cs, start) || (start > 0 && blocked.get(start - 1) == Some(&true)) {
                 i += 1;
                 continue;
@@ -588,6 +594,16 @@ mod tests {
         assert_eq!(r("tel:0812345678;"), "tel:[phone];");
         // two numbers with one space between
         assert_eq!(r("0812345678 0898765432"), "[phone] [phone]");
+    }
+
+    /// Found by the `redaction` fuzz target: the second number kept its `+` glued to the first
+    /// and survived, then a second pass redacted it.
+    #[test]
+    fn numbers_glued_by_plus_are_both_phones_and_one_pass_is_enough() {
+        let text = "111111111+111111111";
+        let once = Redactor::new().redact(text);
+        assert_eq!(once.text, "[phone]+[phone]");
+        assert_eq!(Redactor::new().redact(&once.text).count, 0);
     }
 
     #[test]
