@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use js_sys::{Reflect, Uint8Array};
 use llm_fallback::policy::{Failure, GiveUpReason, RetryDecision, RetryPolicy, RetryState, TimeoutKind, Timeouts};
+use llm_fallback::sse::check_content_type;
 use llm_fallback::{DecodeError, StreamDecoder, StreamEvent};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -200,6 +201,9 @@ impl FallbackClient {
                 status: response.status(),
                 retry_after: response.headers().get("retry-after").ok().flatten(),
             }));
+        }
+        if let Err(reason) = check_content_type(response.headers().get("content-type").ok().flatten().as_deref()) {
+            return Err(Attempt::Stream(reason));
         }
         let reader: ReadableStreamDefaultReader =
             response.body().ok_or_else(|| timed_out(false))?.get_reader().unchecked_into();

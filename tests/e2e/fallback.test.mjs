@@ -472,6 +472,36 @@ describe("LLM fallback against the fault server", () => {
     assertNoErrors(s);
   });
 
+  it("200 with a JSON body instead of a stream: failure naming it, handoff, question kept", async (t) => {
+    const s = await setup(t, { scenario: "notsse" });
+    await ask(s.page, OOS.bicycle);
+    const text = await assertFailure(s, OOS.bicycle, /not an event stream/);
+    assert.ok(!text.includes("You can follow your parcel"), "the JSON body is not shown as a reply");
+    await assertUsable(s.page);
+    assertNoErrors(s);
+  });
+
+  it("200 with a proxy's HTML error page: failure, no markup shown, handoff", async (t) => {
+    const s = await setup(t, { scenario: "html" });
+    await ask(s.page, OOS.banana);
+    const text = await assertFailure(s, OOS.banana, /not an event stream/);
+    assert.ok(!/Bad Gateway|<h1>/.test(text), `the page is not shown: ${text}`);
+    await assertUsable(s.page);
+    assertNoErrors(s);
+  });
+
+  it("endless stream: the total timeout stops it, the partial text is kept, the widget stays usable", async (t) => {
+    const s = await setup(t, { scenario: "endless", data: { "total-timeout": 2000 } });
+    const started = Date.now();
+    await ask(s.page, OOS.bali);
+    const text = await assertFailure(s, OOS.bali, /^the reply took too long$/);
+    const took = Date.now() - started;
+    assert.ok(took >= 1900 && took < 6000, `ended by the 2 s total timeout (took ${took} ms)`);
+    assert.ok(text.startsWith("and on and on"), `partial text kept: ${text.slice(0, 80)}`);
+    await assertUsable(s.page);
+    assertNoErrors(s);
+  });
+
   it("error object in the stream: failure and handoff", async (t) => {
     const s = await setup(t, { scenario: "error" });
     await ask(s.page, OOS.gym);

@@ -29,6 +29,12 @@
 //   error      an SSE {"error":{"message":"model overloaded"}} object, then the stream ends
 //   slowstart  waits 5 s (?delay=ms) before the first byte, then like `ok`
 //   placeholder a confident answer with a template placeholder: "Our CEO is [Company Name]."
+//   notsse     HTTP 200 with a complete, non-streamed JSON completion (application/json)
+//   html       HTTP 200 with a proxy's HTML error page (text/html)
+//   endless    a token every 20 ms (?interval=ms), forever, until the client disconnects
+//   xss        the n-th request of the scenario streams XSS payload n (tests/support/xss-payloads.mjs)
+//              inside an answer citing the first passage, cut into random deltas and written
+//              in random 1–9 byte pieces (seeded by n), so UTF-8 characters and SSE lines split
 //
 // With ?cite=first, the answers of ok, drip, split, slowstart and 429 cite the first passage of
 // the request's system message instead of [track-order], as a grounded model would (a request
@@ -36,6 +42,7 @@
 
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
+import { PAYLOADS } from './xss-payloads.mjs';
 
 export const OK_ANSWER_CHUNKS = [
   'You can follow your parcel in ',
@@ -47,6 +54,7 @@ export const OK_ANSWER = OK_ANSWER_CHUNKS.join('');
 export const DRIP_TOKENS = ['Your', ' parcel', ' is', ' on', ' its', ' way', ' —', ' see', ' [track-order]', '.'];
 export const SCENARIOS = [
   'ok', 'drip', 'split', '500', '429', 'malformed', 'disconnect', 'hang', 'oversized', 'error', 'slowstart', 'placeholder',
+  'notsse', 'html', 'endless', 'xss',
 ];
 
 const CORS = {
@@ -275,6 +283,62 @@ const scenarios = {
       [data(chunk({ role: 'assistant' })), data({ error: { message: 'model overloaded', type: 'server_error', code: 'overloaded' } })],
       10,
     );
+  },
+
+  async notsse(req, res) {
+    sendJson(res, 200, {
+      id: 'chatcmpl-fault',
+      object: 'chat.completion',
+      model: 'fault-server',
+      choices: [{ index: 0, message: { role: 'assistant', content: OK_ANSWER }, finish_reason: 'stop' }],
+    });
+  },
+
+  async html(req, res) {
+    res.writeHead(200, { ...CORS, 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr><p>nginx</p></body></html>');
+  },
+
+  async endless(req, res, { query }) {
+    const interval = Number(query.get('interval') ?? 20);
+    let closed = false;
+    res.on('close', () => {
+      closed = true;
+    });
+    startSse(res);
+    if (!(await write(res, data(chunk({ role: 'assistant' }))))) return;
+    while (!closed) {
+      if (!(await write(res, data(chunk({ content: 'and on ' }))))) return;
+      await sleep(interval);
+    }
+  },
+
+  async xss(req, res, ctx) {
+    const n = (ctx.count - 1) % PAYLOADS.length;
+    const [first = 'track-order'] = passageIds(ctx.body);
+    const content = `Here is what I found: ${PAYLOADS[n]} See [${first}].`;
+    let seed = n + 1;
+    // A small linear congruential generator: the same cuts for the same payload on every run.
+    const random = (k) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return 1 + (seed % k);
+    };
+    const chars = [...content];
+    const pieces = [];
+    for (let at = 0; at < chars.length; ) {
+      const len = random(12);
+      pieces.push(chars.slice(at, at + len).join(''));
+      at += len;
+    }
+    const bytes = Buffer.from(answerEvents(pieces).join(''), 'utf8');
+    startSse(res);
+    for (let at = 0; at < bytes.length; ) {
+      const len = random(9);
+      if (!(await write(res, bytes.subarray(at, at + len)))) return;
+      at += len;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    res.end();
   },
 
   async slowstart(req, res, ctx) {

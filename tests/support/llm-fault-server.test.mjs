@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
 import { OK_ANSWER, DRIP_TOKENS } from './llm-fault-server.mjs';
+import { PAYLOADS } from './xss-payloads.mjs';
 
 const script = fileURLToPath(new URL('./llm-fault-server.mjs', import.meta.url));
 let child;
@@ -235,4 +236,38 @@ test('oversized: keeps streaming until the client disconnects', async () => {
   // and a small ?bytes= variant finishes on its own
   const small = await (await post('oversized', { query: '?bytes=5000' })).text();
   assert.ok(small.length > 5000 && small.endsWith('data: [DONE]\n\n'));
+});
+
+test('notsse and html: HTTP 200 bodies that are not an event stream', async () => {
+  const json = await post('notsse');
+  assert.equal(json.status, 200);
+  assert.match(json.headers.get('content-type'), /^application\/json/);
+  assert.equal((await json.json()).choices[0].message.content, OK_ANSWER);
+  const html = await post('html');
+  assert.equal(html.status, 200);
+  assert.match(html.headers.get('content-type'), /^text\/html/);
+  assert.match(await html.text(), /<h1>502 Bad Gateway<\/h1>/);
+});
+
+test('endless: tokens keep coming until the client disconnects', async () => {
+  const ac = new AbortController();
+  const res = await post('endless', { signal: ac.signal, query: '?interval=1' });
+  const reader = res.body.getReader();
+  let tokens = 0;
+  while (tokens < 50) {
+    const { value, done } = await reader.read();
+    assert.ok(!done, 'the stream ended');
+    tokens += (new TextDecoder().decode(value).match(/and on /g) ?? []).length;
+  }
+  ac.abort();
+  await reader.read().catch(() => {});
+  assert.equal((await fetch(`${base}/`)).status, 200);
+});
+
+test('xss: request n streams payload n, whole after reassembly, in the same cuts every run', async () => {
+  const first = contentOf(sseData(await (await post('xss')).text()));
+  const second = contentOf(sseData(await (await post('xss')).text()));
+  assert.equal(first, `Here is what I found: ${PAYLOADS[0]} See [track-order].`);
+  assert.equal(second, `Here is what I found: ${PAYLOADS[1]} See [track-order].`);
+  assert.ok(PAYLOADS.length >= 60, `${PAYLOADS.length} payloads`);
 });

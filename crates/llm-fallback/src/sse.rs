@@ -14,6 +14,30 @@ pub const DEFAULT_MAX_EVENT_BYTES: usize = 256 * 1024;
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
+/// Checks a response's `Content-Type` before its body is read as an event stream: a proxy's
+/// HTML error page or a non-streamed JSON completion sent with status 200 is named for what it
+/// is instead of failing later as a broken stream. A missing header is given the benefit of
+/// the doubt (some gateways drop it).
+///
+/// ```
+/// use llm_fallback::sse::check_content_type;
+/// assert!(check_content_type(Some("text/event-stream; charset=utf-8")).is_ok());
+/// assert!(check_content_type(None).is_ok());
+/// assert_eq!(
+///     check_content_type(Some("text/html")).unwrap_err(),
+///     "the endpoint sent text/html, not an event stream"
+/// );
+/// ```
+pub fn check_content_type(content_type: Option<&str>) -> Result<(), String> {
+    let Some(value) = content_type else { return Ok(()) };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence == "text/event-stream" || essence.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("the endpoint sent {essence}, not an event stream"))
+    }
+}
+
 /// One dispatched Server-Sent Event.
 ///
 /// ```
