@@ -103,7 +103,7 @@ export function installTrap() {
  */
 export function findUnsafe(root) {
   const found = [];
-  const banned = new Set(["SCRIPT", "IFRAME", "FRAME", "OBJECT", "EMBED", "BASE", "FORM", "META", "TEMPLATE", "STYLE", "NOSCRIPT", "MARQUEE", "VIDEO", "MATH"]);
+  const banned = new Set(["SCRIPT", "IFRAME", "FRAME", "OBJECT", "EMBED", "BASE", "META", "TEMPLATE", "STYLE", "NOSCRIPT", "MARQUEE", "VIDEO", "MATH"]);
   const urlAttrs = ["href", "src", "action", "formaction", "xlink:href", "data", "poster", "background"];
   const safe = /^(https?:|mailto:|tel:|#|\/|\.\/|[a-z0-9._-]+(\/|$))/i;
   for (const el of root.querySelectorAll("*")) {
@@ -113,6 +113,8 @@ export function findUnsafe(root) {
     if (tag === "IMG") found.push("<img>");
     if (tag === "SVG" && el.getAttribute("aria-hidden") !== "true") found.push("<svg> that is not an icon");
     if (tag === "ANIMATE" || tag === "FOREIGNOBJECT") found.push(`<${tag.toLowerCase()}>`);
+    // The composer is the widget's one form (class ma-…); any other came from text.
+    if (tag === "FORM" && !/^ma-/.test(el.getAttribute("class") ?? "")) found.push("<form> from text");
     if (tag === "LINK" && el.getAttribute("rel") !== "stylesheet") found.push("<link> that is not the widget's stylesheet");
     for (const attr of el.attributes) {
       const name = attr.name.toLowerCase();
