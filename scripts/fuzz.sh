@@ -54,7 +54,7 @@ seed() {
       printf -- '---\nid: track-order\ntitle: Track an order\nlocale: en\naudience: buyer\nquestions:\n  - where is my order\n  - track my parcel\nrelated: [refund]\nflow: refund\n---\nOpen **My orders** and tap the order.\n' >"$work/k/entries/en/track-order.md"
       printf -- '---\nid: refund\ntitle: Refunds\nlocale: en\naudience: buyer\nquestions:\n  - i want a refund\n---\nRefunds take 3 to 5 days.\n' >"$work/k/entries/en/refund.md"
       printf -- '---\nid: refund\nlocale: en\ntitle: Get a refund\naudience: all\nstart: ask\n---\n\n## ask\nWhat is your order number?\n- Late -> show\n- Other -> agent\n\n## show\n=> entry refund\n\n## agent\n=> handoff\n' >"$work/k/flows/en/refund.md"
-      ./target/release/kb build --knowledge "$work/k" --out "$dir/seed-small.idx" >/dev/null
+      ./target/release/kb build --knowledge "$work/k" --out "$dir/seed-small.idx" >"$work/log" 2>&1 || { cat "$work/log" >&2; exit 1; }
       rm -rf "$work" ;;
     sse_stream)
       printf '\001data: {"choices":[{"delta":{"content":"Hel"}}]}\n\ndata: {"choices":[{"delta":{"content":"lo"}}]}\r\n\r\ndata: [DONE]\n\n' >"$dir/seed-chat"

@@ -358,9 +358,19 @@ fn find_emails(cs: &[(usize, char)]) -> Vec<(usize, usize)> {
         while end > at + 1 && matches!(char_at(cs, end - 1), Some('.' | '-')) {
             end -= 1;
         }
-        let domain: String = cs.get(at + 1..end).unwrap_or(&[]).iter().map(|&(_, c)| c).collect();
-        if valid_domain(&domain) {
-            out.push((start, end));
+        // When the last label cannot end a domain ("a@shop.example.123456789"), the address is
+        // the labels before it: else redacting the digits later would leave a valid address
+        // behind ("a@shop.example.[phone]"), and a second pass would find more.
+        loop {
+            let domain: String = cs.get(at + 1..end).unwrap_or(&[]).iter().map(|&(_, c)| c).collect();
+            if valid_domain(&domain) {
+                out.push((start, end));
+                break;
+            }
+            match (at + 1..end).rev().find(|&i| char_at(cs, i) == Some('.')) {
+                Some(dot) => end = dot,
+                None => break,
+            }
         }
     }
     out
@@ -594,6 +604,15 @@ mod tests {
         assert_eq!(r("tel:0812345678;"), "tel:[phone];");
         // two numbers with one space between
         assert_eq!(r("0812345678 0898765432"), "[phone] [phone]");
+    }
+
+    /// Found by the `redaction` fuzz target: digits after an address were redacted as a phone,
+    /// which left a valid address for a second pass.
+    #[test]
+    fn an_address_followed_by_a_digit_label_is_an_address_then_a_number() {
+        let once = Redactor::new().redact("d@e.le.111111181");
+        assert_eq!(once.text, "[email].[phone]");
+        assert_eq!(Redactor::new().redact(&once.text).count, 0);
     }
 
     /// Found by the `redaction` fuzz target: the second number kept its `+` glued to the first
