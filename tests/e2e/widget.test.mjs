@@ -512,7 +512,14 @@ test("untrusted text is never HTML", async () => {
   await done(page);
 });
 
-test("a pack that is a gzip bomb, cut short, or a gzipped page: stopped early, the console names the cause, the chat still replies", async () => {
+/** A copy of `bytes` with the byte at `at` set to `value` (or to `value(old)`). */
+function withByte(bytes, at, value) {
+  const copy = Buffer.from(bytes);
+  copy[at] = typeof value === "function" ? value(copy[at]) : value;
+  return copy;
+}
+
+test("a pack that is a gzip bomb, cut short, a gzipped page, from a future version or damaged: stopped early, the console names the cause, the chat still replies", async () => {
   const real = readFileSync(join(DIST, "kb.en.idx.gz"));
   const packs = {
     // A pack's magic, then 200 MB of zeros, in 200 kB: inflating stops at the cap instead of
@@ -521,6 +528,9 @@ test("a pack that is a gzip bomb, cut short, or a gzipped page: stopped early, t
     "zeros.idx.gz": [gzipSync(Buffer.alloc(200 << 20), { level: 9 }), /the gzip file is not a knowledge pack/],
     "cut.idx.gz": [real.subarray(0, real.length >> 1), /the pack is cut short or damaged/],
     "page.idx.gz": [gzipSync(Buffer.from("<!doctype html><title>Not found</title>")), /the gzip file is not a knowledge pack/],
+    // A pack from a future build (format version 99), and one with a byte flipped in its body.
+    "future.idx.gz": [gzipSync(withByte(readFileSync(join(DIST, "kb.en.idx")), 4, 99)), /format version 99 is not supported/],
+    "flipped.idx.gz": [gzipSync(withByte(readFileSync(join(DIST, "kb.en.idx")), 5000, (b) => b ^ 0xff)), /damaged/],
   };
   for (const [name, [body, cause]] of Object.entries(packs)) {
     const [page, errors] = await newPage(browser);
