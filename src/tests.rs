@@ -416,6 +416,23 @@ async fn a_long_message_is_cut_and_said_so_and_a_long_conversation_keeps_the_new
 }
 
 #[wasm_bindgen_test]
+async fn a_conversation_that_never_ends_keeps_a_bounded_number_of_messages() {
+    let w = Harness::mount().await;
+    w.open().await;
+    let asked = crate::chat::MAX_KEPT_MESSAGES / 2 + 10;
+    for n in 0..asked {
+        w.chat.ask(&format!("where is my parcel {n}"));
+    }
+    settle().await;
+    let total = w.chat.messages.with_untracked(Vec::len);
+    assert_eq!(total, crate::chat::MAX_KEPT_MESSAGES, "older messages are let go");
+    let users: Vec<String> = w.all(".ma-msg.ma-user").iter().map(text).collect();
+    assert_eq!(users.last().map(String::as_str), Some(format!("where is my parcel {}", asked - 1).as_str()));
+    assert_eq!(w.count(".ma-messages > .ma-msg"), 100, "the page still shows the newest 100");
+    w.unmount().await;
+}
+
+#[wasm_bindgen_test]
 async fn enter_asks_and_shows_the_answer() {
     let w = Harness::mount().await;
     w.open().await;

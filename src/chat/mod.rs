@@ -29,6 +29,10 @@ pub use track::{Source, Trigger};
 const DEFAULT_MAX_FALLBACKS: u32 = 20;
 /// The longest question read, in characters; the rest of a longer message is dropped, and said so.
 pub const MAX_QUESTION_CHARS: usize = 2000;
+/// The most messages a conversation keeps in memory; older ones are let go. "Show earlier
+/// messages" pages back through these, and the stored conversation keeps far fewer, so a
+/// session that never ends (a kiosk, a bot) stays within a bounded heap.
+pub const MAX_KEPT_MESSAGES: usize = 1000;
 
 /// One message on screen, with its own signal: a streamed token or a feedback click changes
 /// that message only, and only its view renders again. The signal is reference-counted, not
@@ -200,7 +204,11 @@ impl Chat {
             self.announce.set(body.announcement());
         }
         let locale = self.locale_untracked();
-        self.messages.update(|m| m.push(Row { id, locale, body: ArcRwSignal::new(body) }));
+        self.messages.update(|m| {
+            m.push(Row { id, locale, body: ArcRwSignal::new(body) });
+            let over = m.len().saturating_sub(MAX_KEPT_MESSAGES);
+            m.drain(..over);
+        });
         self.revision.update(|r| *r += 1);
         id
     }
