@@ -202,8 +202,8 @@ impl FallbackClient {
                 retry_after: response.headers().get("retry-after").ok().flatten(),
             }));
         }
-        if let Err(reason) = check_content_type(response.headers().get("content-type").ok().flatten().as_deref()) {
-            return Err(Attempt::Stream(reason));
+        if let Err(e) = check_content_type(response.headers().get("content-type").ok().flatten().as_deref()) {
+            return Err(Attempt::Stream(e.to_string()));
         }
         let reader: ReadableStreamDefaultReader =
             response.body().ok_or_else(|| timed_out(false))?.get_reader().unchecked_into();

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { newPage, hostPage, embedTag, openWidget, ask, widget, useBrowser, ROOT } from "./harness.mjs";
 import { answerIds, done, unexpected } from "./support.mjs";
-import { PAYLOADS, installTrap, findUnsafe } from "../support/xss-payloads.mjs";
+import { PAYLOADS, installTrap, findUnsafe, seededRandom } from "../support/xss-payloads.mjs";
 import { startServer } from "../support/llm-fault-server.mjs";
 
 let servers, browser;
@@ -76,13 +76,9 @@ const oneLine = (p) => p.replace(/[\r\n]+/g, " ").replace(/\|/g, "/").replace(/(
 
 /** A word no other entry shares, so that asking it finds exactly one entry. */
 function uniqueWord(n) {
-  let seed = (n * 2654435761) % 4294967296;
-  let word = "";
-  for (let i = 0; i < 8; i++) {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    word += "bcdfghjklmnprstvz"[seed % 17];
-  }
-  return word;
+  const random = seededRandom((n * 2654435761) % 4294967296);
+  const consonants = "bcdfghjklmnprstvz";
+  return Array.from({ length: 8 }, () => consonants[random(consonants.length) - 1]).join("");
 }
 
 /**

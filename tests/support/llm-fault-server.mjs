@@ -42,7 +42,7 @@
 
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { PAYLOADS } from './xss-payloads.mjs';
+import { PAYLOADS, seededRandom } from './xss-payloads.mjs';
 
 export const OK_ANSWER_CHUNKS = [
   'You can follow your parcel in ',
@@ -317,12 +317,8 @@ const scenarios = {
     const n = (ctx.count - 1) % PAYLOADS.length;
     const [first = 'track-order'] = passageIds(ctx.body);
     const content = `Here is what I found: ${PAYLOADS[n]} See [${first}].`;
-    let seed = n + 1;
-    // A small linear congruential generator: the same cuts for the same payload on every run.
-    const random = (k) => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return 1 + (seed % k);
-    };
+    // The same cuts for the same payload on every run.
+    const random = seededRandom(n + 1);
     const chars = [...content];
     const pieces = [];
     for (let at = 0; at < chars.length; ) {

@@ -81,6 +81,19 @@ const TRICKS = [
   `\u0000<script>${J}(64)</script>`,
 ];
 
+/**
+ * A seeded pseudo-random generator (a linear congruential one): `next(k)` gives 1…k, the same
+ * sequence for the same seed on every run, so cuts and words in the tests are reproducible.
+ */
+export function seededRandom(seed) {
+  // BigInt: the product passes 2^53, where a Number would round.
+  let state = BigInt(seed) % 2147483648n;
+  return (k) => {
+    state = (state * 1103515245n + 12345n) % 2147483648n;
+    return 1 + Number(state % BigInt(k));
+  };
+}
+
 /** Every payload, numbered 1…n by the call it would make. */
 export const PAYLOADS = [...MARKUP, ...LINKS, ...TRICKS];
 

@@ -177,8 +177,9 @@ enum Folder {
     System,
 }
 
-/// Parses one entry file of the knowledge folder (`entries/…`); problems go to `diags`, and an
-/// entry with errors is `None` (warnings keep it). `kb lint` and the fuzz target `entry_parser` come through here.
+/// Parses one entry file of the knowledge folder (`entries/…`) with the parser `kb lint` and
+/// `kb build` use; problems go to `diags`, and an entry with errors is `None` (warnings keep
+/// it). The fuzz target `entry_parser` reads files through it.
 ///
 /// ```
 /// let doc = "---\nid: track-order\ntitle: Track my order\nlocale: en\naudience: buyer\n\

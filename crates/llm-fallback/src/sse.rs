@@ -14,6 +14,27 @@ pub const DEFAULT_MAX_EVENT_BYTES: usize = 256 * 1024;
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
+/// A response that was meant to be an event stream but says it is something else.
+///
+/// ```
+/// use llm_fallback::sse::check_content_type;
+/// let err = check_content_type(Some("Text/HTML; charset=utf-8")).unwrap_err();
+/// assert_eq!(err.content_type, "text/html");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAnEventStream {
+    /// The media type the response declared, lowercased, without parameters.
+    pub content_type: String,
+}
+
+impl fmt::Display for NotAnEventStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the endpoint sent {}, not an event stream", self.content_type)
+    }
+}
+
+impl std::error::Error for NotAnEventStream {}
+
 /// Checks a response's `Content-Type` before its body is read as an event stream: a proxy's
 /// HTML error page or a non-streamed JSON completion sent with status 200 is named for what it
 /// is instead of failing later as a broken stream. A missing header is given the benefit of
@@ -24,17 +45,17 @@ const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 /// assert!(check_content_type(Some("text/event-stream; charset=utf-8")).is_ok());
 /// assert!(check_content_type(None).is_ok());
 /// assert_eq!(
-///     check_content_type(Some("text/html")).unwrap_err(),
+///     check_content_type(Some("text/html")).unwrap_err().to_string(),
 ///     "the endpoint sent text/html, not an event stream"
 /// );
 /// ```
-pub fn check_content_type(content_type: Option<&str>) -> Result<(), String> {
+pub fn check_content_type(content_type: Option<&str>) -> Result<(), NotAnEventStream> {
     let Some(value) = content_type else { return Ok(()) };
     let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if essence == "text/event-stream" || essence.is_empty() {
         Ok(())
     } else {
-        Err(format!("the endpoint sent {essence}, not an event stream"))
+        Err(NotAnEventStream { content_type: essence })
     }
 }
 
