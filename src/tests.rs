@@ -1094,3 +1094,74 @@ fn a_long_conversation_keeps_its_newest_messages_under_the_cap() {
     }
     assert_eq!(Saved::from_bytes(&saved.capped_bytes(whole)).unwrap(), saved);
 }
+
+// ---- memory ---------------------------------------------------------------------------------
+
+/// The test binary's allocator: the system one, counting the bytes live. The one place `unsafe`
+/// is allowed (the workspace denies it): `GlobalAlloc` is an unsafe trait, and a leak that
+/// `WebAssembly.Memory` cannot show (it only grows, by 64 KiB pages) needs the allocator's count.
+#[allow(unsafe_code)]
+mod live_bytes {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicIsize, Ordering};
+
+    static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+    /// Bytes allocated and not yet freed by the whole test binary.
+    pub fn now() -> isize {
+        LIVE.load(Ordering::Relaxed)
+    }
+
+    struct Counting;
+
+    // SAFETY: every call goes to `System` unchanged; only a counter is updated beside it.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+            System.alloc(layout)
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+            System.dealloc(ptr, layout)
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+            System.realloc(ptr, layout, new_size)
+        }
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: Counting = Counting;
+}
+
+/// Once the conversation is at its cap, more questions must not cost memory: every row let go
+/// takes everything it held with it (Leptos' `<For>` kept ~80 bytes of each, `ui::messages::rows`
+/// does not). Asked one at a time with the panel open, as a buyer would.
+#[wasm_bindgen_test]
+async fn memory_stays_flat_once_the_conversation_is_at_its_cap() {
+    let w = Harness::mount_with(Config { resolution_delay: Some(50), ..Config::default() }).await;
+    w.open().await;
+    /// Asks until `asked` reaches `target`, then the live bytes once the timers have fired.
+    async fn live_after(w: &Harness, asked: &mut usize, target: usize) -> isize {
+        const QUESTIONS: [&str; 4] =
+            ["where is my parcel", "how do I return something", "can I pay by card", "what is the weather on mars"];
+        while *asked < target {
+            w.chat.ask(QUESTIONS[*asked % QUESTIONS.len()]);
+            settle().await;
+            *asked += 1;
+        }
+        // The "did this solve your issue?" timers hold their closures until they fire.
+        sleep(500).await;
+        settle().await;
+        live_bytes::now()
+    }
+    let mut asked = 0;
+    let at_cap = live_after(&w, &mut asked, crate::chat::MAX_KEPT_MESSAGES * 7 / 10).await;
+    assert_eq!(w.chat.messages.with_untracked(Vec::len), crate::chat::MAX_KEPT_MESSAGES, "the cap is reached");
+    const MORE: usize = 400;
+    let target = asked + MORE;
+    let later = live_after(&w, &mut asked, target).await;
+    let per_question = (later - at_cap) / MORE as isize;
+    assert!(per_question < 40, "{per_question} bytes kept per question ({at_cap} -> {later} live)");
+    w.unmount().await;
+}

@@ -3,6 +3,9 @@
 
 use leptos::html;
 use leptos::prelude::*;
+use leptos::reactive::owner::Owner;
+use leptos::tachys::reactive_graph::OwnedView;
+use leptos::tachys::view::keyed::keyed;
 
 use super::ai_reply::AiReply;
 use super::answer::Answer;
@@ -40,9 +43,7 @@ pub fn MessageList(chat: Chat, list: NodeRef<html::Div>) -> impl IntoView {
             {move || (hidden() > 0).then(|| view! {
                 <button class="ma-chip ma-quiet ma-earlier" on:click=move |_| shown.update(|n| *n += RECENT_MESSAGES)>{s().earlier}</button>
             })}
-            <For each=move || { let skip = hidden(); chat.messages.with(|all| all[skip..].to_vec()) } key=|row| row.id let:row>
-                <MessageView chat row/>
-            </For>
+            {rows(chat, move || { let skip = hidden(); chat.messages.with(|all| all[skip..].to_vec()) })}
             // While a reply streams: dots, then words with Stop and a person.
             {move || chat.streaming.get().then(|| {
                 let s = s();
@@ -68,6 +69,37 @@ pub fn MessageList(chat: Chat, list: NodeRef<html::Div>) -> impl IntoView {
             }}
         </div>
     }
+}
+
+/// The rows, keyed by message id: what `<For>` does, but each row's reactive owner is a root
+/// of its own rather than a child of the list's.
+///
+/// Leptos 0.8 registers every child owner in its parent's list of children and never prunes the
+/// dead ones (reactive_graph 0.3 does), so under the list, which lives as long as the page, each
+/// message ever shown left its owner's allocation behind: about 80 bytes a row, 160 a question,
+/// without bound. A row needs no context from above it, and its owner goes with its view.
+fn rows(chat: Chat, each: impl Fn() -> Vec<Row> + Send + Sync + 'static) -> impl IntoView {
+    move || {
+        keyed(
+            each(),
+            |row| row.id,
+            move |_, row| {
+                let owner = root_owner();
+                let view = owner.with(|| view! { <MessageView chat row/> });
+                (drop, OwnedView::new_with_owner(view, owner))
+            },
+        )
+    }
+}
+
+/// A new owner with no parent, leaving the current owner as it was.
+fn root_owner() -> Owner {
+    let current = Owner::current();
+    let root = Owner::new_root(None);
+    if let Some(current) = current {
+        current.set();
+    }
+    root
 }
 
 /// One message, rendered again only when its own body changes, in the language it was
