@@ -109,6 +109,7 @@ fn entry(id: &str, title: &str, answer: &str, questions: &[&str]) -> SourceEntry
     SourceEntry {
         entry: Entry::new(id, title, Locale::En, answer),
         questions: questions.iter().map(|q| q.to_string()).collect(),
+        replaces: Vec::new(),
     }
 }
 

@@ -47,6 +47,7 @@ fn corpus(entries: usize, vocab: &[String], rng: &mut Rng) -> Corpus {
             .map(|i| SourceEntry {
                 entry: Entry::new(&format!("e{i}"), &sentence(4, vocab, rng), Locale::En, &sentence(40, vocab, rng)),
                 questions: (0..5).map(|_| sentence(6, vocab, rng)).collect(),
+                replaces: Vec::new(),
             })
             .collect(),
         ..Corpus::default()

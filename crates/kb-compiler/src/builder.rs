@@ -42,6 +42,7 @@ struct UnitText {
 ///     entries: vec![SourceEntry {
 ///         entry: Entry::new("track-order", "Track my order", Locale::En, "Open **Orders**."),
 ///         questions: vec!["where is my parcel".into(), "track package".into()],
+///         replaces: vec![],
 ///     }],
 ///     ..Corpus::default()
 /// };
@@ -216,6 +217,7 @@ mod tests {
         let entry = |id: &str, questions: &[&str]| SourceEntry {
             entry: Entry::new(id, id, Locale::En, "Answer."),
             questions: questions.iter().map(|q| q.to_string()).collect(),
+            replaces: Vec::new(),
         };
         Corpus {
             entries: vec![

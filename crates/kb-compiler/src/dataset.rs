@@ -93,7 +93,11 @@ pub fn read_kb(path: &Path) -> Result<Corpus, Vec<Diagnostic>> {
         .into_iter()
         .map(|(_, e)| {
             let answer = if e.answer.trim().is_empty() { e.title.clone() } else { e.answer };
-            SourceEntry { entry: Entry::new(&e.id, &e.title, Locale::En, &answer), questions: e.questions }
+            SourceEntry {
+                entry: Entry::new(&e.id, &e.title, Locale::En, &answer),
+                questions: e.questions,
+                replaces: Vec::new(),
+            }
         })
         .collect();
     Ok(Corpus {

@@ -21,6 +21,9 @@ pub struct SourceEntry {
     pub entry: Entry,
     /// The ways people ask for it.
     pub questions: Vec<String>,
+    /// Ids of entries it took the place of (`replaces:`): `kb verify` accepts that an entry
+    /// answered by the last release is gone when one of the new release's entries names it here.
+    pub replaces: Vec<String>,
 }
 
 /// Stop words and synonym groups of one locale.
@@ -73,7 +76,7 @@ impl Corpus {
     /// ```
     /// use kb_compiler::knowledge::{Corpus, SourceEntry};
     /// use kb_core::{Entry, Locale};
-    /// let entry = |id: &str, l| SourceEntry { entry: Entry::new(id, "Title", l, "Answer."), questions: vec![] };
+    /// let entry = |id: &str, l| SourceEntry { entry: Entry::new(id, "Title", l, "Answer."), questions: vec![], replaces: vec![] };
     /// let corpus = Corpus { entries: vec![entry("a", Locale::En), entry("a", Locale::Id)], ..Corpus::default() };
     /// assert_eq!(corpus.locales(), vec![Locale::En, Locale::Id]);
     /// assert_eq!(corpus.for_locale(Locale::Id).entries.len(), 1);
@@ -145,7 +148,7 @@ fn is_valid_id(id: &str) -> bool {
 
 pub use kb_core::markdown::is_safe_url;
 
-const ENTRY_KEYS: [&str; 13] = [
+const ENTRY_KEYS: [&str; 14] = [
     "id",
     "title",
     "locale",
@@ -159,6 +162,7 @@ const ENTRY_KEYS: [&str; 13] = [
     "answer",
     "kind",
     "markets",
+    "replaces",
 ];
 
 /// The line that ends an entry's body when the answer should be followed by the offer of a
@@ -351,7 +355,9 @@ fn parse_entry(path: &Path, doc: &str, folder: Folder, diags: &mut Vec<Diagnosti
         related_line: fields.get("related").map_or(1, |f| f.line),
         flow_line: fields.get("flow").map_or(1, |f| f.line),
     };
-    let source = SourceEntry { entry, questions: questions.into_iter().map(|q| q.1).collect() };
+    let replaces =
+        fields.get("replaces").map(|f| f.value.items().into_iter().map(|i| i.1).collect()).unwrap_or_default();
+    let source = SourceEntry { entry, questions: questions.into_iter().map(|q| q.1).collect(), replaces };
     // Keep the question lines for the duplicate check.
     Some((source, origin))
 }

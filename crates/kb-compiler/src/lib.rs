@@ -24,6 +24,7 @@ pub mod flows;
 pub mod frontmatter;
 pub mod knowledge;
 pub mod markets;
+pub mod release;
 
 use std::fmt;
 use std::path::PathBuf;

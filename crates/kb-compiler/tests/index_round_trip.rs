@@ -46,17 +46,22 @@ fn corpus() -> Corpus {
             SourceEntry {
                 entry: track,
                 questions: vec!["where is my parcel".into(), "track package".into(), "wheres my order".into()],
+                replaces: vec![],
             },
             SourceEntry {
                 entry: payout,
                 questions: vec!["when do i get paid".into(), "payout late".into(), "money not in bank".into()],
+                replaces: vec![],
             },
             SourceEntry {
                 entry: paket,
                 questions: vec!["paket saya dimana".into(), "lacak pengiriman".into(), "pesanan belum sampai".into()],
+                replaces: vec![],
             },
             SourceEntry {
-                entry: thai, questions: vec!["พัสดุอยู่ไหน".into(), "ติดตามพัสดุ".into(), "ของยังไม่มา".into()]
+                entry: thai,
+                questions: vec!["พัสดุอยู่ไหน".into(), "ติดตามพัสดุ".into(), "ของยังไม่มา".into()],
+                replaces: vec![],
             },
         ],
         ..Corpus::default()
@@ -162,6 +167,7 @@ fn the_asking_audience_is_filtered_and_boosted() {
         SourceEntry {
             entry: e,
             questions: vec!["how do vouchers work".into(), "voucher code".into(), "apply a voucher".into()],
+            replaces: vec![],
         }
     };
     // "a-everyone" sorts first, so without the boost it would win the tie.
