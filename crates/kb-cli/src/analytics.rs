@@ -118,7 +118,11 @@ fn window(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Option<Windo
 
 /// Reads the event files of `inputs` into `each` with a progress bar, and says on stderr how
 /// many events were read and which lines were not events.
-fn read_events(command: &str, inputs: &[PathBuf], each: impl FnMut(kb_analytics::Event)) -> Result<ReadStats, Failure> {
+pub fn read_events(
+    command: &str,
+    inputs: &[PathBuf],
+    each: impl FnMut(kb_analytics::Event),
+) -> Result<ReadStats, Failure> {
     let started = Instant::now();
     let inputs = files(inputs)?;
     let total: u64 = inputs.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();

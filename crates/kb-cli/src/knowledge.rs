@@ -85,6 +85,16 @@ pub struct EvalArgs {
     /// Also write the dataset's pack here.
     #[arg(long, requires = "kb")]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    gates: GoldenGates,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The golden sets' minimums, shared by `kb eval` and `kb verify`.
+#[derive(Args)]
+pub struct GoldenGates {
     /// Fail when top-1 is below this.
     #[arg(long)]
     min_top1: Option<f64>,
@@ -94,9 +104,6 @@ pub struct EvalArgs {
     /// Where the minimums apply: `all` (every locale together) and locale codes.
     #[arg(long, value_delimiter = ',', default_value = "all")]
     gate: Vec<String>,
-    /// Print JSON.
-    #[arg(long)]
-    json: bool,
 }
 
 fn parse_audience(s: &str) -> Result<Audience, String> {
@@ -349,61 +356,84 @@ fn print_report(r: &Report, bytes: usize, gz: usize) {
     out!("latency p50 {:.1} µs  p99 {:.1} µs   index {} bytes ({} gzip)", r.p50_us, r.p99_us, bytes, gz);
 }
 
-fn eval_knowledge(args: &EvalArgs) -> Outcome {
-    let knowledge = load_checked(&args.knowledge)?;
-    let bytes = build_calibrated(&knowledge.corpus(), &knowledge.dev_queries())?;
-    let index = Index::from_bytes(bytes.clone()).map_err(|e| Failure(e.to_string()))?;
+/// Scores `index` on the golden test sets of `knowledge`: a report per locale that has test
+/// questions, then `all`; and every question's outcome.
+pub fn golden_reports(index: &Index, knowledge: &Knowledge) -> (Vec<(String, Report)>, Vec<QuestionOutcome>) {
     let mut all: Vec<QuestionOutcome> = Vec::new();
-    let mut per_locale = serde_json::Map::new();
     let mut reports = Vec::new();
     for (locale, golden) in &knowledge.golden {
         let tests: Vec<(Locale, LabeledQuery)> = golden.test.iter().map(|q| (*locale, q.clone())).collect();
         if tests.is_empty() {
             continue;
         }
-        let outcomes = run_with_bar(&index, &tests, locale.code());
-        let r = report(&outcomes, index.calibration());
-        if !args.json {
-            out!("== {locale} ==");
-            print_report(&r, bytes.len(), gzip_len(&bytes));
-        }
-        per_locale.insert(locale.code().to_string(), serde_json::to_value(&r)?);
-        reports.push((locale.code().to_string(), r));
+        let outcomes = run_with_bar(index, &tests, locale.code());
+        reports.push((locale.code().to_string(), report(&outcomes, index.calibration())));
         all.extend(outcomes);
     }
-    let total = report(&all, index.calibration());
+    reports.push(("all".to_string(), report(&all, index.calibration())));
+    (reports, all)
+}
+
+fn eval_knowledge(args: &EvalArgs) -> Outcome {
+    let knowledge = load_checked(&args.knowledge)?;
+    let bytes = build_calibrated(&knowledge.corpus(), &knowledge.dev_queries())?;
+    let index = Index::from_bytes(bytes.clone()).map_err(|e| Failure(e.to_string()))?;
+    let (reports, all) = golden_reports(&index, &knowledge);
     let confused = confusions(&all, index.calibration());
     if args.json {
+        let (per_locale, total) = reports.split_at(reports.len() - 1);
+        let per_locale: serde_json::Map<String, serde_json::Value> = per_locale
+            .iter()
+            .map(|(code, r)| Ok((code.clone(), serde_json::to_value(r)?)))
+            .collect::<Result<_, serde_json::Error>>()?;
         let c: Vec<serde_json::Value> =
             confused.iter().map(|(e, g, n)| serde_json::json!({"expected": e, "got": g, "count": n})).collect();
-        out!("{}", serde_json::json!({"all": total, "locales": per_locale, "confusions": c}));
+        out!("{}", serde_json::json!({"all": total[0].1, "locales": per_locale, "confusions": c}));
     } else {
-        out!("== all locales ==");
-        print_report(&total, bytes.len(), gzip_len(&bytes));
+        for (code, r) in &reports {
+            out!("== {} ==", if code == "all" { "all locales" } else { code });
+            print_report(r, bytes.len(), gzip_len(&bytes));
+        }
         out!("\nconfusions (expected → answered instead):");
         for (e, g, n) in confused.iter().take(25) {
             out!("  {:>3} × {} → {}", n, e.as_deref().unwrap_or("(out of scope)"), g);
         }
     }
-    reports.push(("all".to_string(), total));
     gates(args, &reports)
+}
+
+impl GoldenGates {
+    /// These gates, with `min_top1` and `min_oos_routed` where none was given.
+    pub fn or(&self, min_top1: f64, min_oos_routed: f64) -> GoldenGates {
+        GoldenGates {
+            min_top1: self.min_top1.or(Some(min_top1)),
+            min_oos_routed: self.min_oos_routed.or(Some(min_oos_routed)),
+            gate: self.gate.clone(),
+        }
+    }
+
+    /// Why `reports` fail the minimums (nothing when they pass).
+    pub fn failures(&self, reports: &[(String, Report)]) -> Vec<String> {
+        let mut failures = Vec::new();
+        for gate in &self.gate {
+            let Some((_, r)) = reports.iter().find(|(name, _)| name == gate) else {
+                failures.push(format!("no golden test set for `{gate}`"));
+                continue;
+            };
+            if let Some(min) = self.min_top1.filter(|&m| r.top1 < m) {
+                failures.push(format!("{gate}: top-1 {:.3} is below {min}", r.top1));
+            }
+            if let Some(min) = self.min_oos_routed.filter(|&m| r.oos_routed < m) {
+                failures.push(format!("{gate}: out-of-scope routing {:.3} is below {min}", r.oos_routed));
+            }
+        }
+        failures
+    }
 }
 
 /// Fails when a gated locale (or `all`) is below a minimum.
 fn gates(args: &EvalArgs, reports: &[(String, Report)]) -> Outcome {
-    let mut failures = Vec::new();
-    for gate in &args.gate {
-        let Some((_, r)) = reports.iter().find(|(name, _)| name == gate) else {
-            failures.push(format!("no golden test set for `{gate}`"));
-            continue;
-        };
-        if let Some(min) = args.min_top1.filter(|&m| r.top1 < m) {
-            failures.push(format!("{gate}: top-1 {:.3} is below {min}", r.top1));
-        }
-        if let Some(min) = args.min_oos_routed.filter(|&m| r.oos_routed < m) {
-            failures.push(format!("{gate}: out-of-scope routing {:.3} is below {min}", r.oos_routed));
-        }
-    }
+    let failures = args.gates.failures(reports);
     if failures.is_empty() {
         Ok(())
     } else {

@@ -6,6 +6,8 @@
 mod analytics;
 mod knowledge;
 mod output;
+mod release;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +38,10 @@ enum Command {
     Report(analytics::ReportArgs),
     /// The needs the knowledge does not meet, grouped and ranked, with a draft or an entry each.
     Gaps(analytics::GapsArgs),
+    /// Build a knowledge release, stage it, and move buyers between releases (docs/releases.md).
+    Release(release::ReleaseArgs),
+    /// Check a candidate release against the one buyers get: gates, and every changed outcome.
+    Verify(verify::VerifyArgs),
 }
 
 /// A command's failure, printed as `kb: …`.
@@ -70,6 +76,8 @@ fn main() -> ExitCode {
         Command::Collect(a) => analytics::collect(&a),
         Command::Report(a) => analytics::report(&a),
         Command::Gaps(a) => analytics::gaps(&a),
+        Command::Release(a) => release::release(&a),
+        Command::Verify(a) => verify::verify(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

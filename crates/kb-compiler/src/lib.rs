@@ -25,6 +25,7 @@ pub mod frontmatter;
 pub mod knowledge;
 pub mod markets;
 pub mod release;
+pub mod verify;
 
 use std::fmt;
 use std::path::PathBuf;

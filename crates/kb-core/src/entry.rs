@@ -7,7 +7,7 @@ use crate::locale::Locale;
 use crate::market::{self, Market, Variant};
 
 /// Who an entry is written for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize), serde(rename_all = "lowercase"))]
 pub enum Audience {
     /// People buying on the marketplace.
