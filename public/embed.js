@@ -6,6 +6,7 @@
  * also loads collect.js, which sends the widget's analytics events there (docs/events.md). */
 (function () {
   "use strict";
+  var WIDGET_VERSION = "0.1.0";
   var existing = window.MarketAssist;
   if (existing && existing.__embedded) return;
 
@@ -51,6 +52,61 @@
     collectText: data.collectText || null,
     resolutionDelay: num(data.resolutionDelay)
   };
+
+  // ---- knowledge release: data-manifest ---------------------------------------------------
+  // The channel manifest (docs/releases.md) names a stable release and maybe a candidate for a
+  // share of sessions. Each browser keeps a random id; its hash puts it in a bucket 0–99 for
+  // good, so a buyer does not flip between releases. The last manifest read is kept, so that a
+  // visit without network still knows which packs it had.
+  var channel = null;
+  var MANIFEST_KEY = "market-assist:manifest:v1";
+  var BUCKET_KEY = "market-assist:bucket-id";
+  function stored(key, value) {
+    try {
+      if (value === undefined) return localStorage.getItem(key);
+      localStorage.setItem(key, value);
+    } catch (e) { /* storage blocked: this page only */ }
+    return value;
+  }
+  function bucket() {
+    var id = stored(BUCKET_KEY);
+    if (!id) {
+      var bytes = new Uint8Array(8);
+      crypto.getRandomValues(bytes);
+      id = stored(BUCKET_KEY, Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join(""));
+    }
+    var h = 2166136261; // FNV-1a, 32 bits
+    for (var i = 0; i < id.length; i++) { h ^= id.charCodeAt(i); h = Math.imul(h, 16777619) >>> 0; }
+    return h % 100;
+  }
+  function choose(manifest, url) {
+    var c = manifest.candidate;
+    var pick = c && bucket() < c.share ? ["candidate", c] : ["stable", manifest.stable];
+    var packs = {};
+    for (var key in pick[1].packs) {
+      var p = pick[1].packs[key];
+      packs[key] = { url: new URL(pick[1].base + p.file, url).href, sha256: p.sha256, inflatedBytes: p.inflated_bytes };
+    }
+    channel = pick[0];
+    config.release = { version: pick[1].version, packs: packs };
+  }
+  var releaseChosen = Promise.resolve();
+  if (data.manifest) {
+    var manifestUrl = new URL(data.manifest, location.href).href;
+    releaseChosen = fetch(manifestUrl, { cache: "no-cache", credentials: "omit" })
+      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.text(); })
+      .then(function (text) { choose(JSON.parse(text), manifestUrl); stored(MANIFEST_KEY, JSON.stringify({ url: manifestUrl, text: text })); })
+      .catch(function (e) {
+        var last = null;
+        try { last = JSON.parse(stored(MANIFEST_KEY)); } catch (ignored) { /* none kept */ }
+        if (last && last.url === manifestUrl) {
+          console.warn("market-assist: release manifest " + manifestUrl + ": " + e.message + "; using the last one read");
+          choose(JSON.parse(last.text), manifestUrl);
+        } else {
+          console.error("market-assist: release manifest " + manifestUrl + ": " + e.message);
+        }
+      });
+  }
 
   // ---- host element and shadow root -------------------------------------------------------
   var host = document.createElement("div");
@@ -191,7 +247,7 @@
   // ---- lazy load ----------------------------------------------------------------------------
   function load() {
     if (loading) return loading;
-    loading = import(new URL("market-assist.js", base).href)
+    loading = releaseChosen.then(function () { return import(new URL("market-assist.js", base).href); })
       .then(function (glue) { return glue.default({ module_or_path: new URL("market-assist_bg.wasm", base).href }).then(function () { return glue; }); })
       .then(function (glue) {
         widget = glue.mount(shadow, config, emit, data.collect ? track : undefined);
@@ -232,7 +288,11 @@
 
   var api = {
     __embedded: true,
-    version: "0.1.0",
+    // Which widget and which knowledge answer: the release's version (or the pack's checksum
+    // with a plain data-pack; null until a pack has loaded) and its channel.
+    version: function () {
+      return { widget: WIDGET_VERSION, knowledge: (widget && widget.knowledgeVersion()) || null, channel: channel };
+    },
     open: function () { run("open", []); },
     close: function () { run("close", []); },
     toggle: function () { run("toggle", []); },

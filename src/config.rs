@@ -13,6 +13,9 @@ pub struct Config {
     /// URL of the compiled knowledge pack (`kb.idx`, or gzipped `kb.idx.gz`); `{locale}` in it
     /// stands for the current locale code (`kb.{locale}.idx.gz`).
     pub pack: String,
+    /// The knowledge release `embed.js` chose from the channel manifest (`data-manifest`),
+    /// whose packs replace `pack`.
+    pub release: Option<Release>,
     /// Full URL of an OpenAI-compatible `/v1/chat/completions` endpoint; none → handoff only.
     pub endpoint: Option<String>,
     /// Model name sent to the endpoint.
@@ -56,6 +59,55 @@ pub struct Config {
     pub resolution_delay: Option<u64>,
 }
 
+/// A knowledge release as `embed.js` passes it: its version and its packs, by locale code and
+/// `all` (docs/releases.md).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Release {
+    /// The release's version.
+    pub version: String,
+    /// Its packs: (locale code or `all`, the pack).
+    pub packs: Vec<(String, ReleasePack)>,
+}
+
+/// One pack of a release: where it is and what its bytes must be.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReleasePack {
+    /// Its absolute URL.
+    pub url: String,
+    /// The SHA-256 of its bytes as served, in lowercase hex.
+    pub sha256: String,
+    /// Its size once inflated.
+    pub inflated_bytes: usize,
+}
+
+impl Release {
+    /// Reads `{version, packs: {key: {url, sha256, inflatedBytes}}}`; `None` when there is no
+    /// release or it is not of that shape (a pack lacking a member is left out).
+    fn from_js(object: &JsValue) -> Option<Release> {
+        let get = |o: &JsValue, key: &str| Reflect::get(o, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined());
+        let version = get(object, "version")?.as_string()?;
+        let packs = get(object, "packs").filter(JsValue::is_object)?;
+        let packs = Object::entries(packs.unchecked_ref())
+            .iter()
+            .filter_map(|pair| {
+                let pair = Array::from(&pair);
+                let (key, pack) = (pair.get(0).as_string()?, pair.get(1));
+                let url = get(&pack, "url")?.as_string()?;
+                let sha256 = get(&pack, "sha256")?.as_string()?;
+                let inflated_bytes = get(&pack, "inflatedBytes")?.as_f64().filter(|n| *n >= 0.0)? as usize;
+                Some((key, ReleasePack { url, sha256, inflated_bytes }))
+            })
+            .collect();
+        Some(Release { version, packs })
+    }
+
+    /// The pack for `locale`: its own, else the all-locales one.
+    pub fn pack(&self, locale: &str) -> Option<&ReleasePack> {
+        let find = |key: &str| self.packs.iter().find(|(k, _)| k == key).map(|(_, p)| p);
+        find(locale).or_else(|| find("all"))
+    }
+}
+
 impl Config {
     /// Reads the object `embed.js` builds (camelCase members). A member that is missing or of
     /// another type counts as not set, so a damaged attribute cannot stop the widget.
@@ -68,6 +120,7 @@ impl Config {
         merge_context(&mut context, context_pairs(&get("context")));
         Config {
             pack: text("pack").unwrap_or_default(),
+            release: Release::from_js(&get("release")),
             endpoint: text("endpoint"),
             model: text("model"),
             token: text("token"),

@@ -73,6 +73,13 @@ impl Widget {
         Ok(())
     }
 
+    /// Which knowledge answers: the release's version, or the pack's checksum without one;
+    /// `undefined` while none has loaded.
+    #[wasm_bindgen(js_name = knowledgeVersion)]
+    pub fn knowledge_version(&self) -> Option<String> {
+        self.chat.knowledge_version()
+    }
+
     /// The page is going away (`pagehide`): unanswered prompts are settled and the
     /// conversation stored, before `collect.js` sends what is queued.
     #[wasm_bindgen(js_name = pageHidden)]

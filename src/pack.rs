@@ -12,37 +12,77 @@ use wasm_bindgen::prelude::*;
 use crate::chat::Chat;
 
 /// Loads the knowledge pack, and loads it again when the page switches to a language with a
-/// pack of its own (`data-pack="kb.{locale}.idx.gz"`). Answers wait while a pack loads.
+/// pack of its own (`data-pack="kb.{locale}.idx.gz"`, or a release's packs). Answers wait while
+/// a pack loads. A pack that cannot be fetched, fails its checksum or does not parse leaves the
+/// chat answering from the last good pack of its locale, kept in Cache Storage.
 pub fn load_pack(chat: Chat) {
-    let template = chat.config.with_value(|c| c.pack.clone());
+    let (template, release) = chat.config.with_value(|c| (c.pack.clone(), c.release.clone()));
     // The URL wanted now: a reply for an older one (a quick switch back and forth) is dropped.
     let wanted = StoredValue::new(String::new());
     Effect::new(move |loaded: Option<String>| {
-        let url = pack_url(&template, chat.locale().code());
-        if loaded.as_deref() == Some(url.as_str()) {
-            return url;
+        let locale = chat.locale().code();
+        let source = match &release {
+            Some(r) => r.pack(locale).map(|p| Source {
+                url: p.url.clone(),
+                expected: Some((p.sha256.clone(), p.inflated_bytes)),
+                release: Some(r.version.clone()),
+            }),
+            None => None,
         }
-        wanted.set_value(url.clone());
+        .unwrap_or_else(|| Source { url: pack_url(&template, locale), expected: None, release: None });
+        if loaded.as_deref() == Some(source.url.as_str()) {
+            return source.url;
+        }
+        wanted.set_value(source.url.clone());
         if loaded.is_some() {
             chat.index.set(None);
         }
         chat.load_failed.set(false);
-        let requested = url.clone();
+        let url = source.url.clone();
         leptos::task::spawn_local(async move {
-            let loaded = fetch_pack(&requested).await;
-            if wanted.with_value(|w| *w != requested) {
+            let fetched = fetch_pack(&source).await;
+            if wanted.with_value(|w| *w != source.url) {
                 return;
             }
-            match loaded {
-                Ok(index) => chat.index.set(Some(Arc::new(index))),
-                Err(e) => {
-                    web_sys::console::error_1(&format!("market-assist: knowledge pack {requested}: {e}").into());
-                    chat.load_failed.set(true);
+            let used = match fetched {
+                Ok((index, bytes)) => {
+                    leptos::task::spawn_local(keep_last_good(locale, bytes, source.release.clone()));
+                    Some((index, source.release))
                 }
+                Err(e) => {
+                    web_sys::console::error_1(&format!("market-assist: knowledge pack {}: {e}", source.url).into());
+                    let last = last_good(locale).await;
+                    if let Some((index, version)) = &last {
+                        let which = version.clone().unwrap_or_else(|| index.version());
+                        web_sys::console::warn_1(
+                            &format!("market-assist: answering from the last good pack ({which})").into(),
+                        );
+                    }
+                    last
+                }
+            };
+            if wanted.with_value(|w| *w != source.url) {
+                return;
+            }
+            match used {
+                Some((index, version)) => {
+                    chat.release.set(version);
+                    chat.index.set(Some(Arc::new(index)));
+                }
+                None => chat.load_failed.set(true),
             }
         });
         url
     });
+}
+
+/// Where one locale's pack comes from.
+struct Source {
+    url: String,
+    /// The release manifest's SHA-256 (hex) and inflated size.
+    expected: Option<(String, usize)>,
+    /// The release's version.
+    release: Option<String>,
 }
 
 /// The pack URL for `locale`: `{locale}` in the configured URL (also as `embed.js` leaves it
@@ -51,8 +91,9 @@ pub fn pack_url(template: &str, locale: &str) -> String {
     template.replace("{locale}", locale).replace("%7Blocale%7D", locale)
 }
 
-async fn fetch_pack(url: &str) -> Result<Index, String> {
-    let response = gloo_net::http::Request::get(url).send().await.map_err(|e| e.to_string())?;
+/// Fetches, checks and parses a pack; returns it with the bytes as served (to keep).
+async fn fetch_pack(source: &Source) -> Result<(Index, js_sys::Uint8Array), String> {
+    let response = gloo_net::http::Request::get(&source.url).send().await.map_err(|e| e.to_string())?;
     if !response.ok() {
         return Err(format!("HTTP {}", response.status()));
     }
@@ -60,10 +101,86 @@ async fn fetch_pack(url: &str) -> Result<Index, String> {
     let raw = web_sys::Response::from(response);
     let buffer = raw.array_buffer().map_err(|e| describe(&e))?;
     let bytes = js_sys::Uint8Array::new(&wasm_bindgen_futures::JsFuture::from(buffer).await.map_err(|e| describe(&e))?);
+    let limit = match &source.expected {
+        Some((sha256, inflated)) => {
+            check_sha256(&bytes, sha256).await?;
+            *inflated
+        }
+        None => MAX_PACK_BYTES,
+    };
+    Ok((decode(&bytes, limit).await?, bytes))
+}
+
+/// A pack from its bytes as served: gzip (inflated up to `limit`) or not.
+async fn decode(bytes: &js_sys::Uint8Array, limit: usize) -> Result<Index, String> {
     if bytes.length() >= 2 && [bytes.get_index(0), bytes.get_index(1)] == GZIP_MAGIC {
-        return Index::from_bytes(gunzip(&bytes, MAX_PACK_BYTES).await?).map_err(|e| e.to_string());
+        return Index::from_bytes(gunzip(bytes, limit).await?).map_err(|e| e.to_string());
     }
     Index::from_bytes(bytes.to_vec()).map_err(|e| e.to_string())
+}
+
+/// Refuses bytes whose SHA-256 (Web Crypto) is not `expected`. Web Crypto exists only on
+/// secure pages (https, localhost): elsewhere the check is skipped with a warning, as nothing
+/// there can be trusted anyway.
+async fn check_sha256(bytes: &js_sys::Uint8Array, expected: &str) -> Result<(), String> {
+    let Some(subtle) =
+        web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.subtle()).filter(|s| !s.is_undefined())
+    else {
+        web_sys::console::warn_1(
+            &"market-assist: no Web Crypto on this page (not https): pack checksums are not checked".into(),
+        );
+        return Ok(());
+    };
+    let digest = subtle.digest_with_str_and_js_u8_array("SHA-256", bytes).map_err(|e| describe(&e))?;
+    let digest = wasm_bindgen_futures::JsFuture::from(digest).await.map_err(|e| describe(&e))?;
+    let found: String = js_sys::Uint8Array::new(&digest).to_vec().iter().map(|b| format!("{b:02x}")).collect();
+    if found == expected {
+        Ok(())
+    } else {
+        Err(format!("checksum mismatch: the manifest says {expected}, the file is {found}"))
+    }
+}
+
+/// The Cache Storage cache of last good packs, and the key of a locale's (a URL that is never
+/// fetched: the cache only needs one).
+const LAST_GOOD_CACHE: &str = "market-assist-packs";
+fn last_good_key(locale: &str) -> String {
+    format!("https://market-assist.invalid/last-good/{locale}")
+}
+/// The header a kept pack's release version travels in.
+const RELEASE_HEADER: &str = "x-market-assist-release";
+
+async fn last_good_cache() -> Option<web_sys::Cache> {
+    let caches = web_sys::window()?.caches().ok()?;
+    let cache = wasm_bindgen_futures::JsFuture::from(caches.open(LAST_GOOD_CACHE)).await.ok()?;
+    Some(cache.unchecked_into())
+}
+
+/// Keeps `bytes`, a pack that loaded, as the last good one of `locale`. Storage that is
+/// blocked or full only costs the offline copy.
+async fn keep_last_good(locale: &'static str, bytes: js_sys::Uint8Array, release: Option<String>) {
+    let Some(cache) = last_good_cache().await else { return };
+    let init = web_sys::ResponseInit::new();
+    if let Some(version) = &release {
+        let headers = web_sys::Headers::new();
+        if let Ok(headers) = headers {
+            let _ = headers.set(RELEASE_HEADER, version);
+            init.set_headers(&headers);
+        }
+    }
+    let Ok(response) = web_sys::Response::new_with_opt_js_u8_array_and_init(Some(&bytes), &init) else { return };
+    let _ = wasm_bindgen_futures::JsFuture::from(cache.put_with_str(&last_good_key(locale), &response)).await;
+}
+
+/// The last good pack of `locale`, with its release version, if one was kept and still parses.
+async fn last_good(locale: &str) -> Option<(Index, Option<String>)> {
+    let cache = last_good_cache().await?;
+    let found = wasm_bindgen_futures::JsFuture::from(cache.match_with_str(&last_good_key(locale))).await.ok()?;
+    let response: web_sys::Response = found.dyn_into().ok()?;
+    let release = response.headers().get(RELEASE_HEADER).ok().flatten();
+    let buffer = wasm_bindgen_futures::JsFuture::from(response.array_buffer().ok()?).await.ok()?;
+    let index = decode(&js_sys::Uint8Array::new(&buffer), MAX_PACK_BYTES).await.ok()?;
+    Some((index, release))
 }
 
 /// The first bytes of a gzip member.

@@ -1166,3 +1166,23 @@ async fn memory_stays_flat_once_the_conversation_is_at_its_cap() {
     assert!(per_question < 40, "{per_question} bytes kept per question ({at_cap} -> {later} live)");
     w.unmount().await;
 }
+
+// ---- knowledge releases ----------------------------------------------------------------------
+
+#[wasm_bindgen_test]
+fn a_release_from_embed_js_gives_each_locale_its_pack_or_the_all_locales_one() {
+    let config = js_sys::JSON::parse(
+        r#"{"pack": "kb.idx.gz", "release": {"version": "r2", "packs": {
+            "all": {"url": "https://cdn.example/r2/kb.a.idx.gz", "sha256": "aa", "inflatedBytes": 1000},
+            "en": {"url": "https://cdn.example/r2/kb.en.b.idx.gz", "sha256": "bb", "inflatedBytes": 200},
+            "th": {"url": "https://cdn.example/r2/kb.th.c.idx.gz", "sha256": "cc"}}}}"#,
+    )
+    .unwrap();
+    let release = Config::from_js(&config).release.expect("a release");
+    assert_eq!(release.version, "r2");
+    assert_eq!(release.pack("en").map(|p| (p.sha256.as_str(), p.inflated_bytes)), Some(("bb", 200)));
+    // A pack that lacks a member is left out: Thai falls back to the all-locales pack.
+    assert_eq!(release.pack("th").map(|p| p.url.as_str()), Some("https://cdn.example/r2/kb.a.idx.gz"));
+    let plain = Config::from_js(&js_sys::JSON::parse(r#"{"pack": "kb.idx.gz", "release": {"packs": {}}}"#).unwrap());
+    assert_eq!(plain.release, None);
+}

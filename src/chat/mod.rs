@@ -55,6 +55,8 @@ pub struct Chat {
     pub messages: RwSignal<Vec<Row>>,
     pub flow: RwSignal<Option<FlowState>>,
     pub index: RwSignal<Option<Arc<Index>>>,
+    /// The version of the knowledge release `index` is from (none: a plain `data-pack`).
+    pub release: RwSignal<Option<String>>,
     pub load_failed: RwSignal<bool>,
     pub streaming: RwSignal<bool>,
     /// The reply in progress has taken a while: say so in words, with Stop and a person.
@@ -105,6 +107,7 @@ impl Chat {
             messages: RwSignal::new(rows),
             flow: RwSignal::new(saved.flow),
             index: RwSignal::new(None),
+            release: RwSignal::new(None),
             load_failed: RwSignal::new(false),
             streaming: RwSignal::new(false),
             slow: RwSignal::new(false),

@@ -94,11 +94,16 @@ impl Chat {
         self.track.with_value(Option::is_some)
     }
 
+    /// Which knowledge answers: the release's version, or the pack's checksum without one.
+    pub fn knowledge_version(&self) -> Option<String> {
+        self.release.get_untracked().or_else(|| self.index.with_untracked(|i| i.as_ref().map(|i| i.version())))
+    }
+
     /// Hands an event to `collect.js` with the conversation's pack, locale and audience.
     fn track(&self, kind: &str, fields: &[(&str, JsValue)]) {
         self.track.with_value(|track| {
             let Some(track) = track else { return };
-            let pack = self.index.with_untracked(|i| i.as_ref().map(|i| i.version())).unwrap_or_default();
+            let pack = self.knowledge_version().unwrap_or_default();
             let mut all = vec![
                 ("pack", JsValue::from(pack)),
                 ("locale", self.locale_untracked().code().into()),

@@ -16,12 +16,24 @@ async function isFile(path) {
   return stat(path).then((s) => s.isFile(), () => false);
 }
 
-export function serve(dir, port = 0) {
+/** The cache policy of a deployment (README, "Deploying"): a content-hashed file never changes,
+ *  so it is cached for a year; the channel manifest is revalidated on every load; the other
+ *  files (embed.js, and the widget's files until they are hashed) for five minutes. */
+export function deployedCacheControl(path) {
+  if (/\.[0-9a-f]{16}\.idx\.gz$/.test(path)) return "public, max-age=31536000, immutable";
+  if (path.endsWith("/manifest.json")) return "no-cache";
+  return "public, max-age=300";
+}
+
+/** Serves `dir`; `cache: "deployed"` sends a deployment's Cache-Control (else no-cache, so that
+ *  a rebuilt dist/ shows at once). */
+export function serve(dir, port = 0, { cache = "no-cache" } = {}) {
   const root = resolve(dir);
   const server = createServer(async (req, res) => {
     const headers = { "access-control-allow-origin": "*", "cache-control": "no-cache" };
     try {
       let path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+      if (cache === "deployed") headers["cache-control"] = deployedCacheControl(path);
       if (path.endsWith("/")) path += "index.html";
       const file = normalize(join(root, path));
       if (!file.startsWith(root)) throw new Error("outside root");
