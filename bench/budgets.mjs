@@ -19,13 +19,14 @@ import { gzipSync } from "node:zlib";
 import { execFileSync } from "node:child_process";
 import { loadavg, tmpdir } from "node:os";
 import { join, dirname } from "node:path";
-import { startServers, launch, hostPage, openWidget, DIST, ROOT } from "../tests/e2e/harness.mjs";
+import { startServers, launch, hostPage, openWidget, asset, DIST, ROOT } from "../tests/e2e/harness.mjs";
 import { startCollector, collectedEvents } from "../tests/support/collector.mjs";
 
 const args = parseArgs(process.argv.slice(2));
 const LOADS = args.loads ?? 15;
 const ANSWERS = args.answers ?? 30;
-const SHELL = ["embed.js", "market-assist_bg.wasm", "market-assist.js", "widget.css"];
+// The widget's files under their content-hashed names (dist/assets.json).
+const SHELL = ["embed.js", "market-assist_bg.wasm", "market-assist.js", "widget.css"].map(asset);
 const BUDGET = { shellBytes: 100_000, launcherMs: 150, answerMs: 30 };
 const log = (msg) => process.stderr.write(`budgets: ${msg}\n`);
 
@@ -96,7 +97,7 @@ function sizes() {
     return { name, raw: raw.length, gzip: gzip9(raw), zlib9: gzipSync(raw, { level: 9 }).length };
   });
   const shell = files.filter((f) => SHELL.includes(f.name));
-  return { tool: gzipTool, files, shellRaw: shell.reduce((s, f) => s + f.raw, 0), shellGzip: shell.reduce((s, f) => s + f.gzip, 0), shellZlib9: shell.reduce((s, f) => s + f.zlib9, 0), wasmSections: wasmSections(join(DIST, "market-assist_bg.wasm")) };
+  return { tool: gzipTool, files, shellRaw: shell.reduce((s, f) => s + f.raw, 0), shellGzip: shell.reduce((s, f) => s + f.gzip, 0), shellZlib9: shell.reduce((s, f) => s + f.zlib9, 0), wasmSections: wasmSections(join(DIST, asset("market-assist_bg.wasm"))) };
 }
 
 /** Gzip size of each section of a wasm module: what dominates the module. */
@@ -178,7 +179,7 @@ async function pageLoads(browser, servers, n) {
     await page.addInitScript(LOAD_PROBE);
     await page.goto(url);
     await page.waitForFunction(() => window.__bench && window.__bench.usablePainted && window.__bench.launcherPainted, null, { timeout: 60_000 });
-    const r = await page.evaluate((cdn) => {
+    const r = await page.evaluate(([cdn, names]) => {
       const b = window.__bench;
       const res = (f) => performance.getEntriesByName(cdn + f)[0];
       const embed = res("embed.js");
@@ -192,14 +193,14 @@ async function pageLoads(browser, servers, n) {
         readyMark: rel(b.readyMark),
         readyPainted: rel(b.readyPainted),
         usablePainted: rel(b.usablePainted),
-        glueStart: rel(res("market-assist.js")?.startTime),
-        wasmEnd: rel(res("market-assist_bg.wasm")?.responseEnd),
+        glueStart: rel(res(names.glue)?.startTime),
+        wasmEnd: rel(res(names.wasm)?.responseEnd),
         packEnd: rel(res("kb.idx.gz")?.responseEnd),
-        cssEnd: rel(res("widget.css")?.responseEnd),
+        cssEnd: rel(res(names.css)?.responseEnd),
         fcp: rel(fcp?.startTime),
         scriptStartFromNav: t0,
       };
-    }, servers.cdnUrl);
+    }, [servers.cdnUrl, { glue: asset("market-assist.js"), wasm: asset("market-assist_bg.wasm"), css: asset("widget.css") }]);
     await context.close();
     if (errors.length) log(`load ${i}: page errors: ${errors.join("; ")}`);
     if (i === 0) continue; // warm-up load (browser processes, servers): not counted

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds everything a deployment needs into dist/: the wasm widget (Trunk, release), embed.js,
 # widget.css, the demo page and the knowledge packs compiled from knowledge/: kb.idx with every
-# locale, kb.<locale>.idx with one, and a .gz of each (what the widget loads).
+# locale, kb.<locale>.idx with one, and a .gz of each (what the widget loads). Then the widget's
+# files get content-hashed names, text and wasm files .gz and .br siblings, and the embed
+# snippet with its Subresource Integrity hash is printed (CDN_URL=https://… sets its URL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/tools.sh build
@@ -14,3 +16,5 @@ echo "[build] knowledge pack" >&2
 # Gzipped packs are what the widget loads: hosts that do not compress unknown file types still
 # send a third (-n: no name or time stamp, so the same knowledge gives the same bytes).
 gzip -9 -n -k -f dist/kb*.idx
+echo "[build] hashed names, .gz and .br siblings, the SRI snippet" >&2
+node scripts/finish-dist.mjs dist ${CDN_URL:+--cdn "$CDN_URL"}

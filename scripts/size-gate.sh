@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 dist=${1:-dist}
 recorded=$(grep -oE '^[0-9]+' bench/shell-size.txt | head -n1)
 total=0
-for f in embed.js market-assist_bg.wasm market-assist.js widget.css; do
+[ -f "$dist/assets.json" ] || { echo "size gate: $dist/assets.json is missing (run scripts/build.sh)"; exit 1; }
+# The widget's files under their content-hashed names.
+for f in embed.js $(node -e 'const a = require(process.argv[1]); console.log([a["market-assist_bg.wasm"], a["market-assist.js"], a["widget.css"]].join(" "))' "$(realpath "$dist/assets.json")"); do
   [ -f "$dist/$f" ] || { echo "size gate: $dist/$f is missing (run scripts/build.sh)"; exit 1; }
   n=$(gzip -9 -c -n "$dist/$f" | wc -c)
   printf '  %-24s %7d bytes gzip\n' "$f" "$n"

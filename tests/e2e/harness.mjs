@@ -1,7 +1,7 @@
 // Shared set-up for the browser tests: the built widget (dist/) served from one origin like a
 // CDN, host pages served from another, and headless Chromium kept on 127.0.0.1.
 import { createServer } from "node:http";
-import { mkdtempSync, mkdirSync, existsSync } from "node:fs";
+import { mkdtempSync, mkdirSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,9 +14,18 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DIST = process.env.MA_DIST || join(ROOT, "dist");
 export const OUTPUT = join(ROOT, "tests", "e2e", "output");
 
+/** The name in dist/ of a widget file as built (`market-assist_bg.wasm` → its hashed name). */
+export function asset(name) {
+  const assets = join(DIST, "assets.json");
+  if (!existsSync(assets)) throw new Error("dist/ is not built: run scripts/build.sh first");
+  const hashed = JSON.parse(readFileSync(assets, "utf8"))[name];
+  if (!hashed) throw new Error(`dist/assets.json does not name ${name}`);
+  return hashed;
+}
+
 /** Starts the CDN server for dist/ and a host server whose pages are registered by path. */
 export async function startServers() {
-  if (!["market-assist_bg.wasm", "kb.idx", "kb.idx.gz", "kb.en.idx.gz"].every((f) => existsSync(join(DIST, f)))) {
+  if (![asset("market-assist_bg.wasm"), "kb.idx", "kb.idx.gz", "kb.en.idx.gz"].every((f) => existsSync(join(DIST, f)))) {
     throw new Error("dist/ is not built: run scripts/build.sh first");
   }
   const cdn = await serve(DIST);

@@ -12,7 +12,7 @@ import { cpSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DIST, ROOT, launch, hostPage, openWidget, ask, widget, newPage } from "./harness.mjs";
+import { DIST, ROOT, asset, launch, hostPage, openWidget, ask, widget, newPage } from "./harness.mjs";
 import { serve } from "../support/static-server.mjs";
 import { before, after } from "node:test";
 
@@ -37,7 +37,7 @@ let cdn, host, browser, pageUrl;
 const pages = new Map();
 before(async () => {
   assert.ok(KB, "kb is not built: run cargo build --release -p kb-cli");
-  for (const f of ["embed.js", "collect.js", "market-assist.js", "market-assist_bg.wasm", "widget.css"]) cpSync(join(DIST, f), join(site, f));
+  for (const f of ["embed.js", "collect.js", ...["market-assist.js", "market-assist_bg.wasm", "widget.css"].map(asset)]) cpSync(join(DIST, f), join(site, f));
   mkdirSync(releases);
   kb("release", "build", "--knowledge", join(ROOT, "knowledge"), "--out", releases, "--version", "r1");
   kb("release", "build", "--knowledge", reworded(), "--out", releases, "--version", "r2");

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import assert from "node:assert/strict";
-import { newPage, hostPage, embedTag, openWidget, ask, widget, useBrowser, DIST } from "./harness.mjs";
+import { newPage, hostPage, embedTag, openWidget, ask, widget, useBrowser, asset, DIST } from "./harness.mjs";
 import { entryField, featuredIds, inShadow, answerIds, waitForAnswer, waitForBotCount, done, unexpected, kbSearch, clarifyChoices } from "./support.mjs";
 
 let servers, browser;
@@ -22,7 +22,7 @@ async function visit(path, options = {}, contextOptions = {}) {
   return [page, errors, requests];
 }
 
-const wasmRequested = (requests) => requests.filter((u) => u.endsWith("market-assist_bg.wasm")).length;
+const wasmRequested = (requests) => requests.filter((u) => u.endsWith(asset("market-assist_bg.wasm"))).length;
 
 test("embeds cross-origin: host page on one origin, script, wasm, css and pack from the CDN", async () => {
   const [page, errors, requests] = await visit("/cross");
@@ -30,7 +30,7 @@ test("embeds cross-origin: host page on one origin, script, wasm, css and pack f
   const hostOrigin = new URL(page.url()).origin;
   const cdnOrigin = new URL(servers.cdnUrl).origin;
   assert.notEqual(hostOrigin, cdnOrigin);
-  for (const file of ["embed.js", "market-assist.js", "market-assist_bg.wasm", "widget.css", "kb.idx.gz"]) {
+  for (const file of ["embed.js", ...["market-assist.js", "market-assist_bg.wasm", "widget.css"].map(asset), "kb.idx.gz"]) {
     const hit = requests.find((u) => new URL(u).pathname === `/${file}`);
     assert.ok(hit, `${file} was requested`);
     assert.equal(new URL(hit).origin, cdnOrigin, `${file} comes from the CDN origin`);
@@ -84,7 +84,7 @@ test("the launcher is drawn before the wasm loads, and a click before load opens
   const [page, errors] = await newPage(browser);
   let release;
   const gate = new Promise((ok) => (release = ok));
-  await page.route("**/market-assist_bg.wasm", async (route) => {
+  await page.route(`**/${asset("market-assist_bg.wasm")}`, async (route) => {
     await gate;
     await route.continue();
   });
@@ -114,7 +114,7 @@ test("the launcher is drawn before the wasm loads, and a click before load opens
 test("a bundle that cannot load: the launcher says so in the page's language and offers the handoff; a later click retries", async () => {
   const [page, errors] = await newPage(browser);
   let broken = true;
-  await page.route("**/market-assist_bg.wasm", (route) => (broken ? route.fulfill({ status: 503, body: "down" }) : route.continue()));
+  await page.route(`**/${asset("market-assist_bg.wasm")}`, (route) => (broken ? route.fulfill({ status: 503, body: "down" }) : route.continue()));
   const handoff = "https://help.demo-market.example/contact";
   await page.goto(servers.page("/unavailable", hostPage(servers.cdnUrl, { lang: "es", data: { "handoff-url": handoff, load: "open" } })));
   await widget(page, ".ma-launcher").click();

@@ -1,6 +1,6 @@
 // A small static file server for the demo and the browser tests: serves one folder on
 // 127.0.0.1 with the right MIME types and CORS headers (the widget is loaded cross-origin,
-// like from a CDN), preferring precompressed `.gz` siblings the way nginx's gzip_static does.
+// like from a CDN), preferring precompressed `.br` and `.gz` siblings the way nginx does.
 // Usage: node static-server.mjs DIR [--port N]; prints "listening <port>".
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
@@ -18,9 +18,9 @@ async function isFile(path) {
 
 /** The cache policy of a deployment (README, "Deploying"): a content-hashed file never changes,
  *  so it is cached for a year; the channel manifest is revalidated on every load; the other
- *  files (embed.js, and the widget's files until they are hashed) for five minutes. */
+ *  files (embed.js above all) for five minutes. */
 export function deployedCacheControl(path) {
-  if (/\.[0-9a-f]{16}\.idx\.gz$/.test(path)) return "public, max-age=31536000, immutable";
+  if (/[.-][0-9a-f]{16}\.(idx\.gz|js|wasm|css)$/.test(path)) return "public, max-age=31536000, immutable";
   if (path.endsWith("/manifest.json")) return "no-cache";
   return "public, max-age=300";
 }
@@ -38,14 +38,18 @@ export function serve(dir, port = 0, { cache = "no-cache" } = {}) {
       const file = normalize(join(root, path));
       if (!file.startsWith(root)) throw new Error("outside root");
       const type = TYPES[extname(file)] || "application/octet-stream";
-      // Like nginx's gzip_static: a file with a .gz sibling is sent as that sibling, with
-      // Content-Encoding, to clients that accept gzip (the browser then inflates it).
-      const gzipped = /\bgzip\b/.test(req.headers["accept-encoding"] ?? "") && (await isFile(`${file}.gz`));
-      const source = gzipped ? `${file}.gz` : file;
+      // Like nginx's brotli_static and gzip_static: a file with a .br or .gz sibling is sent as
+      // that sibling, with Content-Encoding, to clients that accept it (the browser undoes it).
+      const accepted = req.headers["accept-encoding"] ?? "";
+      let encoding = null;
+      for (const [name, ext] of [["br", "br"], ["gzip", "gz"]]) {
+        if (!encoding && new RegExp(`\\b${name}\\b`).test(accepted) && (await isFile(`${file}.${ext}`))) encoding = [name, ext];
+      }
+      const source = encoding ? `${file}.${encoding[1]}` : file;
       if (!(await isFile(source))) throw new Error("not a file");
       const body = await readFile(source);
-      const encoding = gzipped ? { "content-encoding": "gzip", vary: "accept-encoding" } : {};
-      res.writeHead(200, { ...headers, "content-type": type, ...encoding });
+      const encoded = encoding ? { "content-encoding": encoding[0], vary: "accept-encoding" } : {};
+      res.writeHead(200, { ...headers, "content-type": type, ...encoded });
       res.end(req.method === "HEAD" ? undefined : body);
     } catch {
       res.writeHead(404, { ...headers, "content-type": "text/plain" });
