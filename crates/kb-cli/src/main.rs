@@ -4,6 +4,7 @@
 //! stderr as `kb: …` with exit status 1 (2 for a usage error, as clap does); output to stdout.
 
 mod analytics;
+mod diff;
 mod knowledge;
 mod output;
 mod release;
@@ -42,6 +43,8 @@ enum Command {
     Release(release::ReleaseArgs),
     /// Check a candidate release against the one buyers get: gates, and every changed outcome.
     Verify(verify::VerifyArgs),
+    /// What changed between two knowledge folders or two release folders.
+    Diff(diff::DiffArgs),
 }
 
 /// A command's failure, printed as `kb: …`.
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Gaps(a) => analytics::gaps(&a),
         Command::Release(a) => release::release(&a),
         Command::Verify(a) => verify::verify(&a),
+        Command::Diff(a) => diff::diff(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

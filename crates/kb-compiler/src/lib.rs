@@ -19,6 +19,7 @@ pub mod budget;
 pub mod builder;
 pub mod calibrate;
 pub mod dataset;
+pub mod diff;
 pub mod eval;
 pub mod flows;
 pub mod frontmatter;
