@@ -50,6 +50,10 @@ pub struct ReportArgs {
     /// Write one row per session as CSV.
     #[arg(long)]
     sessions: Option<PathBuf>,
+    /// Only the events answered from this knowledge release (their `pack`: a release version,
+    /// or a pack checksum), to watch a candidate beside the stable release.
+    #[arg(long, value_name = "VERSION")]
+    release: Option<String>,
     /// Print every figure as JSON.
     #[arg(long)]
     json: bool,
@@ -146,7 +150,11 @@ pub fn read_events(
 /// `kb report`.
 pub fn report(args: &ReportArgs) -> Outcome {
     let mut builder = Builder::new(window(args.from, args.to)?, args.sessions.is_some());
-    read_events("kb report", &args.inputs, |e| builder.add(e))?;
+    read_events("kb report", &args.inputs, |e| {
+        if args.release.as_ref().is_none_or(|r| *r == e.pack) {
+            builder.add(e);
+        }
+    })?;
     let (report, rows) = builder.finish();
     if let Some(path) = &args.sessions {
         let mut csv = csv::Writer::from_writer(Vec::new());

@@ -1,7 +1,8 @@
 //! `kb release` and `kb verify` through the binary, on copies of the bundled English knowledge:
 //! a release folder and its channel (deterministic packs, staging, share, promote, rollback), and
 //! verify refusing a candidate whose entry lost its questions (naming the golden questions it
-//! breaks), an entry removed without a redirect, and accepting a rebuild of the same knowledge.
+//! breaks), an entry removed without a redirect, and accepting a rebuild of the same knowledge;
+//! and `kb report --release` counting one release's events.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -228,4 +229,12 @@ fn verify_names_the_golden_questions_a_candidate_breaks_and_refuses_it() {
     assert_eq!((replay["questions"].as_u64(), replay["distinct"].as_u64()), (Some(3), Some(2)), "{replay}");
     assert_eq!(replay["changes"][0]["text"], "where is my parcel", "{replay}");
     assert_eq!(replay["changes"][0]["asked"], 2, "{replay}");
+
+    // kb report watches one release at a time by the version its events carry.
+    let questions = |release: &str| {
+        let report: serde_json::Value =
+            serde_json::from_str(&ok(kb(&["report", s(&events), "--json", "--release", release]))).unwrap();
+        report["totals"]["questions"].as_u64()
+    };
+    assert_eq!((questions("baseline"), questions("broken")), (Some(3), Some(0)));
 }
