@@ -93,8 +93,11 @@
   var releaseChosen = Promise.resolve();
   if (data.manifest) {
     var manifestUrl = new URL(data.manifest, location.href).href;
-    releaseChosen = fetch(manifestUrl, { cache: "no-cache", credentials: "omit" })
-      .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.text(); })
+    // A manifest that hangs must not hold the widget back: after 8 s the last one read serves.
+    var abort = typeof AbortController === "function" ? new AbortController() : null;
+    var timer = abort && setTimeout(function () { abort.abort(); }, 8000);
+    releaseChosen = fetch(manifestUrl, { cache: "no-cache", credentials: "omit", signal: abort && abort.signal })
+      .then(function (r) { clearTimeout(timer); if (!r.ok) throw new Error("HTTP " + r.status); return r.text(); })
       .then(function (text) { choose(JSON.parse(text), manifestUrl); stored(MANIFEST_KEY, JSON.stringify({ url: manifestUrl, text: text })); })
       .catch(function (e) {
         var last = null;

@@ -4,7 +4,7 @@
 // manifest (data-manifest), a candidate at share 30 reaches about 30% of fresh sessions and a
 // session keeps its release across reloads; promote and rollback take effect on the next load; a
 // candidate pack with a bad checksum or cut short is refused and the last good pack answers; and
-// after one visit the widget answers offline.
+// after one visit the widget answers offline, and a manifest that hangs does not hold it back.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -185,5 +185,18 @@ test("after one visit the widget answers offline", async () => {
   assert.deepEqual(await versionOnceLoaded(page), online);
   const text = await trackingAnswer(page);
   assert.ok((await widget(page, ".ma-answer").count()) > 0, text);
+  await page.context().close();
+});
+
+test("a channel manifest that hangs does not hold the widget back: the last one read serves", async () => {
+  const [page] = await newPage(browser);
+  await page.goto(pageUrl.idle);
+  const before = await versionOnceLoaded(page);
+  await page.route("**/releases/manifest.json", () => {}); // never answered
+  await page.reload();
+  const started = Date.now();
+  assert.deepEqual(await versionOnceLoaded(page), before);
+  // Without a time limit the widget would wait for the manifest for ever (and this would time out).
+  assert.ok(Date.now() - started < 20_000, `${Date.now() - started} ms`);
   await page.context().close();
 });
