@@ -328,6 +328,9 @@ fn stage(releases: &Path, manifest: &ReleaseManifest) -> Outcome {
         return Ok(());
     }
     let mut channel = Channel::read(&path)?;
+    if channel.stable.packs == manifest.packs {
+        out!("kb: note: {} has the same packs as the stable release {}", manifest.version, channel.stable.version);
+    }
     let replaced = channel.stage(manifest.reference());
     channel.write(&path)?;
     if let Some(old) = replaced {
