@@ -100,12 +100,14 @@
       .then(function (r) { clearTimeout(timer); if (!r.ok) throw new Error("HTTP " + r.status); return r.text(); })
       .then(function (text) { choose(JSON.parse(text), manifestUrl); stored(MANIFEST_KEY, JSON.stringify({ url: manifestUrl, text: text })); })
       .catch(function (e) {
-        var last = null;
-        try { last = JSON.parse(stored(MANIFEST_KEY)); } catch (ignored) { /* none kept */ }
-        if (last && last.url === manifestUrl) {
-          console.warn("market-assist: release manifest " + manifestUrl + ": " + e.message + "; using the last one read");
+        // Whatever happens here, the widget still loads (with data-pack's pack at worst).
+        try {
+          var last = JSON.parse(stored(MANIFEST_KEY) || "null");
+          if (!last || last.url !== manifestUrl) throw e;
           choose(JSON.parse(last.text), manifestUrl);
-        } else {
+          console.warn("market-assist: release manifest " + manifestUrl + ": " + e.message + "; using the last one read");
+        } catch (none) {
+          config.release = null;
           console.error("market-assist: release manifest " + manifestUrl + ": " + e.message);
         }
       });

@@ -200,3 +200,16 @@ test("a channel manifest that hangs does not hold the widget back: the last one 
   assert.ok(Date.now() - started < 20_000, `${Date.now() - started} ms`);
   await page.context().close();
 });
+
+test("a damaged channel manifest, with a damaged one kept from before, is named in the console and the widget still opens", async () => {
+  const [page, errors] = await newPage(browser);
+  await page.route("**/releases/manifest.json", (route) => route.fulfill({ status: 200, contentType: "application/json", body: "{not json" }));
+  const url = `http://127.0.0.1:${cdn.address().port}/releases/manifest.json`;
+  await page.addInitScript((u) => localStorage.setItem("market-assist:manifest:v1", JSON.stringify({ url: u, text: '{"stable": null}' })), url);
+  await page.goto(pageUrl.idle);
+  await widget(page, ".ma-launcher").click();
+  await widget(page, ".ma-panel").waitFor();
+  assert.ok(errors.some((e) => /release manifest .*manifest\.json/.test(e)), errors.join("\n"));
+  assert.equal(await page.evaluate(() => window.MarketAssist.version().channel), null);
+  await page.context().close();
+});
