@@ -100,6 +100,7 @@
       .then(function (r) { clearTimeout(timer); if (!r.ok) throw new Error("HTTP " + r.status); return r.text(); })
       .then(function (text) { choose(JSON.parse(text), manifestUrl); stored(MANIFEST_KEY, JSON.stringify({ url: manifestUrl, text: text })); })
       .catch(function (e) {
+        clearTimeout(timer);
         // Whatever happens here, the widget still loads (with data-pack's pack at worst).
         try {
           var last = JSON.parse(stored(MANIFEST_KEY) || "null");

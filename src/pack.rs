@@ -21,15 +21,16 @@ pub fn load_pack(chat: Chat) {
     let wanted = StoredValue::new(String::new());
     Effect::new(move |loaded: Option<String>| {
         let locale = chat.locale().code();
-        let source = match &release {
-            Some(r) => r.pack(locale).map(|p| Source {
-                url: p.url.clone(),
-                expected: Some((p.sha256.clone(), p.inflated_bytes)),
-                release: Some(r.version.clone()),
-            }),
-            None => None,
-        }
-        .unwrap_or_else(|| Source { url: pack_url(&template, locale), expected: None, release: None });
+        let source = release
+            .as_ref()
+            .and_then(|r| {
+                r.pack(locale).map(|p| Source {
+                    url: p.url.clone(),
+                    expected: Some((p.sha256.clone(), p.inflated_bytes)),
+                    release: Some(r.version.clone()),
+                })
+            })
+            .unwrap_or_else(|| Source { url: pack_url(&template, locale), expected: None, release: None });
         if loaded.as_deref() == Some(source.url.as_str()) {
             return source.url;
         }
@@ -46,7 +47,7 @@ pub fn load_pack(chat: Chat) {
             }
             let used = match fetched {
                 Ok((index, bytes)) => {
-                    leptos::task::spawn_local(keep_last_good(locale, bytes, source.release.clone()));
+                    leptos::task::spawn_local(keep_last_good(locale, bytes, index.version(), source.release.clone()));
                     Some((index, source.release))
                 }
                 Err(e) => {
@@ -147,8 +148,9 @@ const LAST_GOOD_CACHE: &str = "market-assist-packs";
 fn last_good_key(locale: &str) -> String {
     format!("https://market-assist.invalid/last-good/{locale}")
 }
-/// The header a kept pack's release version travels in.
+/// The headers a kept pack's release version and checksum travel in.
 const RELEASE_HEADER: &str = "x-market-assist-release";
+const PACK_HEADER: &str = "x-market-assist-pack";
 
 async fn last_good_cache() -> Option<web_sys::Cache> {
     let caches = web_sys::window()?.caches().ok()?;
@@ -156,20 +158,29 @@ async fn last_good_cache() -> Option<web_sys::Cache> {
     Some(cache.unchecked_into())
 }
 
-/// Keeps `bytes`, a pack that loaded, as the last good one of `locale`. Storage that is
-/// blocked or full only costs the offline copy.
-async fn keep_last_good(locale: &'static str, bytes: js_sys::Uint8Array, release: Option<String>) {
+/// Keeps `bytes`, a pack that loaded (`checksum`: its [`Index::version`]), as the last good one
+/// of `locale`, unless that one (and release) is kept already: most page loads get the same pack, and
+/// need not write it to disk again. Storage that is blocked or full only costs the offline copy.
+async fn keep_last_good(locale: &'static str, bytes: js_sys::Uint8Array, checksum: String, release: Option<String>) {
     let Some(cache) = last_good_cache().await else { return };
-    let init = web_sys::ResponseInit::new();
-    if let Some(version) = &release {
-        let headers = web_sys::Headers::new();
-        if let Ok(headers) = headers {
-            let _ = headers.set(RELEASE_HEADER, version);
-            init.set_headers(&headers);
+    let key = last_good_key(locale);
+    if let Ok(found) = wasm_bindgen_futures::JsFuture::from(cache.match_with_str(&key)).await {
+        if let Ok(kept) = found.dyn_into::<web_sys::Response>() {
+            let header = |name| kept.headers().get(name).ok().flatten();
+            if header(PACK_HEADER).as_ref() == Some(&checksum) && header(RELEASE_HEADER) == release {
+                return;
+            }
         }
     }
+    let Ok(headers) = web_sys::Headers::new() else { return };
+    let _ = headers.set(PACK_HEADER, &checksum);
+    if let Some(version) = &release {
+        let _ = headers.set(RELEASE_HEADER, version);
+    }
+    let init = web_sys::ResponseInit::new();
+    init.set_headers(&headers);
     let Ok(response) = web_sys::Response::new_with_opt_js_u8_array_and_init(Some(&bytes), &init) else { return };
-    let _ = wasm_bindgen_futures::JsFuture::from(cache.put_with_str(&last_good_key(locale), &response)).await;
+    let _ = wasm_bindgen_futures::JsFuture::from(cache.put_with_str(&key, &response)).await;
 }
 
 /// The last good pack of `locale`, with its release version, if one was kept and still parses.

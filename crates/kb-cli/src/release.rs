@@ -3,7 +3,6 @@
 //! candidate's share, promote, roll back). The formats are `docs/releases.md`; their reader and
 //! writer are `kb_compiler::release`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -16,7 +15,7 @@ use kb_compiler::release::{
 };
 use kb_core::Index;
 
-use crate::knowledge::{build_calibrated, golden_reports, load_checked};
+use crate::knowledge::{build_calibrated, golden_reports, gzip_best, load_checked};
 use crate::{out, shown, Failure, Outcome};
 
 /// `kb release`.
@@ -148,15 +147,6 @@ fn pack(key: &str, inflated: &[u8]) -> Result<BuiltPack, Failure> {
     let locale = (key != ALL_LOCALES).then_some(key);
     let file = PackFile::describe(locale, &gz, inflated, &index);
     Ok(BuiltPack { key: key.to_string(), gz, file })
-}
-
-/// Gzip at the best level with a zero timestamp and no name, so that the same pack gives the
-/// same bytes (and so the same hashed file name) on every build.
-fn gzip_best(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::GzBuilder::new().mtime(0).write(Vec::new(), flate2::Compression::best());
-    // Writing into a Vec cannot fail.
-    let _ = encoder.write_all(bytes);
-    encoder.finish().unwrap_or_default()
 }
 
 fn metrics(r: &Report) -> GoldenMetrics {

@@ -278,11 +278,9 @@ fn entry_fields(old: &SourceEntry, new: &SourceEntry) -> Vec<FieldChange> {
 /// Pairs fields by name (repeated names, like market variants, by position) and keeps those
 /// whose value differs.
 fn compare_fields(old: &[(&str, String)], new: &[(&str, String)]) -> Vec<FieldChange> {
-    let mut names: Vec<&str> = old.iter().chain(new).map(|(n, _)| *n).collect();
-    names.dedup();
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
-    for name in names {
+    for name in old.iter().chain(new).map(|(n, _)| *n) {
         if !seen.insert(name) {
             continue;
         }
