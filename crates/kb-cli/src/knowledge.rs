@@ -17,6 +17,7 @@ use kb_core::search::MatchKind;
 use kb_core::{Audience, Index, Locale, Query};
 
 use crate::output::{bar, write};
+use crate::semantic::{attach, build_files, path_beside, SemanticArgs, SemanticFiles, SemanticMode};
 use crate::{out, shown, Failure, Outcome};
 
 /// `kb build`.
@@ -31,6 +32,8 @@ pub struct BuildArgs {
     /// Also write one pack per locale (`OUT`'s stem, then `.<locale>.idx`).
     #[arg(long)]
     per_locale: bool,
+    #[command(flatten)]
+    semantic: SemanticArgs,
 }
 
 /// `kb lint`.
@@ -65,6 +68,8 @@ pub struct SearchArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    semantic: SemanticArgs,
 }
 
 /// `kb eval`.
@@ -85,6 +90,11 @@ pub struct EvalArgs {
     /// Also write the dataset's pack here.
     #[arg(long, requires = "kb")]
     out: Option<PathBuf>,
+    /// The dataset's locale (how its text is analysed).
+    #[arg(long, default_value = "en", requires = "kb")]
+    locale: Locale,
+    #[command(flatten)]
+    semantic: SemanticArgs,
     #[command(flatten)]
     gates: GoldenGates,
     /// Print JSON.
@@ -188,6 +198,13 @@ pub fn build(args: &BuildArgs) -> Outcome {
         c.source
     );
     warn_over_budget(&args.out, gzip);
+    if let Some(table) = args.semantic.table()? {
+        for (locale, file) in build_files(&bytes, &corpus, &dev, &table)? {
+            let path = path_beside(&args.out, locale);
+            write(&path, &file)?;
+            eprintln!("kb: wrote {} ({} bytes, {} gzip)", shown(&path), file.len(), gzip_len(&file));
+        }
+    }
     if args.per_locale {
         // One pack per locale beside the whole one, with the same calibration: a page loads
         // only its own language's answers.
@@ -230,14 +247,23 @@ pub fn search(args: &SearchArgs) -> Outcome {
     if question.trim().is_empty() {
         return Err(Failure("search needs a question".into()));
     }
-    let bytes = match &args.index {
-        Some(path) => std::fs::read(path).map_err(|e| Failure(format!("cannot read {}: {e}", shown(path))))?,
+    let index = match &args.index {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| Failure(format!("cannot read {}: {e}", shown(path))))?;
+            let mut index = Index::from_bytes(bytes).map_err(|e| Failure(e.to_string()))?;
+            let beside = path_beside(path, args.locale);
+            if args.semantic.semantic != SemanticMode::Off && beside.exists() {
+                let file =
+                    std::fs::read(&beside).map_err(|e| Failure(format!("cannot read {}: {e}", shown(&beside))))?;
+                attach(&mut index, &[(args.locale, file)])?;
+            }
+            index
+        }
         None => {
             let knowledge = load_checked(args.knowledge.as_deref().unwrap_or(Path::new("knowledge")))?;
-            build_calibrated(&knowledge.corpus(), &knowledge.dev_queries())?
+            build_index(&knowledge.corpus(), &knowledge.dev_queries(), &args.semantic)?.0
         }
     };
-    let index = Index::from_bytes(bytes).map_err(|e| Failure(e.to_string()))?;
     let limit = usize::from(args.limit);
     let reply =
         index.decide(&Query::new(&question, args.locale).audience(args.audience).limit(limit), &Overrides::default());
@@ -250,7 +276,7 @@ pub fn search(args: &SearchArgs) -> Outcome {
             .hits
             .iter()
             .take(limit)
-            .map(|h| serde_json::json!({"id": index.entry(h.entry).map(|e| e.id), "kind": index.kind(h.entry), "score": h.score, "neighbour": h.neighbour, "bm25f": h.bm25f, "coverage": h.coverage, "strongest": h.strongest, "matched": h.matched}))
+            .map(|h| serde_json::json!({"id": index.entry(h.entry).map(|e| e.id), "kind": index.kind(h.entry), "score": h.score, "neighbour": h.neighbour, "bm25f": h.bm25f, "semantic": h.semantic, "coverage": h.coverage, "strongest": h.strongest, "matched": h.matched}))
             .collect();
         let features: serde_json::Map<String, serde_json::Value> =
             FEATURE_NAMES.iter().zip(result.features.0).map(|(n, v)| (n.to_string(), v.into())).collect();
@@ -282,12 +308,13 @@ pub fn search(args: &SearchArgs) -> Outcome {
             })
             .collect();
         out!(
-            "{:>2}. {:<32} score {:.3} (question {:.2}, bm25f {:.2}, coverage {:.2})  {}\n    matched: {}",
+            "{:>2}. {:<32} score {:.3} (question {:.2}, bm25f {:.2}, meaning {:.2}, coverage {:.2})  {}\n    matched: {}",
             rank + 1,
             e.id,
             h.score,
             h.neighbour,
             h.bm25f,
+            h.semantic,
             h.coverage,
             e.title,
             matched.join(" ")
@@ -317,9 +344,21 @@ fn eval_dataset(args: &EvalArgs, kb: &Path, queries: &Path) -> Outcome {
         print_diagnostics(&d);
         Failure(format!("cannot read {}", shown(kb)))
     })?;
-    let tests: Vec<(Locale, LabeledQuery)> = read_or_fail(queries)?.into_iter().map(|q| (Locale::En, q)).collect();
+    let locale = args.locale;
+    let corpus = Corpus {
+        entries: corpus
+            .entries
+            .into_iter()
+            .map(|mut e| {
+                e.entry.locale = locale;
+                e
+            })
+            .collect(),
+        ..corpus
+    };
+    let tests: Vec<(Locale, LabeledQuery)> = read_or_fail(queries)?.into_iter().map(|q| (locale, q)).collect();
     let dev: Vec<(Locale, LabeledQuery)> = match &args.calibrate {
-        Some(p) => read_or_fail(p)?.into_iter().map(|q| (Locale::En, q)).collect(),
+        Some(p) => read_or_fail(p)?.into_iter().map(|q| (locale, q)).collect(),
         None => Vec::new(),
     };
     eprintln!(
@@ -328,16 +367,19 @@ fn eval_dataset(args: &EvalArgs, kb: &Path, queries: &Path) -> Outcome {
         tests.len(),
         dev.len()
     );
-    let bytes = build_calibrated(&corpus, &dev)?;
+    let (index, bytes, semantic) = build_index(&corpus, &dev, &args.semantic)?;
     if let Some(out) = &args.out {
         write(out, &bytes)?;
+        for (locale, file) in &semantic {
+            write(&path_beside(out, *locale), file)?;
+        }
     }
-    let index = Index::from_bytes(bytes.clone()).map_err(|e| Failure(e.to_string()))?;
     let outcomes = run_with_bar(&index, &tests, "evaluating");
-    let r = report(&outcomes, index.calibration());
+    let r = report(&outcomes, |l| index.calibration_for(l));
     let mut json = serde_json::to_value(&r)?;
     json["index_bytes"] = bytes.len().into();
     json["index_gz_bytes"] = gzip_len(&bytes).into();
+    json["semantic"] = semantic_json(&semantic);
     json["build_and_eval_seconds"] = started.elapsed().as_secs_f64().into();
     if args.json {
         out!("{json}");
@@ -373,19 +415,44 @@ pub fn golden_reports(index: &Index, knowledge: &Knowledge) -> (Vec<(String, Rep
             continue;
         }
         let outcomes = run_with_bar(index, &tests, locale.code());
-        reports.push((locale.code().to_string(), report(&outcomes, index.calibration())));
+        reports.push((locale.code().to_string(), report(&outcomes, |l| index.calibration_for(l))));
         all.extend(outcomes);
     }
-    reports.push(("all".to_string(), report(&all, index.calibration())));
+    reports.push(("all".to_string(), report(&all, |l| index.calibration_for(l))));
     (reports, all)
+}
+
+/// Builds the calibrated pack and, unless `semantic` says otherwise, each locale's semantic file,
+/// and attaches them: the index every other command then asks.
+pub fn build_index(
+    corpus: &Corpus,
+    dev: &[(Locale, LabeledQuery)],
+    semantic: &SemanticArgs,
+) -> Result<(Index, Vec<u8>, SemanticFiles), Failure> {
+    let bytes = build_calibrated(corpus, dev)?;
+    let mut index = Index::from_bytes(bytes.clone()).map_err(|e| Failure(e.to_string()))?;
+    let files = match semantic.table()? {
+        Some(table) => build_files(&bytes, corpus, dev, &table)?,
+        None => Vec::new(),
+    };
+    attach(&mut index, &files)?;
+    Ok((index, bytes, files))
+}
+
+/// The semantic files' sizes, per locale, for `--json`.
+fn semantic_json(files: &[(Locale, Vec<u8>)]) -> serde_json::Value {
+    files
+        .iter()
+        .map(|(l, f)| (l.code().to_string(), serde_json::json!({"bytes": f.len(), "gz_bytes": gzip_len(f)})))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 fn eval_knowledge(args: &EvalArgs) -> Outcome {
     let knowledge = load_checked(&args.knowledge)?;
-    let bytes = build_calibrated(&knowledge.corpus(), &knowledge.dev_queries())?;
-    let index = Index::from_bytes(bytes.clone()).map_err(|e| Failure(e.to_string()))?;
+    let (index, bytes, semantic) = build_index(&knowledge.corpus(), &knowledge.dev_queries(), &args.semantic)?;
     let (reports, all) = golden_reports(&index, &knowledge);
-    let confused = confusions(&all, index.calibration());
+    let confused = confusions(&all, |l| index.calibration_for(l));
     if args.json {
         let (per_locale, total) = reports.split_at(reports.len() - 1);
         let per_locale: serde_json::Map<String, serde_json::Value> = per_locale
@@ -394,7 +461,10 @@ fn eval_knowledge(args: &EvalArgs) -> Outcome {
             .collect::<Result<_, serde_json::Error>>()?;
         let c: Vec<serde_json::Value> =
             confused.iter().map(|(e, g, n)| serde_json::json!({"expected": e, "got": g, "count": n})).collect();
-        out!("{}", serde_json::json!({"all": total[0].1, "locales": per_locale, "confusions": c}));
+        out!(
+            "{}",
+            serde_json::json!({"all": total[0].1, "locales": per_locale, "confusions": c, "semantic": semantic_json(&semantic)})
+        );
     } else {
         // One pack for every report: gzip it once.
         let gzip = gzip_len(&bytes);

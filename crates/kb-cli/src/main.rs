@@ -8,6 +8,7 @@ mod diff;
 mod knowledge;
 mod output;
 mod release;
+mod semantic;
 mod verify;
 
 use std::path::PathBuf;

@@ -217,6 +217,7 @@ mod tests {
         use kb_core::confidence::Features;
         // In scope: right answers with a strong first feature; out of scope: middling.
         let outcome = |expected: Option<&str>, top: &str, x: f32| Outcome {
+            locale: Locale::En,
             expected: expected.map(str::to_string),
             ranked: vec![top.to_string(), "b".into(), "c".into()],
             features: Features(std::array::from_fn(|k| if k == 0 { x } else { 0.0 })),
@@ -245,6 +246,7 @@ mod tests {
         // 600 right answers and 30 out-of-scope questions spread over the confidences: precision
         // stays above the target at any threshold, so only the routing target can lift it.
         let outcome = |expected: Option<&str>, x: f32| Outcome {
+            locale: Locale::En,
             expected: expected.map(str::to_string),
             ranked: vec!["a".into()],
             features: Features(std::array::from_fn(|k| match k {

@@ -15,6 +15,8 @@ use crate::dataset::LabeledQuery;
 /// What happened to one question.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// The question's locale (whose calibration decides it).
+    pub locale: Locale,
     /// The expected entry id (`None`: out of scope).
     pub expected: Option<String>,
     /// Ids of the top 10 hits of the ranking the decision was taken from (the knowledge alone
@@ -55,7 +57,14 @@ pub fn run(index: &Index, queries: &[(Locale, LabeledQuery)], mut progress: impl
             Path::Handoff(n) | Path::Reply(n) => Some(index.kind(n)),
             _ => None,
         };
-        out.push(Outcome { expected: q.expected.clone(), ranked, features: reply.result.features, system, micros });
+        out.push(Outcome {
+            locale: *locale,
+            expected: q.expected.clone(),
+            ranked,
+            features: reply.result.features,
+            system,
+            micros,
+        });
         if (i + 1) % 500 == 0 {
             progress(i + 1, queries.len());
         }
@@ -108,8 +117,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Scores outcomes under `calibration`'s answer threshold.
-pub fn report(outcomes: &[Outcome], calibration: &Calibration) -> Report {
+/// Scores outcomes, each under the calibration of its locale (`calibration_of`: the index's
+/// [`Index::calibration_for`], which is the semantic tier's where one is attached). The
+/// threshold reported is the first outcome's locale's.
+pub fn report<'a>(outcomes: &[Outcome], calibration_of: impl Fn(Locale) -> &'a Calibration) -> Report {
     let in_scope: Vec<&Outcome> = outcomes.iter().filter(|o| o.expected.is_some()).collect();
     let oos = outcomes.len() - in_scope.len();
     let top1 = in_scope.iter().filter(|o| o.correct()).count();
@@ -117,19 +128,20 @@ pub fn report(outcomes: &[Outcome], calibration: &Calibration) -> Report {
         .iter()
         .map(|o| o.ranked.iter().position(|id| Some(id) == o.expected.as_ref()).map_or(0.0, |r| 1.0 / (r + 1) as f64))
         .sum();
-    let answered: Vec<&Outcome> = outcomes.iter().filter(|o| o.answered(calibration)).collect();
+    let answered: Vec<&Outcome> = outcomes.iter().filter(|o| o.answered(calibration_of(o.locale))).collect();
     let right = answered.iter().filter(|o| o.correct()).count();
     let oos_answered = answered.iter().filter(|o| o.expected.is_none()).count();
     let out_of_scope = || outcomes.iter().filter(|o| o.expected.is_none());
     let oos_declined = out_of_scope().filter(|o| o.system.is_some()).count();
-    let falls_back = |o: &&Outcome| o.ranked.is_empty() || calibration.decide(&o.features) == Decision::Fallback;
+    let falls_back =
+        |o: &&Outcome| o.ranked.is_empty() || calibration_of(o.locale).decide(&o.features) == Decision::Fallback;
     let oos_to_llm = out_of_scope().filter(|o| o.system.is_none()).filter(falls_back).count();
     let mut times: Vec<f64> = outcomes.iter().map(|o| o.micros).collect();
     times.sort_by(f64::total_cmp);
     Report {
         top1: ratio(top1, in_scope.len()),
         mrr10: if in_scope.is_empty() { 0.0 } else { mrr / in_scope.len() as f64 },
-        threshold: calibration.answer_threshold as f64,
+        threshold: calibration_of(outcomes.first().map_or(Locale::En, |o| o.locale)).answer_threshold as f64,
         precision: ratio(right, answered.len()),
         coverage: ratio(right, in_scope.len()),
         oos_routed: ratio(oos - oos_answered, oos),
@@ -144,11 +156,14 @@ pub fn report(outcomes: &[Outcome], calibration: &Calibration) -> Report {
 
 /// Which entries steal each other's questions: (expected, got instead, count), most first.
 /// Out-of-scope questions answered with confidence appear with expected `None`.
-pub fn confusions(outcomes: &[Outcome], calibration: &Calibration) -> Vec<(Option<String>, String, usize)> {
+pub fn confusions<'a>(
+    outcomes: &[Outcome],
+    calibration_of: impl Fn(Locale) -> &'a Calibration,
+) -> Vec<(Option<String>, String, usize)> {
     let mut counts: BTreeMap<(Option<String>, String), usize> = BTreeMap::new();
     for o in outcomes {
         let Some(top) = o.ranked.first() else { continue };
-        if (o.expected.is_some() && !o.correct()) || (o.expected.is_none() && o.answered(calibration)) {
+        if (o.expected.is_some() && !o.correct()) || (o.expected.is_none() && o.answered(calibration_of(o.locale))) {
             *counts.entry((o.expected.clone(), top.clone())).or_default() += 1;
         }
     }

@@ -26,6 +26,7 @@ pub mod frontmatter;
 pub mod knowledge;
 pub mod markets;
 pub mod release;
+pub mod semantic;
 pub mod verify;
 
 use std::fmt;

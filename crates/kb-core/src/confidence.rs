@@ -9,14 +9,14 @@
 //! use kb_core::confidence::{Calibration, Decision, Features};
 //!
 //! let calibration = Calibration::default();
-//! let sure = Features::new([0.9, 0.5, 1.0, 0.0, 0.9, 0.0, 0.25, 0.4, 1.0, 1.0]);
-//! let lost = Features::new([0.1, 0.0, 0.2, 0.0, 0.1, 0.8, 0.25, 0.0, 0.0, 0.2]);
+//! let sure = Features::new([0.9, 0.5, 1.0, 0.0, 0.9, 0.0, 0.25, 0.4, 1.0, 1.0, 0.0, 0.0]);
+//! let lost = Features::new([0.1, 0.0, 0.2, 0.0, 0.1, 0.8, 0.25, 0.0, 0.0, 0.2, 0.0, 0.0]);
 //! assert!(calibration.confidence(&sure).value() > calibration.confidence(&lost).value());
 //! assert_eq!(calibration.decide(&lost), Decision::Fallback);
 //! ```
 
 /// Number of ranking features the model reads.
-pub const FEATURE_COUNT: usize = 10;
+pub const FEATURE_COUNT: usize = 12;
 
 /// Names of the features, in order (for `kb search` explanations and reports).
 pub const FEATURE_NAMES: [&str; FEATURE_COUNT] = [
@@ -30,6 +30,8 @@ pub const FEATURE_NAMES: [&str; FEATURE_COUNT] = [
     "question_margin",
     "bm25f_agrees",
     "question_vote",
+    "semantic",
+    "semantic_margin",
 ];
 
 /// Ranking features of one query's result list.
@@ -95,7 +97,7 @@ impl Default for Calibration {
     /// A reasonable prior used until `kb` fits one on a development set.
     fn default() -> Calibration {
         Calibration {
-            weights: [6.0, 4.0, 3.0, -1.5, 3.0, -3.0, -1.0, 2.0, 0.5, 1.0],
+            weights: [6.0, 4.0, 3.0, -1.5, 3.0, -3.0, -1.0, 2.0, 0.5, 1.0, 0.0, 0.0],
             bias: -7.0,
             answer_threshold: 0.5,
             clarify_threshold: 0.25,
@@ -145,17 +147,17 @@ impl Calibration {
     /// use kb_core::confidence::{Calibration, Decision, Features};
     /// let c = Calibration::default();
     /// // Every word matched, unknown words none, margin 0.05: choices, however low the confidence.
-    /// let tie = Features::new([0.3, 0.05, 1.0, 0.0, 0.2, 0.0, 1.0, 0.0, 0.0, 0.2]);
+    /// let tie = Features::new([0.3, 0.05, 1.0, 0.0, 0.2, 0.0, 1.0, 0.0, 0.0, 0.2, 0.0, 0.0]);
     /// assert!(c.confidence(&tie).value() < c.clarify_threshold);
     /// assert_eq!(c.decide(&tie), Decision::Clarify);
     /// // The same tie with a word the knowledge does not know is not a question about it,
-    /// let unknown = Features::new([0.3, 0.05, 1.0, 0.0, 0.2, 0.5, 0.5, 0.0, 0.0, 0.2]);
+    /// let unknown = Features::new([0.3, 0.05, 1.0, 0.0, 0.2, 0.5, 0.5, 0.0, 0.0, 0.2, 0.0, 0.0]);
     /// assert_eq!(c.decide(&unknown), Decision::Fallback);
     /// // and neither is one whose words matched only through typo tolerance.
-    /// let typos = Features::new([0.3, 0.05, 1.0, 0.5, 0.2, 0.0, 0.5, 0.0, 0.0, 0.2]);
+    /// let typos = Features::new([0.3, 0.05, 1.0, 0.5, 0.2, 0.0, 0.5, 0.0, 0.0, 0.2, 0.0, 0.0]);
     /// assert_eq!(c.decide(&typos), Decision::Fallback);
     /// // A clear winner on partly matched words is not a tie.
-    /// let partial = Features::new([0.3, 0.05, 0.6, 0.0, 0.2, 0.0, 0.5, 0.0, 0.0, 0.2]);
+    /// let partial = Features::new([0.3, 0.05, 0.6, 0.0, 0.2, 0.0, 0.5, 0.0, 0.0, 0.2, 0.0, 0.0]);
     /// assert_eq!(c.decide(&partial), Decision::Fallback);
     /// ```
     pub fn decide(&self, features: &Features) -> Decision {

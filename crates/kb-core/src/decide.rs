@@ -143,10 +143,10 @@ impl Reply {
 /// use kb_core::decide::system_wins;
 /// use kb_core::EntryKind;
 ///
-/// let covered = Features::new([0.9, 0.5, 1.0, 0.0, 0.9, 0.0, 1.0, 0.4, 1.0, 1.0]);
+/// let covered = Features::new([0.9, 0.5, 1.0, 0.0, 0.9, 0.0, 1.0, 0.4, 1.0, 1.0, 0.0, 0.0]);
 /// assert!(system_wins(EntryKind::SmallTalk, Decision::Answer, &covered));
 /// assert!(!system_wins(EntryKind::SmallTalk, Decision::Fallback, &covered));
-/// let partly = Features::new([0.9, 0.5, 0.4, 0.0, 0.9, 0.0, 0.2, 0.4, 1.0, 1.0]);
+/// let partly = Features::new([0.9, 0.5, 0.4, 0.0, 0.9, 0.0, 0.2, 0.4, 1.0, 1.0, 0.0, 0.0]);
 /// assert!(!system_wins(EntryKind::SmallTalk, Decision::Answer, &partly));
 /// assert!(system_wins(EntryKind::Handoff, Decision::Clarify, &partly));
 /// assert!(!system_wins(EntryKind::Answer, Decision::Answer, &covered));
@@ -165,7 +165,8 @@ impl Index {
     /// Searches `query` and decides what to do with it, under the pack's calibration with the
     /// deployment's `overrides`.
     pub fn decide(&self, query: &Query<'_>, overrides: &Overrides) -> Reply {
-        let calibration = self.calibration().with_thresholds(overrides.answer_threshold, overrides.clarify_threshold);
+        let calibration =
+            self.calibration_for(query.locale).with_thresholds(overrides.answer_threshold, overrides.clarify_threshold);
         let thresholds = Thresholds { answer: calibration.answer_threshold, clarify: calibration.clarify_threshold };
         let result = self.search(query);
         if let Some(top) = result.hits.first() {

@@ -17,6 +17,7 @@ use crate::format::postings::Postings;
 use crate::format::records::{EntryRecord, Field, UnitRecord, ENTRY_RECORD_LEN, UNIT_RECORD_LEN};
 use crate::format::{stored, terms, Container, FormatError, SectionKind};
 use crate::locale::Locale;
+use crate::semantic::SemanticTable;
 
 /// Shares one buffer between the sections that read it in place.
 #[derive(Clone)]
@@ -24,6 +25,13 @@ pub(crate) struct Slice {
     bytes: Arc<[u8]>,
     start: usize,
     end: usize,
+}
+
+impl Slice {
+    /// The bytes of `range` in `bytes` (the caller has checked the range).
+    pub(crate) fn new(bytes: Arc<[u8]>, range: std::ops::Range<usize>) -> Slice {
+        Slice { bytes, start: range.start, end: range.end }
+    }
 }
 
 impl AsRef<[u8]> for Slice {
@@ -58,7 +66,38 @@ pub struct Index {
     locale_units: [u32; Locale::ALL.len()],
     /// The container's checksum (see [`Index::version`]).
     checksum: u64,
+    /// The semantic tables attached, at most one per locale ([`Index::attach_semantic`]).
+    pub(crate) semantic: Vec<AttachedSemantic>,
 }
+
+/// A semantic table attached to the index, with its entries' numbers in this index.
+pub(crate) struct AttachedSemantic {
+    pub(crate) table: SemanticTable,
+    /// The entry number of each of the table's entries, in its order.
+    pub(crate) entries: Vec<u32>,
+}
+
+/// Why a semantic table cannot be attached to an index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttachError {
+    /// The index has no knowledge in the table's locale.
+    NoSuchLocale(Locale),
+    /// The table names an entry this index does not have: it was built for other knowledge.
+    UnknownEntry(String),
+}
+
+impl std::fmt::Display for AttachError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AttachError::NoSuchLocale(l) => write!(f, "the pack has no {l} knowledge for this semantic table"),
+            AttachError::UnknownEntry(id) => {
+                write!(f, "the semantic table was built for other knowledge: the pack has no entry {id:?}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for AttachError {}
 
 impl std::fmt::Debug for Index {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -123,6 +162,7 @@ impl Index {
             centroid_norms: Vec::new(),
             locale_units: [0; Locale::ALL.len()],
             checksum: container.checksum(),
+            semantic: Vec::new(),
         };
         index.validate_tables()?;
         let mut locale_units = [0; Locale::ALL.len()];
@@ -229,9 +269,58 @@ impl Index {
         &self.meta
     }
 
-    /// The calibration in force (thresholds may be overridden per deployment by the caller).
+    /// The pack's own calibration, fitted on the lexical ranking alone.
     pub fn calibration(&self) -> &Calibration {
         &self.meta.calibration
+    }
+
+    /// The calibration in force for questions in `locale`: the semantic table's while one is
+    /// attached (it was fitted on the fused ranking), else the pack's. Thresholds may be
+    /// overridden per deployment by the caller.
+    pub fn calibration_for(&self, locale: Locale) -> &Calibration {
+        self.semantic(locale).map_or(&self.meta.calibration, |t| &t.meta().calibration)
+    }
+
+    /// Attaches a semantic table (replacing the locale's earlier one): from now on, searches in
+    /// its locale fuse the lexical score with the cosine to each entry, and decide with the
+    /// table's calibration.
+    ///
+    /// # Errors
+    /// The pack has no knowledge in the table's locale, or lacks one of its entries (the table
+    /// was built for other knowledge); the index is left as it was.
+    pub fn attach_semantic(&mut self, table: SemanticTable) -> Result<(), AttachError> {
+        let locale = table.locale();
+        if self.locale_meta(locale).is_none() {
+            return Err(AttachError::NoSuchLocale(locale));
+        }
+        let numbers: BTreeMap<String, u32> = (0..self.len() as u32)
+            .filter(|&n| self.record(n).locale == locale)
+            .filter_map(|n| Some((self.entry_id(n)?, n)))
+            .collect();
+        let entries = table
+            .meta()
+            .entries
+            .iter()
+            .map(|id| numbers.get(id).copied().ok_or_else(|| AttachError::UnknownEntry(id.clone())))
+            .collect::<Result<Vec<u32>, AttachError>>()?;
+        self.semantic.retain(|s| s.table.locale() != locale);
+        self.semantic.push(AttachedSemantic { table, entries });
+        Ok(())
+    }
+
+    /// Takes the locale's semantic table off (searches there are lexical again).
+    pub fn detach_semantic(&mut self, locale: Locale) -> Option<SemanticTable> {
+        let at = self.semantic.iter().position(|s| s.table.locale() == locale)?;
+        Some(self.semantic.remove(at).table)
+    }
+
+    /// The semantic table attached for `locale`, if any.
+    pub fn semantic(&self, locale: Locale) -> Option<&SemanticTable> {
+        self.attached(locale).map(|s| &s.table)
+    }
+
+    pub(crate) fn attached(&self, locale: Locale) -> Option<&AttachedSemantic> {
+        self.semantic.iter().find(|s| s.table.locale() == locale)
     }
 
     /// Locales that have entries.

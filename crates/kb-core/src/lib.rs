@@ -29,6 +29,7 @@ pub mod market;
 pub mod pattern;
 pub mod ranking;
 pub mod search;
+pub mod semantic;
 
 pub use confidence::{Calibration, Confidence, Decision};
 pub use entry::{Audience, Entry, EntryKind, Link};

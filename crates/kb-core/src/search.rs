@@ -26,6 +26,9 @@ const MAX_GROUPS: usize = 32;
 const MAX_TYPO_EXPANSIONS: usize = 2;
 /// Dictionary terms a prefix is compared over before the most frequent are kept.
 const MAX_COMPLETION_CANDIDATES: usize = 256;
+/// Entries the semantic tier adds to the lexical candidates: the closest in meaning, whether or
+/// not they share a word with the question.
+const SEMANTIC_CANDIDATES: usize = 10;
 
 /// A dictionary term near a query term, in the order that ranks candidates: fewest edits, then
 /// same first letter, then in most entries, then the term itself, and its postings offset.
@@ -122,6 +125,8 @@ pub struct Hit {
     pub neighbour: f32,
     /// Entry-level BM25F, normalised by the query's maximum.
     pub bm25f: f32,
+    /// The semantic tier's probability that this entry answers the question (0 without it).
+    pub semantic: f32,
     /// Share of the query's weight this entry matched.
     pub coverage: f32,
     /// The idf weight of the rarest query term this entry matched: an entry that matched only
@@ -196,7 +201,7 @@ impl Index {
         let features_of = |rank: usize| features(&scored, rank, &agreements[rank], &groups, unknown_terms.len());
         let confidence_of = |rank: usize| {
             if scored.len() > rank {
-                self.meta.calibration.confidence(&features_of(rank))
+                self.calibration_for(query.locale).confidence(&features_of(rank))
             } else {
                 Confidence::new(0.0)
             }
@@ -434,9 +439,19 @@ impl Index {
                 add_dot(&mut unit_dot, &mut touched_units, u, d);
             }
         }
-        if query_weight <= 0.0 {
+        let semantic = if query.as_you_type { None } else { self.semantic_scores(query) };
+        if query_weight <= 0.0 && semantic.is_none() {
             return none;
         }
+        if let Some(semantic) = &semantic {
+            for &e in &semantic.closest {
+                if acc[e as usize].groups == 0 {
+                    touched.push(e);
+                }
+            }
+        }
+        // Zero when only the semantic tier found candidates: their lexical shares are then 0.
+        let query_weight = query_weight.max(f32::MIN_POSITIVE);
         // Positive whenever a unit was touched; the floor only keeps a zero-weight query finite.
         let query_norm = query_norm.sqrt().max(f32::MIN_POSITIVE);
         let mut neighbour: Vec<f32> = vec![0.0; self.len()];
@@ -458,7 +473,12 @@ impl Index {
                 let c = if cn > 0.0 { (centroid[e as usize] / cn).min(1.0) } else { 0.0 };
                 let own = query.audience != Audience::All && self.record(e).audience == query.audience;
                 let boost = if own { ranking.audience_boost } else { 1.0 };
-                ((share * c + (1.0 - share) * bm) * boost, e)
+                let lexical = share * c + (1.0 - share) * bm;
+                let score = match &semantic {
+                    Some(s) => (1.0 - s.fusion) * lexical + s.fusion * s.probability[e as usize],
+                    None => lexical,
+                };
+                (score * boost, e)
             })
             .collect();
         ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -479,6 +499,7 @@ impl Index {
                     score,
                     neighbour: neighbour[e as usize],
                     bm25f: s.bm25f / query_weight,
+                    semantic: semantic.as_ref().map_or(0.0, |sem| sem.probability[e as usize]),
                     coverage: (s.matched_weight / query_weight).min(1.0),
                     strongest: s.strongest,
                     fuzzy_share: if s.matched_weight > 0.0 { s.fuzzy_weight / s.matched_weight } else { 0.0 },
@@ -498,6 +519,40 @@ impl Index {
             .collect();
         (hits, agreements)
     }
+
+    /// The semantic tier's reading of the question, when a table is attached for its locale and
+    /// knows some of its words.
+    fn semantic_scores(&self, query: &Query<'_>) -> Option<SemanticScores> {
+        let attached = self.attached(query.locale)?;
+        let fusion = attached.table.meta().fusion;
+        let vector = attached.table.embed(query.text)?;
+        let mut probability = vec![0.0f32; self.len()];
+        let mut ranked: Vec<(f32, u32)> = Vec::with_capacity(attached.entries.len());
+        for (&e, c) in attached.entries.iter().zip(attached.table.probabilities(&vector)) {
+            probability[e as usize] = c;
+            let record = self.record(e);
+            if record.audience.serves(query.audience) && !(query.knowledge_only && record.kind.is_system()) {
+                ranked.push((c, e));
+            }
+        }
+        let n = ranked.len().min(SEMANTIC_CANDIDATES);
+        if n > 0 && n < ranked.len() {
+            ranked.select_nth_unstable_by(n - 1, |a, b| b.0.total_cmp(&a.0));
+        }
+        let closest = ranked[..n].iter().map(|&(_, e)| e).collect();
+        Some(SemanticScores { fusion, probability, closest })
+    }
+}
+
+/// What the semantic tier says about one question.
+struct SemanticScores {
+    /// Share of the fused score from the semantic probability.
+    fusion: f32,
+    /// Per entry number, the semantic head's probability that the entry answers the question (0
+    /// for entries the table does not hold).
+    probability: Vec<f32>,
+    /// The entries closest in meaning (that the asker may see), in no particular order.
+    closest: Vec<u32>,
 }
 
 /// Adds `dot` to unit `u`'s similarity with the query.
@@ -578,9 +633,11 @@ fn agreement(
 /// the runner-up, whose margin to the best other hit is then negative).
 fn features(hits: &[Hit], rank: usize, agreement: &Agreement, groups: &[TermGroup], unknown: usize) -> Features {
     let Some(top) = hits.get(rank) else {
-        return Features::new([0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0]);
+        return Features::new([0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
     };
-    let second = hits.iter().enumerate().filter(|&(i, _)| i != rank).map(|(_, h)| h.score).next().unwrap_or(0.0);
+    let others = || hits.iter().enumerate().filter(move |&(i, _)| i != rank).map(|(_, h)| h);
+    let second = others().map(|h| h.score).next().unwrap_or(0.0);
+    let rival_semantic = others().map(|h| h.semantic).fold(0.0f32, f32::max);
     let n = groups.len().max(1) as f32;
     Features::new([
         top.score,
@@ -593,6 +650,8 @@ fn features(hits: &[Hit], rank: usize, agreement: &Agreement, groups: &[TermGrou
         top.neighbour - agreement.rival_neighbour,
         agreement.bm25f_agrees,
         agreement.vote,
+        top.semantic,
+        top.semantic - rival_semantic,
     ])
 }
 

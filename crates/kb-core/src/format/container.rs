@@ -70,15 +70,22 @@ pub struct Container {
 impl Container {
     /// Writes sections into a complete index file.
     pub fn encode(sections: &[(SectionKind, Vec<u8>)]) -> Vec<u8> {
+        let tagged: Vec<(u32, &[u8])> = sections.iter().map(|(k, b)| (k.tag(), b.as_slice())).collect();
+        Container::encode_file(MAGIC, VERSION, &tagged)
+    }
+
+    /// Writes tagged sections into a file of another kind that shares this layout (the
+    /// semantic tier's, [`super::semantic`]).
+    pub fn encode_file(magic: [u8; 4], version: u32, sections: &[(u32, &[u8])]) -> Vec<u8> {
         let dir_len = sections.len() * DIRECTORY_ENTRY_LEN;
         let mut out = Vec::with_capacity(HEADER_LEN + dir_len + sections.iter().map(|s| s.1.len()).sum::<usize>());
-        out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&VERSION.to_le_bytes());
+        out.extend_from_slice(&magic);
+        out.extend_from_slice(&version.to_le_bytes());
         out.extend_from_slice(&(sections.len() as u32).to_le_bytes());
         out.extend_from_slice(&0u64.to_le_bytes());
         let mut offset = HEADER_LEN + dir_len;
-        for (kind, bytes) in sections {
-            out.extend_from_slice(&kind.tag().to_le_bytes());
+        for (tag, bytes) in sections {
+            out.extend_from_slice(&tag.to_le_bytes());
             out.extend_from_slice(&(offset as u32).to_le_bytes());
             out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
             offset += bytes.len();
@@ -93,18 +100,23 @@ impl Container {
 
     /// Checks the header, version, checksum and directory of `bytes`.
     pub fn decode(bytes: &[u8]) -> Result<Container, FormatError> {
+        Container::decode_file(MAGIC, VERSION, bytes)
+    }
+
+    /// Checks a file of another kind written by [`Container::encode_file`].
+    pub fn decode_file(magic: [u8; 4], expected_version: u32, bytes: &[u8]) -> Result<Container, FormatError> {
         if bytes.len() < HEADER_LEN {
-            return Err(if bytes.len() >= 4 && bytes[..4] != MAGIC {
+            return Err(if bytes.len() >= 4 && bytes[..4] != magic {
                 FormatError::BadMagic
             } else {
                 FormatError::Truncated
             });
         }
-        if bytes[..4] != MAGIC {
+        if bytes[..4] != magic {
             return Err(FormatError::BadMagic);
         }
         let version = read_u32(bytes, 4);
-        if version != VERSION {
+        if version != expected_version {
             return Err(FormatError::UnsupportedVersion(version));
         }
         let count = read_u32(bytes, 8) as usize;
@@ -142,7 +154,12 @@ impl Container {
 
     /// The byte range of a section.
     pub fn section(&self, kind: SectionKind) -> Option<Range<usize>> {
-        self.sections.iter().find(|(k, _)| *k == kind.tag()).map(|(_, r)| r.clone())
+        self.tagged(kind.tag())
+    }
+
+    /// The byte range of the section with this tag.
+    pub fn tagged(&self, tag: u32) -> Option<Range<usize>> {
+        self.sections.iter().find(|(k, _)| *k == tag).map(|(_, r)| r.clone())
     }
 }
 

@@ -50,7 +50,7 @@ crate::record! {
 }
 
 // The weights are a fixed-size array: a change of feature count must change the format version.
-const _: () = assert!(FEATURE_COUNT == 10, "Calibration::weights changed size: bump format::VERSION");
+const _: () = assert!(FEATURE_COUNT == 12, "Calibration::weights changed size: bump format::VERSION");
 
 #[cfg(test)]
 mod tests {

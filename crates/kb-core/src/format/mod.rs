@@ -21,6 +21,9 @@
 //! | `Stored` | [`stored`] | the entries as shown (title, answer, links, …, the answer per market) |
 //! | `Flows` | [`flows`] | the guided flows (a step's message per market too) |
 //!
+//! The semantic tier's file (`kb.<locale>.sem`, [`semantic`]) shares the container layout under
+//! its own magic: a static token table, the entries' vectors, the fusion weight.
+//!
 //! [`schema`] holds the version, the section tags and the bytes that stand for locales,
 //! audiences and fields, with assertions that pin them; [`codec`] is the small binary encoding
 //! the structured sections use. Sections are byte ranges of one buffer, so reading needs no
@@ -41,6 +44,7 @@ pub mod meta;
 pub mod postings;
 pub mod records;
 pub mod schema;
+pub mod semantic;
 pub mod stored;
 pub mod terms;
 

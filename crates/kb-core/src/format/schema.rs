@@ -14,8 +14,8 @@ pub const MAGIC: [u8; 4] = *b"KBIX";
 /// The format version this crate reads and writes. Any change to a section's layout, to the
 /// codec's encoding of a stored type or to a byte pinned below is a new version (4: entries
 /// carry their kind and whether they hand off; 5: entries and flow steps carry their per-market
-/// variants).
-pub const VERSION: u32 = 5;
+/// variants; 6: the confidence model reads two semantic features).
+pub const VERSION: u32 = 6;
 
 /// What a section holds; the discriminant is its tag in the section directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,7 +115,7 @@ mod tests {
     fn section_tags_are_distinct_and_stable() {
         let tags: Vec<u32> = SectionKind::ALL.iter().map(|k| k.tag()).collect();
         assert_eq!(tags, vec![1, 2, 3, 4, 5, 6, 7]);
-        assert_eq!(VERSION, 5);
+        assert_eq!(VERSION, 6);
         assert_eq!(&MAGIC, b"KBIX");
     }
 }

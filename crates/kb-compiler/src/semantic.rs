@@ -1,0 +1,415 @@
+//! Building the semantic tier (`kb.<locale>.sem`): a locale's share of the distilled token table
+//! (`scripts/semantic/distill.py` runs the encoder once per piece and word), weighted, quantised,
+//! with the entries' vectors, and the fusion weight and confidence model fitted on the
+//! development questions.
+//!
+//! A locale keeps a budget of the table's pieces: every piece its knowledge's titles and questions
+//! split into, every single letter of its script (so that re-tokenising with the smaller
+//! vocabulary can still spell any word), then the pieces and words its language uses most. Each
+//! vector is scaled by its smooth inverse frequency, `a / (a + p)`, so that "the" or "saya" weigh
+//! little in a question's sum. A linear head ([`head`]) trained on the entries' titles and
+//! questions turns a question's vector into a probability per entry.
+//!
+//! ```no_run
+//! use kb_compiler::semantic::{DistilledTable, SemanticOptions, parts_for};
+//! # fn demo(corpus: &kb_compiler::knowledge::Corpus) -> Result<(), kb_compiler::semantic::SemanticError> {
+//! let distilled = DistilledTable::read("table.kbdt".as_ref())?;
+//! let parts = parts_for(&distilled, kb_core::Locale::En, corpus, &SemanticOptions::default())?;
+//! println!("{} pieces", parts.pieces.len());
+//! # Ok(()) }
+//! ```
+
+pub mod head;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use kb_core::format::semantic::{write, SemanticMeta, SemanticParts, WriteError};
+use kb_core::index::AttachError;
+use kb_core::semantic::tokenize::WORD_START;
+use kb_core::semantic::SemanticTable;
+use kb_core::{FormatError, Index, Locale};
+
+use crate::calibrate::{fit, Targets};
+use crate::dataset::LabeledQuery;
+use crate::eval::{report, run};
+use crate::knowledge::Corpus;
+
+/// The four bytes a distilled table starts with.
+pub const DISTILLED_MAGIC: [u8; 4] = *b"KBDT";
+
+/// One piece (or whole word) of the distilled table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DistilledPiece {
+    /// The piece in SentencePiece form (`▁` starts a word).
+    pub text: String,
+    /// Its unigram log-probability (0 for a whole word, which then beats any spelling of it).
+    pub score: f32,
+    /// Per locale of [`DistilledTable::locales`], how often its language uses it (0: unknown).
+    pub frequency: Vec<f32>,
+    /// The encoder's vector for it, centred and reduced (most significant dimensions first).
+    pub vector: Vec<f32>,
+}
+
+/// The table `distill.py` writes: every piece and word any locale may keep.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DistilledTable {
+    /// Dimensions of every vector.
+    pub dims: usize,
+    /// The locale codes the frequencies are for.
+    pub locales: Vec<String>,
+    /// The pieces.
+    pub pieces: Vec<DistilledPiece>,
+}
+
+/// Why the semantic tier could not be built.
+#[derive(Debug)]
+pub enum SemanticError {
+    /// The distilled table could not be read.
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The distilled table is malformed.
+    Distilled(String),
+    /// The distilled table has no frequencies for this locale.
+    NoLocale(Locale),
+    /// The semantic file could not be written.
+    Write(WriteError),
+    /// A pack or semantic file did not read back (a bug in a writer).
+    Format(FormatError),
+    /// The semantic file does not fit the pack.
+    Attach(AttachError),
+}
+
+impl fmt::Display for SemanticError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SemanticError::Read { path, source } => write!(
+                f,
+                "cannot read the distilled token table {}: {source} (scripts/semantic.sh makes it)",
+                path.display()
+            ),
+            SemanticError::Distilled(what) => write!(f, "the distilled token table is malformed: {what}"),
+            SemanticError::NoLocale(l) => write!(f, "the distilled token table has no {l} vocabulary"),
+            SemanticError::Write(e) => e.fmt(f),
+            SemanticError::Format(e) => write!(f, "a written file does not read back: {e}"),
+            SemanticError::Attach(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for SemanticError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SemanticError::Read { source, .. } => Some(source),
+            SemanticError::Write(e) => Some(e),
+            SemanticError::Format(e) => Some(e),
+            SemanticError::Attach(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// A little-endian cursor over the distilled table.
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], SemanticError> {
+        if self.0.len() < n {
+            return Err(SemanticError::Distilled("truncated".into()));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn u32(&mut self) -> Result<u32, SemanticError> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+
+    fn f32s(&mut self, n: usize) -> Result<Vec<f32>, SemanticError> {
+        Ok(self
+            .take(n.checked_mul(4).ok_or_else(|| SemanticError::Distilled("size".into()))?)?
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
+            .collect())
+    }
+
+    fn text(&mut self, len: usize) -> Result<String, SemanticError> {
+        String::from_utf8(self.take(len)?.to_vec()).map_err(|_| SemanticError::Distilled("a piece is not UTF-8".into()))
+    }
+}
+
+impl DistilledTable {
+    /// Reads the table `distill.py` wrote.
+    ///
+    /// # Errors
+    /// The file cannot be read or is malformed.
+    pub fn read(path: &Path) -> Result<DistilledTable, SemanticError> {
+        let bytes = std::fs::read(path).map_err(|source| SemanticError::Read { path: path.to_path_buf(), source })?;
+        DistilledTable::parse(&bytes)
+    }
+
+    /// Parses the table's bytes (format in `scripts/semantic/distill.py`).
+    ///
+    /// # Errors
+    /// The bytes are not a whole table.
+    pub fn parse(bytes: &[u8]) -> Result<DistilledTable, SemanticError> {
+        let mut c = Cursor(bytes);
+        if c.take(4)? != DISTILLED_MAGIC {
+            return Err(SemanticError::Distilled("not a distilled token table (bad magic)".into()));
+        }
+        if c.u32()? != 1 {
+            return Err(SemanticError::Distilled("unsupported version".into()));
+        }
+        let (dims, count, locale_count) = (c.u32()? as usize, c.u32()? as usize, c.u32()? as usize);
+        if dims == 0 || dims > 4096 || locale_count > 64 {
+            return Err(SemanticError::Distilled("implausible header".into()));
+        }
+        let mut locales = Vec::with_capacity(locale_count);
+        for _ in 0..locale_count {
+            let len = c.take(1)?[0] as usize;
+            locales.push(c.text(len)?);
+        }
+        let mut pieces = Vec::with_capacity(count.min(bytes.len() / (dims * 4)));
+        for _ in 0..count {
+            let len = u16::from_le_bytes(c.take(2)?.try_into().expect("2 bytes")) as usize;
+            let text = c.text(len)?;
+            let score = c.f32s(1)?[0];
+            let frequency = c.f32s(locale_count)?;
+            let vector = c.f32s(dims)?;
+            pieces.push(DistilledPiece { text, score, frequency, vector });
+        }
+        if !c.0.is_empty() {
+            return Err(SemanticError::Distilled("trailing bytes".into()));
+        }
+        Ok(DistilledTable { dims, locales, pieces })
+    }
+
+    fn column(&self, locale: Locale) -> Result<usize, SemanticError> {
+        self.locales.iter().position(|c| c == locale.code()).ok_or(SemanticError::NoLocale(locale))
+    }
+}
+
+/// How much of the distilled table a locale keeps.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SemanticOptions {
+    /// Pieces and words kept per locale.
+    pub pieces: usize,
+    /// Dimensions kept (the table's first, most significant ones).
+    pub dims: usize,
+    /// The `a` of the smooth inverse frequency weight `a / (a + p)`.
+    pub smoothing: f32,
+}
+
+impl Default for SemanticOptions {
+    fn default() -> SemanticOptions {
+        SemanticOptions { pieces: 5000, dims: 384, smoothing: 1e-3 }
+    }
+}
+
+/// Whether a single character belongs to the scripts `locale` is written in (with digits and
+/// ASCII punctuation, which every locale types).
+fn in_script(locale: Locale, c: char) -> bool {
+    let c = c as u32;
+    let latin = c < 0x250 || (0x1E00..=0x1EFF).contains(&c) || (0x300..=0x36F).contains(&c);
+    match locale {
+        Locale::Th => c < 0x80 || (0x0E00..=0x0E7F).contains(&c),
+        _ => latin,
+    }
+}
+
+/// The texts an entry is asked by: its title and questions.
+fn asked_by(corpus: &Corpus, locale: Locale) -> Vec<(String, Vec<&str>)> {
+    corpus
+        .entries
+        .iter()
+        .filter(|e| e.entry.locale == locale)
+        .map(|e| {
+            let texts = std::iter::once(e.entry.title.as_str()).chain(e.questions.iter().map(String::as_str)).collect();
+            (e.entry.id.clone(), texts)
+        })
+        .collect()
+}
+
+/// The semantic file's parts for `locale` (fusion 0 and the prior calibration until [`fit_parts`]).
+///
+/// # Errors
+/// The table has no vocabulary for the locale, or has fewer dimensions than asked for.
+pub fn parts_for(
+    distilled: &DistilledTable,
+    locale: Locale,
+    corpus: &Corpus,
+    options: &SemanticOptions,
+) -> Result<SemanticParts, SemanticError> {
+    let column = distilled.column(locale)?;
+    let dims = options.dims.min(distilled.dims);
+    let entries = asked_by(corpus, locale);
+    // What the knowledge itself splits into, with the whole table as vocabulary.
+    let whole = SemanticParts {
+        meta: SemanticMeta::new(locale, 1, Vec::new()),
+        pieces: distilled.pieces.iter().map(|p| (p.text.clone(), p.score, vec![0.0])).collect(),
+        entries: Vec::new(),
+    };
+    let whole =
+        SemanticTable::from_bytes(write(&whole).map_err(SemanticError::Write)?).map_err(SemanticError::Format)?;
+    let mut by_text: Vec<usize> = (0..distilled.pieces.len()).collect();
+    by_text.sort_by(|&a, &b| distilled.pieces[a].text.as_bytes().cmp(distilled.pieces[b].text.as_bytes()));
+    let mut kept: BTreeSet<usize> = BTreeSet::new();
+    for (_, texts) in &entries {
+        for text in texts {
+            kept.extend(whole.pieces(text).into_iter().map(|n| by_text[n as usize]));
+        }
+    }
+    for (i, p) in distilled.pieces.iter().enumerate() {
+        let mut chars = p.text.trim_start_matches(WORD_START).chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            if in_script(locale, c) {
+                kept.insert(i);
+            }
+        }
+    }
+    let mut by_use: Vec<usize> =
+        (0..distilled.pieces.len()).filter(|&i| distilled.pieces[i].frequency[column] > 0.0).collect();
+    by_use.sort_by(|&a, &b| distilled.pieces[b].frequency[column].total_cmp(&distilled.pieces[a].frequency[column]));
+    for i in by_use {
+        if kept.len() >= options.pieces {
+            break;
+        }
+        kept.insert(i);
+    }
+    let total: f32 = kept.iter().map(|&i| distilled.pieces[i].frequency[column]).sum::<f32>().max(f32::MIN_POSITIVE);
+    let pieces = kept
+        .iter()
+        .map(|&i| {
+            let p = &distilled.pieces[i];
+            let weight = options.smoothing / (options.smoothing + p.frequency[column] / total);
+            (p.text.clone(), p.score, p.vector[..dims].iter().map(|x| x * weight).collect())
+        })
+        .collect();
+    let mut parts =
+        SemanticParts { meta: SemanticMeta::new(locale, dims as u32, Vec::new()), pieces, entries: Vec::new() };
+    parts.meta.source = format!(
+        "multilingual-e5-small static table: {} of {} pieces, {dims} dimensions",
+        parts.pieces.len(),
+        distilled.pieces.len()
+    );
+    let table =
+        SemanticTable::from_bytes(write(&parts).map_err(SemanticError::Write)?).map_err(SemanticError::Format)?;
+    let examples: Vec<(Vec<f32>, usize)> = entries
+        .iter()
+        .enumerate()
+        .flat_map(|(class, (_, texts))| texts.iter().filter_map(|t| table.embed(t)).map(move |v| (v, class)))
+        .collect();
+    let (rows, bias) = head::train(&examples, entries.len(), dims);
+    parts.meta.entries = entries.into_iter().map(|(id, _)| id).collect();
+    parts.meta.bias = bias;
+    parts.entries = rows;
+    Ok(parts)
+}
+
+/// The fusion weights tried, as a share of the score from the semantic cosine.
+const FUSION_GRID: [f32; 11] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
+
+/// Fits the fusion weight (the one that ranks the most development questions of the locale
+/// first; the smaller on a tie) and then the confidence model on the fused ranking, and writes
+/// the semantic file. A tier that ranks no more development questions first than the pack
+/// alone is written switched off. Without development questions in the locale, fusion stays as it is and
+/// the pack's calibration is kept.
+///
+/// # Errors
+/// A file does not read back, or the parts do not fit the pack.
+pub fn fit_parts(
+    pack: &[u8],
+    mut parts: SemanticParts,
+    dev: &[(Locale, LabeledQuery)],
+) -> Result<Vec<u8>, SemanticError> {
+    let locale = parts.meta.locale;
+    let mut index = Index::from_bytes(pack.to_vec()).map_err(SemanticError::Format)?;
+    parts.meta.calibration = index.calibration().clone();
+    let questions: Vec<(Locale, LabeledQuery)> = dev.iter().filter(|(l, _)| *l == locale).cloned().collect();
+    if questions.is_empty() {
+        return write(&parts).map_err(SemanticError::Write);
+    }
+    let attach = |parts: &SemanticParts, index: &mut Index| -> Result<(), SemanticError> {
+        let table =
+            SemanticTable::from_bytes(write(parts).map_err(SemanticError::Write)?).map_err(SemanticError::Format)?;
+        index.attach_semantic(table).map_err(SemanticError::Attach)
+    };
+    // Top-1 as `kb eval` scores it: through the whole decision, system entries included.
+    let top1 = |index: &Index| report(&run(index, &questions, |_, _| {}), |l| index.calibration_for(l)).top1;
+    let lexical = top1(&index);
+    let mut best = (lexical, 0.0f32);
+    for fusion in FUSION_GRID.into_iter().skip(1) {
+        parts.meta.fusion = fusion;
+        attach(&parts, &mut index)?;
+        let first = top1(&index);
+        if first > best.0 {
+            best = (first, fusion);
+        }
+    }
+    // Kept only where it ranks more development questions first than the pack alone: where it
+    // does not, a refitted model would only add noise to the thresholds. The file then keeps
+    // the lexical behaviour (no fusion, the pack's calibration, which gives the semantic
+    // features no weight).
+    parts.meta.fusion = best.1;
+    if best.1 == 0.0 {
+        parts.meta.source.push_str(" (kept off: no better than lexical on the development questions)");
+    } else {
+        attach(&parts, &mut index)?;
+        parts.meta.calibration = fit(&run(&index, &questions, |_, _| {}), Targets::default());
+    }
+    write(&parts).map_err(SemanticError::Write)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table_bytes(pieces: &[(&str, f32, [f32; 2], [f32; 2])]) -> Vec<u8> {
+        let mut out = DISTILLED_MAGIC.to_vec();
+        for n in [1u32, 2, pieces.len() as u32, 2] {
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        for code in ["en", "th"] {
+            out.push(2);
+            out.extend_from_slice(code.as_bytes());
+        }
+        for (text, score, freq, vector) in pieces {
+            out.extend_from_slice(&(text.len() as u16).to_le_bytes());
+            out.extend_from_slice(text.as_bytes());
+            for x in std::iter::once(score).chain(freq).chain(vector) {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn reads_what_distill_writes_and_refuses_damage() {
+        let bytes = table_bytes(&[("▁parcel", -9.0, [0.01, 0.0], [1.0, 0.0]), ("s", -2.0, [0.1, 0.0], [0.0, 1.0])]);
+        let t = DistilledTable::parse(&bytes).unwrap();
+        assert_eq!((t.dims, t.locales.clone(), t.pieces.len()), (2, vec!["en".to_string(), "th".to_string()], 2));
+        assert_eq!(t.pieces[0].text, "▁parcel");
+        assert_eq!(t.pieces[1].frequency, vec![0.1, 0.0]);
+        assert!(DistilledTable::parse(&bytes[..bytes.len() - 1]).is_err());
+        let mut more = bytes.clone();
+        more.push(0);
+        assert!(DistilledTable::parse(&more).is_err());
+        assert!(DistilledTable::parse(b"KBIX").is_err());
+        assert!(matches!(t.column(Locale::Es), Err(SemanticError::NoLocale(Locale::Es))));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn random_bytes_never_panic(noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let mut bytes = DISTILLED_MAGIC.to_vec();
+            bytes.extend(noise);
+            let _ = DistilledTable::parse(&bytes);
+        }
+    }
+}
