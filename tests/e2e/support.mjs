@@ -68,9 +68,9 @@ export function unexpected(errors) {
 }
 
 /** What the `kb` CLI decides for a question against dist/kb.idx (same index the widget loads). */
-export function kbSearch(question, locale = "en") {
+export function kbSearch(question, locale = "en", extra = []) {
   const bin = join(ROOT, "target", "release", "kb");
-  const out = execFileSync(bin, ["search", question, "--index", join(ROOT, "dist", "kb.idx"), "--locale", locale, "--json"], { encoding: "utf8" });
+  const out = execFileSync(bin, ["search", question, "--index", join(ROOT, "dist", "kb.idx"), "--locale", locale, "--json", ...extra], { encoding: "utf8" });
   return JSON.parse(out);
 }
 

@@ -369,6 +369,7 @@ pub fn fit_parts(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kb_core::Query;
 
     fn table_bytes(pieces: &[(&str, f32, [f32; 2], [f32; 2])]) -> Vec<u8> {
         let mut out = DISTILLED_MAGIC.to_vec();
@@ -402,6 +403,87 @@ mod tests {
         assert!(DistilledTable::parse(&more).is_err());
         assert!(DistilledTable::parse(b"KBIX").is_err());
         assert!(matches!(t.column(Locale::Es), Err(SemanticError::NoLocale(Locale::Es))));
+    }
+
+    /// A pack of three English entries, and a semantic table whose vocabulary knows "tune",
+    /// which no entry says, and puts it with the song entry.
+    fn fused(fusion: f32) -> Index {
+        use crate::builder::{build, BuildOptions};
+        use crate::knowledge::SourceEntry;
+        use kb_core::Entry;
+        let entry = |id: &str, questions: &[&str]| SourceEntry {
+            entry: Entry::new(id, id, Locale::En, "Answer."),
+            questions: questions.iter().map(|q| q.to_string()).collect(),
+            replaces: Vec::new(),
+        };
+        let corpus = Corpus {
+            entries: vec![
+                entry("what-song", &["which song is playing", "name of this song"]),
+                entry("track-order", &["where is my order", "track my parcel"]),
+                entry("playlist", &["add this song to my playlist"]),
+            ],
+            ..Corpus::default()
+        };
+        let mut index = Index::from_bytes(build(&corpus, &BuildOptions::default())).unwrap();
+        let mut meta =
+            SemanticMeta::new(Locale::En, 2, vec!["what-song".into(), "track-order".into(), "playlist".into()]);
+        meta.fusion = fusion;
+        meta.bias = vec![0.0, 0.0, -1.0];
+        let parts = SemanticParts {
+            meta,
+            pieces: vec![("▁tune".into(), -9.0, vec![1.0, 0.0]), ("▁parcel".into(), -9.0, vec![0.0, 1.0])],
+            entries: vec![vec![8.0, 0.0], vec![0.0, 8.0], vec![4.0, 0.0]],
+        };
+        index.attach_semantic(SemanticTable::from_bytes(write(&parts).unwrap()).unwrap()).unwrap();
+        index
+    }
+
+    #[test]
+    fn a_word_no_entry_has_finds_its_entry_through_the_semantic_tier() {
+        let query = Query::new("current tune", Locale::En);
+        let index = fused(0.5);
+        let hits = index.search(&query).hits;
+        assert_eq!(index.entry_id(hits[0].entry).as_deref(), Some("what-song"));
+        assert!(hits[0].semantic > 0.9 && hits[0].coverage == 0.0, "{:?}", hits[0]);
+        let features = index.search(&query).features.0;
+        assert!(features[10] > 0.9 && features[11] > 0.8, "semantic features {features:?}");
+        // Lexically there is nothing to find.
+        let mut lexical = fused(0.5);
+        lexical.detach_semantic(Locale::En);
+        assert!(lexical.search(&query).hits.is_empty());
+    }
+
+    #[test]
+    fn fusion_weighs_the_probability_against_the_words() {
+        // "song" is in two entries; "parcel" means track-order to the semantic tier.
+        let query = Query::new("song parcel", Locale::En);
+        let score = |fusion: f32, id: &str| {
+            let index = fused(fusion);
+            let hits = index.search(&query).hits;
+            hits.iter().find(|h| index.entry_id(h.entry).as_deref() == Some(id)).map(|h| (h.score, h.semantic)).unwrap()
+        };
+        let (lexical_only, p) = score(0.0, "track-order");
+        let (half, _) = score(0.5, "track-order");
+        let (all, _) = score(1.0, "track-order");
+        assert!((all - p).abs() < 1e-5, "fusion 1 is the probability alone: {all} vs {p}");
+        assert!((half - (0.5 * lexical_only + 0.5 * p)).abs() < 1e-5, "{half} {lexical_only} {p}");
+    }
+
+    #[test]
+    fn a_table_for_other_knowledge_is_refused() {
+        let mut index = fused(0.5);
+        let parts = SemanticParts {
+            meta: SemanticMeta::new(Locale::En, 1, vec!["not-here".into()]),
+            pieces: vec![("▁a".into(), -1.0, vec![1.0])],
+            entries: vec![vec![1.0]],
+        };
+        let table = SemanticTable::from_bytes(write(&parts).unwrap()).unwrap();
+        assert_eq!(index.attach_semantic(table), Err(AttachError::UnknownEntry("not-here".into())));
+        // The earlier table is still attached.
+        assert!(index.semantic(Locale::En).is_some());
+        let thai = SemanticParts { meta: SemanticMeta::new(Locale::Th, 1, vec![]), pieces: vec![], entries: vec![] };
+        let table = SemanticTable::from_bytes(write(&thai).unwrap()).unwrap();
+        assert_eq!(index.attach_semantic(table), Err(AttachError::NoSuchLocale(Locale::Th)));
     }
 
     proptest::proptest! {

@@ -47,6 +47,10 @@ impl AsRef<[u8]> for Slice {
 /// let index = kb_core::Index::from_bytes(bytes).unwrap();
 /// println!("{} entries", index.len());
 /// ```
+///
+/// Cloning shares the pack's bytes; the widget clones to attach a semantic table that arrives
+/// after the pack without stopping the questions being answered from it.
+#[derive(Clone)]
 pub struct Index {
     bytes: Arc<[u8]>,
     pub(crate) meta: Meta,
@@ -71,6 +75,7 @@ pub struct Index {
 }
 
 /// A semantic table attached to the index, with its entries' numbers in this index.
+#[derive(Clone)]
 pub(crate) struct AttachedSemantic {
     pub(crate) table: SemanticTable,
     /// The entry number of each of the table's entries, in its order.
@@ -290,7 +295,7 @@ impl Index {
     /// was built for other knowledge); the index is left as it was.
     pub fn attach_semantic(&mut self, table: SemanticTable) -> Result<(), AttachError> {
         let locale = table.locale();
-        if self.locale_meta(locale).is_none() {
+        if self.locale_meta(locale).is_none_or(|m| m.entries == 0) {
             return Err(AttachError::NoSuchLocale(locale));
         }
         let numbers: BTreeMap<String, u32> = (0..self.len() as u32)

@@ -41,7 +41,8 @@ use crate::index::Slice;
 use crate::locale::Locale;
 use tokenize::Vocabulary;
 
-/// A loaded semantic file, used in place.
+/// A loaded semantic file, used in place (a clone shares its bytes).
+#[derive(Clone)]
 pub struct SemanticTable {
     bytes: Arc<[u8]>,
     sections: Sections,
@@ -72,7 +73,7 @@ impl Vocabulary for SemanticTable {
 }
 
 impl SemanticTable {
-    /// Reads a semantic file, checking every section (see [`read`]). Never panics on damaged
+    /// Reads a semantic file, checking every section (see [`read()`]). Never panics on damaged
     /// bytes.
     ///
     /// # Errors

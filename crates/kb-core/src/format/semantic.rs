@@ -93,7 +93,7 @@ crate::record! {
     SemanticMeta { locale, dims, fusion, calibration, entries, bias, source }
 }
 
-/// What [`write`] writes: the metadata, every piece with its score and (weighted) vector, and
+/// What [`write()`] writes: the metadata, every piece with its score and (weighted) vector, and
 /// each entry's row of the linear head, all of `meta.dims` values.
 #[derive(Clone, Debug)]
 pub struct SemanticParts {
@@ -126,7 +126,7 @@ pub fn row_len(dims: u32) -> usize {
     4 + dims as usize
 }
 
-/// Why [`write`] refused its parts.
+/// Why [`write()`] refused its parts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WriteError(pub String);
 
