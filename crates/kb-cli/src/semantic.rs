@@ -88,24 +88,42 @@ pub fn build_files(
     table: &DistilledTable,
 ) -> Result<SemanticFiles, Failure> {
     let options = SemanticOptions::default();
-    let mut files = Vec::new();
-    for locale in corpus.locales() {
-        let started = std::time::Instant::now();
-        let parts = parts_for(table, locale, corpus, &options).map_err(|e| Failure(e.to_string()))?;
-        let bytes = fit_parts(pack, parts, dev).map_err(|e| Failure(e.to_string()))?;
-        let table = SemanticTable::from_bytes(bytes.clone()).map_err(|e| Failure(e.to_string()))?;
-        eprintln!(
-            "kb: semantic {}: {} pieces, fusion {:.1}, answer ≥ {:.2}{} ({:.2?})",
-            locale.code(),
-            table.piece_count(),
-            table.meta().fusion,
-            table.meta().calibration.answer_threshold,
-            if table.meta().fusion == 0.0 { ", kept off (no better than lexical on dev)" } else { "" },
-            started.elapsed()
-        );
-        files.push((locale, bytes));
-    }
-    Ok(files)
+    // One thread per locale: each trains its own head.
+    let built: Vec<Result<(Locale, Vec<u8>), Failure>> = std::thread::scope(|scope| {
+        let jobs: Vec<_> = corpus
+            .locales()
+            .into_iter()
+            .map(|locale| scope.spawn(move || build_file(pack, corpus, dev, table, locale, &options)))
+            .collect();
+        jobs.into_iter()
+            .map(|job| job.join().unwrap_or_else(|_| Err(Failure("building a semantic file failed".into()))))
+            .collect()
+    });
+    built.into_iter().collect()
+}
+
+fn build_file(
+    pack: &[u8],
+    corpus: &Corpus,
+    dev: &[(Locale, LabeledQuery)],
+    table: &DistilledTable,
+    locale: Locale,
+    options: &SemanticOptions,
+) -> Result<(Locale, Vec<u8>), Failure> {
+    let started = std::time::Instant::now();
+    let parts = parts_for(table, locale, corpus, options).map_err(|e| Failure(e.to_string()))?;
+    let bytes = fit_parts(pack, parts, dev).map_err(|e| Failure(e.to_string()))?;
+    let table = SemanticTable::from_bytes(bytes.clone()).map_err(|e| Failure(e.to_string()))?;
+    eprintln!(
+        "kb: semantic {}: {} pieces, fusion {:.1}, answer ≥ {:.2}{} ({:.2?})",
+        locale.code(),
+        table.piece_count(),
+        table.meta().fusion,
+        table.meta().calibration.answer_threshold,
+        if table.meta().fusion == 0.0 { ", kept off (no better than lexical on dev)" } else { "" },
+        started.elapsed()
+    );
+    Ok((locale, bytes))
 }
 
 /// Attaches semantic files to `index`.
