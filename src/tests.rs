@@ -1044,6 +1044,15 @@ fn a_pack_url_template_takes_the_locale_also_once_resolved_by_embed_js() {
     assert_eq!(crate::pack::pack_url("https://cdn.example/kb.idx.gz", "es"), "https://cdn.example/kb.idx.gz");
 }
 
+#[wasm_bindgen_test]
+fn the_semantic_file_sits_beside_the_pack_whichever_pack_it_is() {
+    use crate::pack::semantic_url;
+    assert_eq!(semantic_url("https://cdn.example/kb.idx.gz", "en"), "https://cdn.example/kb.en.sem.gz");
+    assert_eq!(semantic_url("https://cdn.example/kb.th.idx.gz", "th"), "https://cdn.example/kb.th.sem.gz");
+    assert_eq!(semantic_url("https://cdn.example/kb.idx", "es"), "https://cdn.example/kb.es.sem.gz");
+    assert_eq!(semantic_url("https://cdn.example/kb.idx.gz?v=3", "id"), "https://cdn.example/kb.id.sem.gz?v=3");
+}
+
 // ---- one locale table ------------------------------------------------------------------------
 
 #[wasm_bindgen_test]
