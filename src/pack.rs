@@ -136,7 +136,7 @@ async fn fetch_semantic(url: &str) -> Result<SemanticTable, String> {
     let buffer = raw.array_buffer().map_err(|e| describe(&e))?;
     let bytes = js_sys::Uint8Array::new(&wasm_bindgen_futures::JsFuture::from(buffer).await.map_err(|e| describe(&e))?);
     let inflated = if bytes.length() >= 2 && [bytes.get_index(0), bytes.get_index(1)] == GZIP_MAGIC {
-        gunzip(&bytes, MAX_SEMANTIC_BYTES).await?
+        gunzip(&bytes, MAX_SEMANTIC_BYTES, SEMANTIC).await?
     } else {
         bytes.to_vec()
     };
@@ -181,7 +181,7 @@ async fn fetch_pack(source: &Source) -> Result<(Index, js_sys::Uint8Array), Stri
 /// A pack from its bytes as served: gzip (inflated up to `limit`) or not.
 async fn decode(bytes: &js_sys::Uint8Array, limit: usize) -> Result<Index, String> {
     if bytes.length() >= 2 && [bytes.get_index(0), bytes.get_index(1)] == GZIP_MAGIC {
-        return Index::from_bytes(gunzip(bytes, limit).await?).map_err(|e| e.to_string());
+        return Index::from_bytes(gunzip(bytes, limit, PACK).await?).map_err(|e| e.to_string());
     }
     Index::from_bytes(bytes.to_vec()).map_err(|e| e.to_string())
 }
@@ -268,12 +268,24 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// the phone's memory.
 pub const MAX_PACK_BYTES: usize = 64 << 20;
 
+/// What a gzip file must inflate to: its magic bytes, its short name and its full name (for
+/// messages).
+pub type FileKind = ([u8; 4], &'static str, &'static str);
+
+/// A knowledge pack.
+pub const PACK: FileKind = (MAGIC, "pack", "knowledge pack");
+
+/// The semantic tier's file.
+const SEMANTIC: FileKind = (kb_core::format::semantic::MAGIC, "semantic table", "semantic table");
+
 /// Inflates a gzip file with the browser's own `DecompressionStream`, chunk by chunk: the first
-/// chunk must start like a pack, and inflating stops at `limit` bytes. The pack ships gzipped
+/// chunk must start with `kind`'s magic bytes (a pack's, [`PACK`], or a semantic table's), and
+/// inflating stops at `limit` bytes. The pack ships gzipped
 /// (`kb.idx.gz`) so that hosts which do not compress unknown file types still send a third of
 /// it; a host that does add `Content-Encoding: gzip` has the browser undo that layer first, and
 /// the bytes then no longer start with the gzip magic.
-pub async fn gunzip(bytes: &js_sys::Uint8Array, limit: usize) -> Result<Vec<u8>, String> {
+pub async fn gunzip(bytes: &js_sys::Uint8Array, limit: usize, kind: FileKind) -> Result<Vec<u8>, String> {
+    let (magic, what, full_name) = kind;
     let js = |e: JsValue| describe(&e);
     let parts = js_sys::Array::of1(bytes);
     let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(js)?;
@@ -289,7 +301,7 @@ pub async fn gunzip(bytes: &js_sys::Uint8Array, limit: usize) -> Result<Vec<u8>,
         let chunk = match wasm_bindgen_futures::JsFuture::from(reader.read()).await {
             Ok(chunk) => chunk,
             // The browser's words ("Failed to fetch") would blame the network.
-            Err(e) => return Err(format!("the pack is cut short or damaged (gzip: {})", describe(&e))),
+            Err(e) => return Err(format!("the {what} is cut short or damaged (gzip: {})", describe(&e))),
         };
         if js_sys::Reflect::get(&chunk, &"done".into()).ok().and_then(|d| d.as_bool()).unwrap_or(true) {
             return Ok(out);
@@ -298,12 +310,12 @@ pub async fn gunzip(bytes: &js_sys::Uint8Array, limit: usize) -> Result<Vec<u8>,
         let value = js_sys::Uint8Array::new(&value);
         let (start, len) = (out.len(), value.length() as usize);
         if start + len > limit {
-            return refuse(format!("the pack inflates to more than {} MB", limit >> 20));
+            return refuse(format!("the {what} inflates to more than {} MB", limit >> 20));
         }
         out.resize(start + len, 0);
         value.copy_to(&mut out[start..]);
-        if start < MAGIC.len() && out.len() >= MAGIC.len() && out[..MAGIC.len()] != MAGIC {
-            return refuse("the gzip file is not a knowledge pack".to_string());
+        if start < magic.len() && out.len() >= magic.len() && out[..magic.len()] != magic {
+            return refuse(format!("the gzip file is not a {full_name}"));
         }
     }
 }

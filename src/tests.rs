@@ -1000,7 +1000,7 @@ const GZIPPED: [u8; 70] = [
 #[wasm_bindgen_test]
 async fn gzipped_bytes_inflate_in_the_browser_and_damage_is_an_error() {
     async fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, String> {
-        crate::pack::gunzip(&js_sys::Uint8Array::from(bytes), crate::pack::MAX_PACK_BYTES).await
+        crate::pack::gunzip(&js_sys::Uint8Array::from(bytes), crate::pack::MAX_PACK_BYTES, crate::pack::PACK).await
     }
     let inflated = gunzip(&GZIPPED).await.expect("valid gzip inflates");
     assert_eq!(inflated, b"KBIX, but smaller: a pack that travelled gzipped ".repeat(3));
@@ -1023,10 +1023,16 @@ const GZIPPED_PAGE: [u8; 40] = [
 #[wasm_bindgen_test]
 async fn inflating_stops_at_the_limit_and_at_bytes_that_are_no_pack() {
     let bytes = js_sys::Uint8Array::from(&GZIPPED[..]);
-    let bomb = crate::pack::gunzip(&bytes, 100).await.unwrap_err();
+    let bomb = crate::pack::gunzip(&bytes, 100, crate::pack::PACK).await.unwrap_err();
     assert!(bomb.starts_with("the pack inflates to more than"), "{bomb}");
-    assert_eq!(crate::pack::gunzip(&bytes, 147).await.map(|b| b.len()), Ok(147), "exactly the limit is fine");
-    let page = crate::pack::gunzip(&js_sys::Uint8Array::from(&GZIPPED_PAGE[..]), 1 << 20).await.unwrap_err();
+    assert_eq!(
+        crate::pack::gunzip(&bytes, 147, crate::pack::PACK).await.map(|b| b.len()),
+        Ok(147),
+        "exactly the limit is fine"
+    );
+    let page = crate::pack::gunzip(&js_sys::Uint8Array::from(&GZIPPED_PAGE[..]), 1 << 20, crate::pack::PACK)
+        .await
+        .unwrap_err();
     assert_eq!(page, "the gzip file is not a knowledge pack");
 }
 

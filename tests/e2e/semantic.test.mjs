@@ -70,6 +70,7 @@ test("a semantic file that cannot be fetched leaves the pack answering", async (
   assert.match(await warned, /HTTP 404/);
   await ask(tab, "where is my order");
   await widget(tab, '.ma-answer[data-entry="track-order"]').waitFor({ timeout: 5000 });
-  assert.deepEqual(unexpected(errors), []);
+  // The browser reports the 404 this test causes; nothing else may go wrong.
+  assert.deepEqual(unexpected(errors).filter((e) => !/status of 404/.test(e)), []);
   await tab.context().close();
 });
