@@ -142,7 +142,8 @@ test(`XSS corpus as user questions: ${PAYLOADS.length} payloads typed, none runs
 
 test(`XSS corpus in knowledge: ${PAYLOADS.length} entries (title, questions, links, body) and a flow of as many steps and choices`, async () => {
   const pack = hostilePack();
-  const s = await trappedPage("/xss-knowledge", { pack: `${servers.cdnUrl}xss.idx.gz` }, (page) =>
+  // The hostile pack has no semantic tier beside it (it is served from memory).
+  const s = await trappedPage("/xss-knowledge", { pack: `${servers.cdnUrl}xss.idx.gz`, semantic: "off" }, (page) =>
     page.route("**/xss.idx.gz", (route) => route.fulfill({ status: 200, body: pack, headers: { "access-control-allow-origin": "*" } })),
   );
   await openWidget(s.page);

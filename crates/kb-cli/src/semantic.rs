@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use kb_compiler::dataset::LabeledQuery;
 use kb_compiler::knowledge::Corpus;
-use kb_compiler::semantic::{fit_parts, parts_for, DistilledTable, SemanticOptions};
+use kb_compiler::semantic::{fit_calibration, fit_parts, parts_for, DistilledTable, SemanticOptions};
+use kb_core::format::semantic::SemanticParts;
 use kb_core::semantic::SemanticTable;
 use kb_core::{Index, Locale};
 
@@ -88,42 +89,37 @@ pub fn build_files(
     table: &DistilledTable,
 ) -> Result<SemanticFiles, Failure> {
     let options = SemanticOptions::default();
-    // One thread per locale: each trains its own head.
-    let built: Vec<Result<(Locale, Vec<u8>), Failure>> = std::thread::scope(|scope| {
+    // One thread per locale: each trains its own head and fits its own fusion weight.
+    let built: Vec<Result<SemanticParts, Failure>> = std::thread::scope(|scope| {
         let jobs: Vec<_> = corpus
             .locales()
             .into_iter()
-            .map(|locale| scope.spawn(move || build_file(pack, corpus, dev, table, locale, &options)))
+            .map(|locale| {
+                scope.spawn(move || {
+                    let parts = parts_for(table, locale, corpus, &options).map_err(|e| Failure(e.to_string()))?;
+                    fit_parts(pack, parts, dev).map_err(|e| Failure(e.to_string()))
+                })
+            })
             .collect();
         jobs.into_iter()
             .map(|job| job.join().unwrap_or_else(|_| Err(Failure("building a semantic file failed".into()))))
             .collect()
     });
-    built.into_iter().collect()
-}
-
-fn build_file(
-    pack: &[u8],
-    corpus: &Corpus,
-    dev: &[(Locale, LabeledQuery)],
-    table: &DistilledTable,
-    locale: Locale,
-    options: &SemanticOptions,
-) -> Result<(Locale, Vec<u8>), Failure> {
-    let started = std::time::Instant::now();
-    let parts = parts_for(table, locale, corpus, options).map_err(|e| Failure(e.to_string()))?;
-    let bytes = fit_parts(pack, parts, dev).map_err(|e| Failure(e.to_string()))?;
-    let table = SemanticTable::from_bytes(bytes.clone()).map_err(|e| Failure(e.to_string()))?;
-    eprintln!(
-        "kb: semantic {}: {} pieces, fusion {:.1}, answer ≥ {:.2}{} ({:.2?})",
-        locale.code(),
-        table.piece_count(),
-        table.meta().fusion,
-        table.meta().calibration.answer_threshold,
-        if table.meta().fusion == 0.0 { ", kept off (no better than lexical on dev)" } else { "" },
-        started.elapsed()
-    );
-    Ok((locale, bytes))
+    let parts = built.into_iter().collect::<Result<Vec<_>, Failure>>()?;
+    let locales: Vec<Locale> = parts.iter().map(|p| p.meta.locale).collect();
+    let files = fit_calibration(pack, parts, dev).map_err(|e| Failure(e.to_string()))?;
+    for (locale, bytes) in locales.iter().zip(&files) {
+        let table = SemanticTable::from_bytes(bytes.clone()).map_err(|e| Failure(e.to_string()))?;
+        eprintln!(
+            "kb: semantic {}: {} pieces, fusion {:.1}, answer ≥ {:.2}{}",
+            locale.code(),
+            table.piece_count(),
+            table.meta().fusion,
+            table.meta().calibration.answer_threshold,
+            if table.meta().fusion == 0.0 { ", kept off (no better than lexical on dev)" } else { "" },
+        );
+    }
+    Ok(locales.into_iter().zip(files).collect())
 }
 
 /// Attaches semantic files to `index`.

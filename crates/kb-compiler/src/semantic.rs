@@ -315,11 +315,9 @@ pub fn parts_for(
 /// The fusion weights tried, as a share of the score from the semantic cosine.
 const FUSION_GRID: [f32; 11] = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
 
-/// Fits the fusion weight (the one that ranks the most development questions of the locale
-/// first; the smaller on a tie) and then the confidence model on the fused ranking, and writes
-/// the semantic file. A tier that ranks no more development questions first than the pack
-/// alone is written switched off. Without development questions in the locale, fusion stays as it is and
-/// the pack's calibration is kept.
+/// Fits the fusion weight: the one that ranks the most development questions of the locale
+/// first (the smaller on a tie). A tier that ranks no more of them first than the pack alone is
+/// switched off (fusion 0). The parts keep the pack's calibration until [`fit_calibration`].
 ///
 /// # Errors
 /// A file does not read back, or the parts do not fit the pack.
@@ -327,13 +325,13 @@ pub fn fit_parts(
     pack: &[u8],
     mut parts: SemanticParts,
     dev: &[(Locale, LabeledQuery)],
-) -> Result<Vec<u8>, SemanticError> {
+) -> Result<SemanticParts, SemanticError> {
     let locale = parts.meta.locale;
     let mut index = Index::from_bytes(pack.to_vec()).map_err(SemanticError::Format)?;
     parts.meta.calibration = index.calibration().clone();
     let questions: Vec<(Locale, LabeledQuery)> = dev.iter().filter(|(l, _)| *l == locale).cloned().collect();
     if questions.is_empty() {
-        return write(&parts).map_err(SemanticError::Write);
+        return Ok(parts);
     }
     let attach = |parts: &SemanticParts, index: &mut Index| -> Result<(), SemanticError> {
         let table =
@@ -359,11 +357,36 @@ pub fn fit_parts(
     parts.meta.fusion = best.1;
     if best.1 == 0.0 {
         parts.meta.source.push_str(" (kept off: no better than lexical on the development questions)");
-    } else {
-        attach(&parts, &mut index)?;
-        parts.meta.calibration = fit(&run(&index, &questions, |_, _| {}), Targets::default());
     }
-    write(&parts).map_err(SemanticError::Write)
+    Ok(parts)
+}
+
+/// Fits one confidence model on the fused ranking of every locale's development questions (with
+/// every locale's tier attached) and gives it to each locale whose tier is on, then writes the
+/// files. One model for all, as the pack's: fitted on one locale's few hundred questions, it
+/// learned a brevity weight of -10 and stopped answering "hi".
+///
+/// # Errors
+/// A file does not read back, or does not fit the pack.
+pub fn fit_calibration(
+    pack: &[u8],
+    mut all: Vec<SemanticParts>,
+    dev: &[(Locale, LabeledQuery)],
+) -> Result<Vec<Vec<u8>>, SemanticError> {
+    let mut index = Index::from_bytes(pack.to_vec()).map_err(SemanticError::Format)?;
+    let on: Vec<Locale> = all.iter().filter(|p| p.meta.fusion > 0.0).map(|p| p.meta.locale).collect();
+    if !on.is_empty() && !dev.is_empty() {
+        for parts in &all {
+            let table = SemanticTable::from_bytes(write(parts).map_err(SemanticError::Write)?)
+                .map_err(SemanticError::Format)?;
+            index.attach_semantic(table).map_err(SemanticError::Attach)?;
+        }
+        let calibration = fit(&run(&index, dev, |_, _| {}), Targets::default());
+        for parts in all.iter_mut().filter(|p| on.contains(&p.meta.locale)) {
+            parts.meta.calibration = calibration.clone();
+        }
+    }
+    all.iter().map(|p| write(p).map_err(SemanticError::Write)).collect()
 }
 
 #[cfg(test)]
