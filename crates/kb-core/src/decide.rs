@@ -196,9 +196,11 @@ impl Index {
                 )
             }
             Decision::Fallback => {
-                let top = result.hits.first().map_or(0.0, |h| h.score);
+                // On the lexical score, which the floor and share were chosen on: the semantic
+                // tier's fusion scales every score down by its weight.
+                let top = result.hits.iter().map(|h| h.lexical).fold(0.0, f32::max);
                 let relevant = |h: &&crate::search::Hit| {
-                    h.score >= PASSAGE_FLOOR && h.score >= top * PASSAGE_SHARE && h.strongest >= PASSAGE_TERM_IDF
+                    h.lexical >= PASSAGE_FLOOR && h.lexical >= top * PASSAGE_SHARE && h.strongest >= PASSAGE_TERM_IDF
                 };
                 Path::Fallback(answers().filter(relevant).take(MAX_PASSAGES).map(|h| h.entry).collect())
             }

@@ -125,6 +125,9 @@ pub struct Hit {
     pub neighbour: f32,
     /// Entry-level BM25F, normalised by the query's maximum.
     pub bm25f: f32,
+    /// The score without the semantic tier (BM25F and the centroid cosine): what the passage
+    /// floor of [`crate::decide`] was chosen on. Equal to `score` without the tier.
+    pub lexical: f32,
     /// The semantic tier's probability that this entry answers the question (0 without it).
     pub semantic: f32,
     /// Share of the query's weight this entry matched.
@@ -465,20 +468,21 @@ impl Index {
             nearest.push((cosine, e));
         }
         let share = ranking.centroid_share;
+        // BM25F blended with the centroid cosine, with the audience's boost: the score without
+        // the semantic tier.
+        let lexical = |e: u32| {
+            let bm = acc[e as usize].bm25f / query_weight;
+            let cn = self.centroid_norms[e as usize];
+            let c = if cn > 0.0 { (centroid[e as usize] / cn).min(1.0) } else { 0.0 };
+            let own = query.audience != Audience::All && self.record(e).audience == query.audience;
+            let boost = if own { ranking.audience_boost } else { 1.0 };
+            (share * c + (1.0 - share) * bm) * boost
+        };
         let mut ranked: Vec<(f32, u32)> = touched
             .iter()
-            .map(|&e| {
-                let bm = acc[e as usize].bm25f / query_weight;
-                let cn = self.centroid_norms[e as usize];
-                let c = if cn > 0.0 { (centroid[e as usize] / cn).min(1.0) } else { 0.0 };
-                let own = query.audience != Audience::All && self.record(e).audience == query.audience;
-                let boost = if own { ranking.audience_boost } else { 1.0 };
-                let lexical = share * c + (1.0 - share) * bm;
-                let score = match &semantic {
-                    Some(s) => (1.0 - s.fusion) * lexical + s.fusion * s.probability[e as usize],
-                    None => lexical,
-                };
-                (score * boost, e)
+            .map(|&e| match &semantic {
+                Some(s) => ((1.0 - s.fusion) * lexical(e) + s.fusion * s.probability[e as usize], e),
+                None => (lexical(e), e),
             })
             .collect();
         ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -499,6 +503,7 @@ impl Index {
                     score,
                     neighbour: neighbour[e as usize],
                     bm25f: s.bm25f / query_weight,
+                    lexical: lexical(e),
                     semantic: semantic.as_ref().map_or(0.0, |sem| sem.probability[e as usize]),
                     coverage: (s.matched_weight / query_weight).min(1.0),
                     strongest: s.strongest,
