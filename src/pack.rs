@@ -128,19 +128,30 @@ async fn attach_semantic(chat: Chat, url: String, wanted: StoredValue<String>, p
 const MAX_SEMANTIC_BYTES: usize = 16 << 20;
 
 async fn fetch_semantic(url: &str) -> Result<SemanticTable, String> {
+    let bytes = fetch_bytes(url).await?;
+    SemanticTable::from_bytes(inflate(&bytes, MAX_SEMANTIC_BYTES, SEMANTIC).await?).map_err(|e| e.to_string())
+}
+
+/// The body of a successful GET. The bytes stay on the JS side until they are inflated: one
+/// copy into the wasm.
+async fn fetch_bytes(url: &str) -> Result<js_sys::Uint8Array, String> {
     let response = gloo_net::http::Request::get(url).send().await.map_err(|e| e.to_string())?;
     if !response.ok() {
         return Err(format!("HTTP {}", response.status()));
     }
     let raw = web_sys::Response::from(response);
     let buffer = raw.array_buffer().map_err(|e| describe(&e))?;
-    let bytes = js_sys::Uint8Array::new(&wasm_bindgen_futures::JsFuture::from(buffer).await.map_err(|e| describe(&e))?);
-    let inflated = if bytes.length() >= 2 && [bytes.get_index(0), bytes.get_index(1)] == GZIP_MAGIC {
-        gunzip(&bytes, MAX_SEMANTIC_BYTES, SEMANTIC).await?
+    Ok(js_sys::Uint8Array::new(&wasm_bindgen_futures::JsFuture::from(buffer).await.map_err(|e| describe(&e))?))
+}
+
+/// A file's bytes as served: gunzipped (up to `limit`, and it must be of `kind`) when they are
+/// gzip, else as they are (a host that sends `Content-Encoding: gzip` has the browser inflate).
+async fn inflate(bytes: &js_sys::Uint8Array, limit: usize, kind: FileKind) -> Result<Vec<u8>, String> {
+    if bytes.length() >= 2 && [bytes.get_index(0), bytes.get_index(1)] == GZIP_MAGIC {
+        gunzip(bytes, limit, kind).await
     } else {
-        bytes.to_vec()
-    };
-    SemanticTable::from_bytes(inflated).map_err(|e| e.to_string())
+        Ok(bytes.to_vec())
+    }
 }
 
 /// Where one locale's pack comes from.
@@ -160,14 +171,7 @@ pub fn pack_url(template: &str, locale: &str) -> String {
 
 /// Fetches, checks and parses a pack; returns it with the bytes as served (to keep).
 async fn fetch_pack(source: &Source) -> Result<(Index, js_sys::Uint8Array), String> {
-    let response = gloo_net::http::Request::get(&source.url).send().await.map_err(|e| e.to_string())?;
-    if !response.ok() {
-        return Err(format!("HTTP {}", response.status()));
-    }
-    // The bytes stay on the JS side until they are the pack itself: one copy into the wasm.
-    let raw = web_sys::Response::from(response);
-    let buffer = raw.array_buffer().map_err(|e| describe(&e))?;
-    let bytes = js_sys::Uint8Array::new(&wasm_bindgen_futures::JsFuture::from(buffer).await.map_err(|e| describe(&e))?);
+    let bytes = fetch_bytes(&source.url).await?;
     let limit = match &source.expected {
         Some((sha256, inflated)) => {
             check_sha256(&bytes, sha256).await?;
@@ -180,10 +184,7 @@ async fn fetch_pack(source: &Source) -> Result<(Index, js_sys::Uint8Array), Stri
 
 /// A pack from its bytes as served: gzip (inflated up to `limit`) or not.
 async fn decode(bytes: &js_sys::Uint8Array, limit: usize) -> Result<Index, String> {
-    if bytes.length() >= 2 && [bytes.get_index(0), bytes.get_index(1)] == GZIP_MAGIC {
-        return Index::from_bytes(gunzip(bytes, limit, PACK).await?).map_err(|e| e.to_string());
-    }
-    Index::from_bytes(bytes.to_vec()).map_err(|e| e.to_string())
+    Index::from_bytes(inflate(bytes, limit, PACK).await?).map_err(|e| e.to_string())
 }
 
 /// Refuses bytes whose SHA-256 (Web Crypto) is not `expected`. Web Crypto exists only on
