@@ -235,17 +235,19 @@ function askTimed(text) {
   return new Promise((resolve) => {
     // Let the as-you-type suggestions render first: typing is not part of the measurement.
     requestAnimationFrame(() => setTimeout(() => {
-      const before = root.querySelectorAll(".ma-bot").length;
+      // The new row is the one after the last bot row before: counting rows fails once the
+      // page holds its cap of messages (the oldest go as new ones come).
+      const last = [...root.querySelectorAll(".ma-bot")].pop() ?? null;
       let t0 = 0;
       let handler = NaN;
       const timer = setTimeout(() => { mo.disconnect(); resolve({ kind: "timeout" }); }, 10_000);
       const mo = new MutationObserver(() => {
-        const bots = root.querySelectorAll(".ma-bot");
-        if (bots.length <= before) return;
+        const bots = [...root.querySelectorAll(".ma-bot")];
+        const el = bots[bots.indexOf(last) + 1];
+        if (!el) return;
         mo.disconnect();
         clearTimeout(timer);
         const dom = performance.now() - t0;
-        const el = bots[before];
         requestAnimationFrame(() => {
           const raf = performance.now() - t0;
           const ch = new MessageChannel();
