@@ -20,6 +20,7 @@ pub mod builder;
 pub mod calibrate;
 pub mod dataset;
 pub mod diff;
+pub mod encoder;
 pub mod eval;
 pub mod flows;
 pub mod frontmatter;

@@ -19,17 +19,21 @@ use crate::format::{stored, terms, Container, FormatError, SectionKind};
 use crate::locale::Locale;
 use crate::semantic::SemanticTable;
 
-/// Shares one buffer between the sections that read it in place.
+/// Shares one buffer between the sections that read it in place (the pack's, a semantic or
+/// encoder file's piece dictionary).
 #[derive(Clone)]
-pub(crate) struct Slice {
+pub struct Slice {
     bytes: Arc<[u8]>,
     start: usize,
     end: usize,
 }
 
 impl Slice {
-    /// The bytes of `range` in `bytes` (the caller has checked the range).
-    pub(crate) fn new(bytes: Arc<[u8]>, range: std::ops::Range<usize>) -> Slice {
+    /// The bytes of `range` in `bytes`.
+    ///
+    /// # Panics
+    /// When read, if `range` is not within `bytes`: the caller checks it first.
+    pub fn new(bytes: Arc<[u8]>, range: std::ops::Range<usize>) -> Slice {
         Slice { bytes, start: range.start, end: range.end }
     }
 }

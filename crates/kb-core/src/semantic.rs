@@ -108,7 +108,7 @@ impl SemanticTable {
 
     /// The pieces `text` splits into, by number.
     pub fn pieces(&self, text: &str) -> Vec<u32> {
-        tokenize::pieces(self, &tokenize::normalize(text))
+        tokenize::split(self, &tokenize::normalize(text), None)
     }
 
     /// The unit vector of `text`, or `None` when none of it is in the vocabulary.

@@ -39,6 +39,7 @@
 
 pub mod codec;
 pub mod container;
+pub mod encoder;
 pub mod flows;
 pub mod meta;
 pub mod postings;

@@ -11,7 +11,7 @@ use fst::raw::{Fst, Output};
 pub const WORD_START: char = '\u{2581}';
 
 /// What the tokeniser reads: the piece dictionary and each piece's log-probability.
-pub(crate) trait Vocabulary {
+pub trait Vocabulary {
     /// The bytes the dictionary lives in.
     type Data: AsRef<[u8]>;
     /// The dictionary from piece bytes to piece number.
@@ -36,8 +36,11 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
-/// The pieces of `text` (already [`normalize`]d), by number, in order.
-pub(crate) fn pieces(vocabulary: &impl Vocabulary, text: &str) -> Vec<u32> {
+/// The pieces of `text` (already normalised), by number, in order. A character no piece
+/// spells is skipped, or, with `unknown` = (piece, score), stands as that piece at that score
+/// (what the encoder's own tokeniser does).
+pub fn split(vocabulary: &impl Vocabulary, text: &str, unknown: Option<(u32, f32)>) -> Vec<u32> {
+    let (unknown_piece, skip_score) = unknown.map_or((None, SKIP_SCORE), |(p, s)| (Some(p), s));
     let fst = vocabulary.fst();
     let bytes = text.as_bytes();
     let n = bytes.len();
@@ -59,6 +62,9 @@ pub(crate) fn pieces(vocabulary: &impl Vocabulary, text: &str) -> Vec<u32> {
             node = fst.node(t.addr);
             if node.is_final() {
                 let number = out.cat(node.final_output()).value() as u32;
+                if Some(number) == unknown_piece {
+                    continue;
+                }
                 let end = i + k + 1;
                 let score = best[i] + vocabulary.score(number);
                 if score > best[end] {
@@ -68,9 +74,9 @@ pub(crate) fn pieces(vocabulary: &impl Vocabulary, text: &str) -> Vec<u32> {
             }
         }
         let next = i + text[i..].chars().next().map_or(1, char::len_utf8);
-        if best[i] + SKIP_SCORE > best[next] {
-            best[next] = best[i] + SKIP_SCORE;
-            last[next] = (i, None);
+        if best[i] + skip_score > best[next] {
+            best[next] = best[i] + skip_score;
+            last[next] = (i, unknown_piece);
         }
     }
     let mut out = Vec::new();
@@ -118,7 +124,7 @@ mod tests {
     fn split(pieces: &[(&str, f32)], text: &str) -> Vec<String> {
         let (bytes, scores, names) = table(pieces);
         let view = View(Fst::new(bytes.as_slice()).unwrap(), &scores);
-        self::pieces(&view, &normalize(text)).into_iter().map(|n| names[n as usize].clone()).collect()
+        super::split(&view, &normalize(text), None).into_iter().map(|n| names[n as usize].clone()).collect()
     }
 
     #[test]
