@@ -51,8 +51,9 @@
     context: json(data.context),
     collectText: data.collectText || null,
     resolutionDelay: num(data.resolutionDelay),
-    // The semantic tier (kb.<locale>.sem.gz beside the pack): "static" (the default) or "off".
-    semantic: data.semantic || "static"
+    // The semantic tiers: "encoder" (the default: kb.<locale>.sem.gz after the pack, and
+    // encoder.kben.gz for a question the rest would not answer), "static" (no encoder) or "off".
+    semantic: data.semantic || "encoder"
   };
 
   // ---- knowledge release: data-manifest ---------------------------------------------------

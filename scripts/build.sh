@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds everything a deployment needs into dist/: the wasm widget (Trunk, release), embed.js,
 # widget.css, the demo page and the knowledge packs compiled from knowledge/: kb.idx with every
-# locale, kb.<locale>.idx with one, each locale's semantic tier kb.<locale>.sem, and a .gz of
-# each (what the widget loads). Then the widget's
+# locale, kb.<locale>.idx with one, each locale's semantic tier kb.<locale>.sem, the encoder tier
+# encoder.kben (multilingual-e5-small pruned to the knowledge's languages), and a .gz of each
+# (what the widget loads). Then the widget's
 # files get content-hashed names, text and wasm files .gz and .br siblings, and the embed
 # snippet with its Subresource Integrity hash is printed (CDN_URL=https://… sets its URL).
 set -euo pipefail
@@ -13,9 +14,9 @@ cargo build --release -q -p kb-cli
 echo "[build] widget (trunk build --release)" >&2
 trunk build --release
 echo "[build] knowledge pack" >&2
-./target/release/kb build --knowledge knowledge --out dist/kb.idx --per-locale --semantic static
+./target/release/kb build --knowledge knowledge --out dist/kb.idx --per-locale --semantic encoder
 # Gzipped packs are what the widget loads: hosts that do not compress unknown file types still
 # send a third (-n: no name or time stamp, so the same knowledge gives the same bytes).
-gzip -9 -n -k -f dist/kb*.idx dist/kb*.sem
+gzip -9 -n -k -f dist/kb*.idx dist/kb*.sem dist/encoder.kben
 echo "[build] hashed names, .gz and .br siblings, the SRI snippet" >&2
 node scripts/finish-dist.mjs dist ${CDN_URL:+--cdn "$CDN_URL"}

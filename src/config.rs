@@ -57,8 +57,32 @@ pub struct Config {
     /// Milliseconds an answer stays the last message before "did this solve your issue?" is
     /// asked (`data-resolution-delay`).
     pub resolution_delay: Option<u64>,
-    /// Whether the semantic tier is loaded after the pack (`data-semantic`, not `off`).
-    pub semantic: bool,
+    /// Which semantic tiers the widget uses (`data-semantic`).
+    pub semantic: Semantic,
+}
+
+/// The semantic tiers a page allows (`data-semantic`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Semantic {
+    /// The pack alone (`off`).
+    Off,
+    /// The static tier, loaded after the pack (`static`).
+    Static,
+    /// The static tier, and the encoder tier for questions the rest would not answer (the
+    /// default, `encoder`).
+    #[default]
+    Encoder,
+}
+
+impl Semantic {
+    /// The setting an attribute value asks for (anything unknown: the default).
+    pub fn parse(value: Option<&str>) -> Semantic {
+        match value {
+            Some("off") => Semantic::Off,
+            Some("static") => Semantic::Static,
+            _ => Semantic::Encoder,
+        }
+    }
 }
 
 /// A knowledge release as `embed.js` passes it: its version and its packs, by locale code and
@@ -122,7 +146,7 @@ impl Config {
         merge_context(&mut context, context_pairs(&get("context")));
         Config {
             pack: text("pack").unwrap_or_default(),
-            semantic: text("semantic").as_deref() != Some("off"),
+            semantic: Semantic::parse(text("semantic").as_deref()),
             release: Release::from_js(&get("release")),
             endpoint: text("endpoint"),
             model: text("model"),

@@ -6,6 +6,7 @@
 mod chat;
 mod config;
 mod conversation;
+mod encoder;
 mod i18n;
 mod llm_client;
 mod pack;

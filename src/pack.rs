@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 
 use crate::chat::Chat;
+use crate::config::Semantic;
 
 /// Loads the knowledge pack, and loads it again when the page switches to a language with a
 /// pack of its own (`data-pack="kb.{locale}.idx.gz"`, or a release's packs). Answers wait while
@@ -70,7 +71,8 @@ pub fn load_pack(chat: Chat) {
                 Some((index, version)) => {
                     // A release's manifest does not list semantic files yet: its packs answer
                     // lexically.
-                    let later = (semantic && version.is_none()).then(|| semantic_url(&source.url, locale));
+                    let later =
+                        (semantic != Semantic::Off && version.is_none()).then(|| semantic_url(&source.url, locale));
                     chat.release.set(version);
                     chat.index.set(Some(Arc::new(index)));
                     if let Some(url) = later {
@@ -338,6 +340,6 @@ extern "C" {
 }
 
 /// A JS error as text for the console.
-fn describe(e: &JsValue) -> String {
+pub fn describe(e: &JsValue) -> String {
     e.as_string().or_else(|| js_sys::Error::from(e.clone()).message().as_string()).unwrap_or_else(|| format!("{e:?}"))
 }

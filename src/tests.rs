@@ -1059,6 +1059,24 @@ fn the_semantic_file_sits_beside_the_pack_whichever_pack_it_is() {
     assert_eq!(semantic_url("https://cdn.example/kb.idx.gz?v=3", "id"), "https://cdn.example/kb.id.sem.gz?v=3");
 }
 
+#[wasm_bindgen_test]
+fn one_encoder_file_sits_beside_every_pack() {
+    use crate::encoder::encoder_url;
+    assert_eq!(encoder_url("https://cdn.example/kb/kb.th.idx.gz"), "https://cdn.example/kb/encoder.kben.gz");
+    assert_eq!(encoder_url("https://cdn.example/kb.idx.gz?v=3"), "https://cdn.example/encoder.kben.gz?v=3");
+    assert_eq!(encoder_url("kb.idx.gz"), "encoder.kben.gz");
+}
+
+#[wasm_bindgen_test]
+fn data_semantic_chooses_the_tiers_and_defaults_to_both() {
+    use crate::config::Semantic;
+    assert_eq!(Semantic::parse(Some("off")), Semantic::Off);
+    assert_eq!(Semantic::parse(Some("static")), Semantic::Static);
+    assert_eq!(Semantic::parse(Some("encoder")), Semantic::Encoder);
+    assert_eq!(Semantic::parse(None), Semantic::Encoder);
+    assert_eq!(Semantic::parse(Some("bogus")), Semantic::Encoder);
+}
+
 // ---- one locale table ------------------------------------------------------------------------
 
 #[wasm_bindgen_test]

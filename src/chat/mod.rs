@@ -3,6 +3,7 @@
 //! [`kb_core::Index::decide`]; flows, the LLM fallback, "did this solve your issue?", the host
 //! page's events and the analytics events each have their own file beside it.
 
+mod escalate;
 mod events;
 mod fallback;
 mod flows;
@@ -12,7 +13,7 @@ mod track;
 
 use std::sync::Arc;
 
-use kb_core::decide::{Overrides, Path};
+use kb_core::decide::{Overrides, Path, Reply};
 use kb_core::flow::{Context, FlowState};
 use kb_core::{Audience, Index, Locale, Market};
 use leptos::prelude::*;
@@ -80,6 +81,8 @@ pub struct Chat {
     /// Bumped by every new message: a "did this solve your issue?" waits for the answer to stay
     /// the last message, and gives up when this moved on.
     generation: StoredValue<u64>,
+    /// The encoder tier, once asked for.
+    encoder: StoredValue<escalate::EncoderSlot, LocalStorage>,
 }
 
 impl Chat {
@@ -123,6 +126,7 @@ impl Chat {
             track: StoredValue::new_local(track),
             started: StoredValue::new(started),
             generation: StoredValue::new(0),
+            encoder: StoredValue::new_local(escalate::EncoderSlot::Idle),
         };
         if chat.messages.with_untracked(Vec::is_empty) {
             chat.greet();
@@ -350,12 +354,20 @@ impl Chat {
                 return;
             }
             self.leave_flow();
+        } else if self.escalates(&index, &reply) {
+            self.escalate(index, question, text.to_string(), reply);
+            return;
         }
-        self.track_question(&question, text, Some((&index, &reply)));
+        self.finish(&index, &question, text, reply);
+    }
+
+    /// Records a decided question and shows what was decided.
+    fn finish(&self, index: &Index, question: &str, text: &str, reply: Reply) {
+        self.track_question(question, text, Some((index, &reply)));
         match reply.path {
-            Path::Answer(n) => self.show_entry(&index, n, reply.result.confidence.value()),
+            Path::Answer(n) => self.show_entry(index, n, reply.result.confidence.value()),
             Path::Clarify(entries) => {
-                self.push(Body::Clarify { choices: choices(&index, entries), question: text.to_string() });
+                self.push(Body::Clarify { choices: choices(index, entries), question: text.to_string() });
             }
             Path::Handoff(n) => {
                 let intro = index.entry(n).map(|e| e.answer_for(self.market()).to_string());
@@ -376,7 +388,7 @@ impl Chat {
                         llm_fallback::Passage::new(e.id, e.title, text)
                     })
                     .collect();
-                self.fall_back(&question, text.to_string(), passages);
+                self.fall_back(question, text.to_string(), passages);
             }
         }
     }

@@ -8,16 +8,18 @@ use clap::Args;
 use kb_compiler::builder::{build as build_pack, BuildOptions};
 use kb_compiler::calibrate::build_calibrated as calibrated;
 use kb_compiler::dataset::{read_kb, read_queries, LabeledQuery};
-use kb_compiler::eval::{confusions, report, run, Outcome as QuestionOutcome, Report};
+use kb_compiler::encoder::tier::embed_all;
+use kb_compiler::eval::{confusions, in_force, report, run, run_tiered, Outcome as QuestionOutcome, Report};
 use kb_compiler::knowledge::{Corpus, Knowledge};
 use kb_compiler::Diagnostic;
 use kb_core::confidence::FEATURE_NAMES;
 use kb_core::decide::Overrides;
 use kb_core::search::MatchKind;
-use kb_core::{Audience, Index, Locale, Query};
+use kb_core::{Audience, Decision, Index, Locale, Query};
+use kb_encoder::Encoder;
 
 use crate::output::{bar, write};
-use crate::semantic::{attach, build_files, path_beside, SemanticArgs, SemanticFiles, SemanticMode};
+use crate::semantic::{attach, build_files, encoder_beside, path_beside, SemanticArgs, SemanticFiles, SemanticMode};
 use crate::{out, shown, Failure, Outcome};
 
 /// `kb build`.
@@ -199,10 +201,16 @@ pub fn build(args: &BuildArgs) -> Outcome {
     );
     warn_over_budget(&args.out, gzip);
     if let Some(table) = args.semantic.table()? {
-        for (locale, file) in build_files(&bytes, &corpus, &dev, &table)? {
+        let encoder = args.semantic.encoder(&table)?;
+        for (locale, file) in build_files(&bytes, &corpus, &dev, &table, encoder.as_ref())? {
             let path = path_beside(&args.out, locale);
             write(&path, &file)?;
             eprintln!("kb: wrote {} ({} bytes, {} gzip)", shown(&path), file.len(), gzip_len(&file));
+        }
+        if let Some(encoder) = encoder {
+            let path = encoder_beside(&args.out);
+            write(&path, encoder.bytes())?;
+            eprintln!("kb: wrote {} ({} bytes)", shown(&path), encoder.byte_len());
         }
     }
     if args.per_locale {
@@ -247,26 +255,40 @@ pub fn search(args: &SearchArgs) -> Outcome {
     if question.trim().is_empty() {
         return Err(Failure("search needs a question".into()));
     }
-    let index = match &args.index {
+    let (index, encoder) = match &args.index {
         Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| Failure(format!("cannot read {}: {e}", shown(path))))?;
-            let mut index = Index::from_bytes(bytes).map_err(|e| Failure(e.to_string()))?;
+            let read = |p: &Path| std::fs::read(p).map_err(|e| Failure(format!("cannot read {}: {e}", shown(p))));
+            let mut index = Index::from_bytes(read(path)?).map_err(|e| Failure(e.to_string()))?;
             let beside = path_beside(path, args.locale);
             if args.semantic.semantic != SemanticMode::Off && beside.exists() {
-                let file =
-                    std::fs::read(&beside).map_err(|e| Failure(format!("cannot read {}: {e}", shown(&beside))))?;
-                attach(&mut index, &[(args.locale, file)])?;
+                attach(&mut index, &[(args.locale, read(&beside)?)])?;
             }
-            index
+            let encoder_file = encoder_beside(path);
+            let encoder = match args.semantic.semantic {
+                SemanticMode::Auto | SemanticMode::Encoder if encoder_file.exists() => Some(
+                    Encoder::from_bytes(read(&encoder_file)?)
+                        .map_err(|e| Failure(format!("{}: {e}", shown(&encoder_file))))?,
+                ),
+                _ => None,
+            };
+            (index, encoder)
         }
         None => {
             let knowledge = load_checked(args.knowledge.as_deref().unwrap_or(Path::new("knowledge")))?;
-            build_index(&knowledge.corpus(), &knowledge.dev_queries(), &args.semantic)?.0
+            let built = build_index(&knowledge.corpus(), &knowledge.dev_queries(), &args.semantic)?;
+            (built.index, built.encoder)
         }
     };
     let limit = usize::from(args.limit);
-    let reply =
-        index.decide(&Query::new(&question, args.locale).audience(args.audience).limit(limit), &Overrides::default());
+    let query = Query::new(&question, args.locale).audience(args.audience).limit(limit);
+    let mut reply = index.decide(&query, &Overrides::default());
+    let mut escalated = false;
+    if let Some(encoder) = encoder.as_ref().filter(|_| reply.decision() != Decision::Answer) {
+        // As the widget does: the encoder reads again what the rest would not answer.
+        let meaning = encoder.embed(&question);
+        reply = index.decide(&query.clone().meaning(&meaning), &Overrides::default());
+        escalated = true;
+    }
     let decision = reply.decision();
     let path = reply.path.name();
     let entries: Vec<String> = reply.path.entries().iter().filter_map(|&n| index.entry_id(n)).collect();
@@ -282,13 +304,14 @@ pub fn search(args: &SearchArgs) -> Outcome {
             FEATURE_NAMES.iter().zip(result.features.0).map(|(n, v)| (n.to_string(), v.into())).collect();
         out!(
             "{}",
-            serde_json::json!({"decision": decision, "path": path, "entries": entries, "confidence": result.confidence.value(), "features": features, "unknown_terms": result.unknown_terms, "hits": hits})
+            serde_json::json!({"decision": decision, "escalated": escalated, "path": path, "entries": entries, "confidence": result.confidence.value(), "features": features, "unknown_terms": result.unknown_terms, "hits": hits})
         );
         return Ok(());
     }
     out!(
-        "path: {path} ({})   decision: {decision:?}   confidence: {:.3}",
+        "path: {path} ({})   decision: {decision:?}{}   confidence: {:.3}",
         entries.join(", "),
+        if escalated { " (by the encoder tier)" } else { "" },
         result.confidence.value()
     );
     let why: Vec<String> = FEATURE_NAMES.iter().zip(result.features.0).map(|(n, v)| format!("{n}={v:.2}")).collect();
@@ -367,24 +390,25 @@ fn eval_dataset(args: &EvalArgs, kb: &Path, queries: &Path) -> Outcome {
         tests.len(),
         dev.len()
     );
-    let (index, bytes, semantic) = build_index(&corpus, &dev, &args.semantic)?;
+    let built = build_index(&corpus, &dev, &args.semantic)?;
+    let (index, bytes, semantic) = (&built.index, &built.pack, &built.semantic);
     if let Some(out) = &args.out {
-        write(out, &bytes)?;
-        for (locale, file) in &semantic {
+        write(out, bytes)?;
+        for (locale, file) in semantic {
             write(&path_beside(out, *locale), file)?;
         }
     }
-    let outcomes = run_with_bar(&index, &tests, "evaluating");
-    let r = report(&outcomes, |l| index.calibration_for(l));
+    let outcomes = run_all(index, built.encoder.as_ref(), &tests, "evaluating");
+    let r = report(&outcomes, in_force(index));
     let mut json = serde_json::to_value(&r)?;
     json["index_bytes"] = bytes.len().into();
-    json["index_gz_bytes"] = gzip_len(&bytes).into();
-    json["semantic"] = semantic_json(&semantic);
+    json["index_gz_bytes"] = gzip_len(bytes).into();
+    json["semantic"] = semantic_json(semantic);
     json["build_and_eval_seconds"] = started.elapsed().as_secs_f64().into();
     if args.json {
         out!("{json}");
     } else {
-        print_report(&r, bytes.len(), gzip_len(&bytes));
+        print_report(&r, bytes.len(), gzip_len(bytes));
     }
     gates(args, &[("all".to_string(), r)])
 }
@@ -406,7 +430,11 @@ fn print_report(r: &Report, bytes: usize, gz: usize) {
 
 /// Scores `index` on the golden test sets of `knowledge`: a report per locale that has test
 /// questions, then `all`; and every question's outcome.
-pub fn golden_reports(index: &Index, knowledge: &Knowledge) -> (Vec<(String, Report)>, Vec<QuestionOutcome>) {
+pub fn golden_reports(
+    index: &Index,
+    encoder: Option<&Encoder>,
+    knowledge: &Knowledge,
+) -> (Vec<(String, Report)>, Vec<QuestionOutcome>) {
     let mut all: Vec<QuestionOutcome> = Vec::new();
     let mut reports = Vec::new();
     for (locale, golden) in &knowledge.golden {
@@ -414,29 +442,58 @@ pub fn golden_reports(index: &Index, knowledge: &Knowledge) -> (Vec<(String, Rep
         if tests.is_empty() {
             continue;
         }
-        let outcomes = run_with_bar(index, &tests, locale.code());
-        reports.push((locale.code().to_string(), report(&outcomes, |l| index.calibration_for(l))));
+        let outcomes = run_all(index, encoder, &tests, locale.code());
+        reports.push((locale.code().to_string(), report(&outcomes, in_force(index))));
         all.extend(outcomes);
     }
-    reports.push(("all".to_string(), report(&all, |l| index.calibration_for(l))));
+    reports.push(("all".to_string(), report(&all, in_force(index))));
     (reports, all)
 }
 
-/// Builds the calibrated pack and, unless `semantic` says otherwise, each locale's semantic file,
-/// and attaches them: the index every other command then asks.
-pub fn build_index(
-    corpus: &Corpus,
-    dev: &[(Locale, LabeledQuery)],
-    semantic: &SemanticArgs,
-) -> Result<(Index, Vec<u8>, SemanticFiles), Failure> {
-    let bytes = build_calibrated(corpus, dev)?;
-    let mut index = Index::from_bytes(bytes.clone()).map_err(|e| Failure(e.to_string()))?;
-    let files = match semantic.table()? {
-        Some(table) => build_files(&bytes, corpus, dev, &table)?,
-        None => Vec::new(),
+/// What [`build_index`] built.
+pub struct Built {
+    /// The pack with its semantic files attached: the index every other command asks.
+    pub index: Index,
+    /// The pack's bytes.
+    pub pack: Vec<u8>,
+    /// Each locale's semantic file.
+    pub semantic: SemanticFiles,
+    /// The encoder tier, with `--semantic encoder`.
+    pub encoder: Option<Encoder>,
+}
+
+/// Builds the calibrated pack and, unless `semantic` says otherwise, each locale's semantic file
+/// (and the encoder tier), and attaches them.
+pub fn build_index(corpus: &Corpus, dev: &[(Locale, LabeledQuery)], semantic: &SemanticArgs) -> Result<Built, Failure> {
+    let pack = build_calibrated(corpus, dev)?;
+    let mut index = Index::from_bytes(pack.clone()).map_err(|e| Failure(e.to_string()))?;
+    let (files, encoder) = match semantic.table()? {
+        Some(table) => {
+            let encoder = semantic.encoder(&table)?;
+            (build_files(&pack, corpus, dev, &table, encoder.as_ref())?, encoder)
+        }
+        None => (Vec::new(), None),
     };
     attach(&mut index, &files)?;
-    Ok((index, bytes, files))
+    Ok(Built { index, pack, semantic: files, encoder })
+}
+
+/// Runs questions as the widget would: through the encoder tier too when there is one.
+fn run_all(
+    index: &Index,
+    encoder: Option<&Encoder>,
+    questions: &[(Locale, LabeledQuery)],
+    what: &str,
+) -> Vec<QuestionOutcome> {
+    let Some(encoder) = encoder else { return run_with_bar(index, questions, what) };
+    let progress = bar(questions.len() as u64, &format!("{what}: encoder"));
+    let texts: Vec<&str> = questions.iter().map(|(_, q)| q.text.as_str()).collect();
+    let meanings = embed_all(encoder, &texts, |done| progress.set_position(done as u64));
+    progress.finish_and_clear();
+    let progress = bar(questions.len() as u64, what);
+    let outcomes = run_tiered(index, questions, Some(&meanings), |done, _| progress.set_position(done as u64));
+    progress.finish_and_clear();
+    outcomes
 }
 
 /// The semantic files' sizes, per locale, for `--json`.
@@ -450,9 +507,10 @@ fn semantic_json(files: &[(Locale, Vec<u8>)]) -> serde_json::Value {
 
 fn eval_knowledge(args: &EvalArgs) -> Outcome {
     let knowledge = load_checked(&args.knowledge)?;
-    let (index, bytes, semantic) = build_index(&knowledge.corpus(), &knowledge.dev_queries(), &args.semantic)?;
-    let (reports, all) = golden_reports(&index, &knowledge);
-    let confused = confusions(&all, |l| index.calibration_for(l));
+    let Built { index, pack: bytes, semantic, encoder } =
+        build_index(&knowledge.corpus(), &knowledge.dev_queries(), &args.semantic)?;
+    let (reports, all) = golden_reports(&index, encoder.as_ref(), &knowledge);
+    let confused = confusions(&all, in_force(&index));
     if args.json {
         let (per_locale, total) = reports.split_at(reports.len() - 1);
         let per_locale: serde_json::Map<String, serde_json::Value> = per_locale

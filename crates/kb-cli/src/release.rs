@@ -171,7 +171,7 @@ fn build(args: &BuildArgs) -> Outcome {
     for locale in corpus.locales() {
         packs.push(pack(locale.code(), &build_pack(&corpus.for_locale(locale), &options))?);
     }
-    let (reports, _) = golden_reports(&index, &knowledge);
+    let (reports, _) = golden_reports(&index, None, &knowledge);
     let built_at = build_time()?;
     let version = match &args.version {
         Some(v) => checked_version(v)?,

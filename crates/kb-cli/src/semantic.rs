@@ -1,16 +1,21 @@
-//! The semantic tier in `kb build`, `kb eval` and `kb search`: which distilled token table to
-//! use, building and fitting each locale's `kb.<locale>.sem`, and attaching them to a pack.
+//! The semantic tiers in `kb build`, `kb eval` and `kb search`: which distilled token table and
+//! encoder model to use, building and fitting each locale's `kb.<locale>.sem` and the pruned
+//! `encoder.kben`, and attaching them to a pack.
 
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use kb_compiler::dataset::LabeledQuery;
+use kb_compiler::encoder::tier::{add_head, embed_all, fit_heads};
+use kb_compiler::encoder::{E5Model, PruneOptions};
 use kb_compiler::knowledge::Corpus;
 use kb_compiler::semantic::{fit_calibration, fit_parts, parts_for, DistilledTable, SemanticOptions};
-use kb_core::format::semantic::SemanticParts;
+use kb_core::format::semantic::{write as write_semantic, SemanticParts};
 use kb_core::semantic::SemanticTable;
 use kb_core::{Index, Locale};
+use kb_encoder::Encoder;
 
+use crate::output::bar;
 use crate::{shown, Failure};
 
 /// Whether questions are also read for their meaning.
@@ -20,6 +25,9 @@ pub enum SemanticMode {
     Auto,
     /// The static tier: fail without the distilled table.
     Static,
+    /// The static tier and the encoder tier (for questions the rest would not answer): fail
+    /// without the distilled table or the encoder model.
+    Encoder,
     /// Lexical only.
     Off,
 }
@@ -34,15 +42,30 @@ pub struct SemanticArgs {
     /// else ~/.cache/market-assist/semantic/e5-small-v1.kbdt).
     #[arg(long)]
     pub semantic_table: Option<PathBuf>,
+    /// The 4-bit multilingual-e5-small model the encoder tier is pruned from (`scripts/tools.sh
+    /// semantic` puts it there; default: $KB_ENCODER_MODEL, else
+    /// ~/.cache/market-assist/semantic/e5-small-q4.bin).
+    #[arg(long)]
+    pub encoder_model: Option<PathBuf>,
 }
 
 /// Where the distilled table is looked for by default.
 pub fn default_table() -> PathBuf {
-    if let Some(path) = std::env::var_os("KB_SEMANTIC_TABLE") {
+    cached("KB_SEMANTIC_TABLE", "e5-small-v1.kbdt")
+}
+
+/// Where the encoder model is looked for by default.
+pub fn default_model() -> PathBuf {
+    cached("KB_ENCODER_MODEL", "e5-small-q4.bin")
+}
+
+/// `$variable`, else `name` in the semantic cache folder.
+fn cached(variable: &str, name: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(variable) {
         return PathBuf::from(path);
     }
     let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-    home.join(".cache/market-assist/semantic/e5-small-v1.kbdt")
+    home.join(".cache/market-assist/semantic").join(name)
 }
 
 impl SemanticArgs {
@@ -73,12 +96,32 @@ impl SemanticArgs {
         );
         Ok(Some(table))
     }
+
+    /// The encoder tier's file, pruned to `table`'s pieces, or `None` unless `--semantic
+    /// encoder`.
+    ///
+    /// # Errors
+    /// The model cannot be read or pruned.
+    pub fn encoder(&self, table: &DistilledTable) -> Result<Option<Encoder>, Failure> {
+        if self.semantic != SemanticMode::Encoder {
+            return Ok(None);
+        }
+        let path = self.encoder_model.clone().unwrap_or_else(default_model);
+        let model = E5Model::read(&path).map_err(|e| Failure(e.to_string()))?;
+        let bytes = model
+            .prune(table.pieces.iter().map(|p| p.text.as_str()), &PruneOptions::default())
+            .map_err(|e| Failure(e.to_string()))?;
+        let encoder = Encoder::from_bytes(bytes).map_err(|e| Failure(format!("the pruned encoder: {e}")))?;
+        eprintln!("kb: encoder tier from {} ({} pieces kept)", shown(&path), encoder.piece_count());
+        Ok(Some(encoder))
+    }
 }
 
 /// Each locale's semantic file.
 pub type SemanticFiles = Vec<(Locale, Vec<u8>)>;
 
-/// Builds and fits the semantic file of each locale of `corpus` for `pack`.
+/// Builds and fits the semantic file of each locale of `corpus` for `pack`, with the encoder
+/// tier's head when `encoder` is given.
 ///
 /// # Errors
 /// The table lacks a locale's vocabulary, or a file does not fit the pack.
@@ -87,6 +130,7 @@ pub fn build_files(
     corpus: &Corpus,
     dev: &[(Locale, LabeledQuery)],
     table: &DistilledTable,
+    encoder: Option<&Encoder>,
 ) -> Result<SemanticFiles, Failure> {
     let options = SemanticOptions::default();
     // One thread per locale: each trains its own head and fits its own fusion weight.
@@ -107,19 +151,49 @@ pub fn build_files(
     });
     let parts = built.into_iter().collect::<Result<Vec<_>, Failure>>()?;
     let locales: Vec<Locale> = parts.iter().map(|p| p.meta.locale).collect();
-    let files = fit_calibration(pack, parts, dev).map_err(|e| Failure(e.to_string()))?;
+    let mut parts = fit_calibration(pack, parts, dev).map_err(|e| Failure(e.to_string()))?;
+    if let Some(encoder) = encoder {
+        add_encoder_heads(pack, corpus, dev, encoder, &mut parts)?;
+    }
+    let files = parts.iter().map(write_semantic).collect::<Result<Vec<_>, _>>().map_err(|e| Failure(e.to_string()))?;
     for (locale, bytes) in locales.iter().zip(&files) {
         let table = SemanticTable::from_bytes(bytes.clone()).map_err(|e| Failure(e.to_string()))?;
         eprintln!(
-            "kb: semantic {}: {} pieces, fusion {:.1}, answer ≥ {:.2}{}",
+            "kb: semantic {}: {} pieces, fusion {:.1}, answer ≥ {:.2}{}{}",
             locale.code(),
             table.piece_count(),
             table.meta().fusion,
             table.meta().calibration.answer_threshold,
             if table.meta().fusion == 0.0 { ", kept off (no better than lexical on dev)" } else { "" },
+            table.encoder_head().map_or_else(String::new, |h| format!(
+                "; encoder fusion {:.1}, answer ≥ {:.2}",
+                h.fusion, h.calibration.answer_threshold
+            )),
         );
     }
     Ok(locales.into_iter().zip(files).collect())
+}
+
+/// Trains each locale's encoder head on its entries and fits them on the development questions
+/// (with progress bars: the encoder reads some 25 questions a second a core).
+fn add_encoder_heads(
+    pack: &[u8],
+    corpus: &Corpus,
+    dev: &[(Locale, LabeledQuery)],
+    encoder: &Encoder,
+    parts: &mut [SemanticParts],
+) -> Result<(), Failure> {
+    for p in parts.iter_mut() {
+        let texts = corpus.entries.iter().filter(|e| e.entry.locale == p.meta.locale).map(|e| 1 + e.questions.len());
+        let progress = bar(texts.sum::<usize>() as u64, &format!("encoder {}", p.meta.locale.code()));
+        add_head(encoder, corpus, p, |done| progress.set_position(done as u64));
+        progress.finish_and_clear();
+    }
+    let progress = bar(dev.len() as u64, "encoder dev");
+    let texts: Vec<&str> = dev.iter().map(|(_, q)| q.text.as_str()).collect();
+    let meanings = embed_all(encoder, &texts, |done| progress.set_position(done as u64));
+    progress.finish_and_clear();
+    fit_heads(pack, parts, dev, &meanings).map_err(|e| Failure(e.to_string()))
 }
 
 /// Attaches semantic files to `index`.
@@ -133,6 +207,11 @@ pub fn attach(index: &mut Index, files: &[(Locale, Vec<u8>)]) -> Result<(), Fail
         index.attach_semantic(table).map_err(|e| Failure(format!("semantic {}: {e}", locale.code())))?;
     }
     Ok(())
+}
+
+/// The path of the encoder file beside a pack: `kb.idx` → `encoder.kben`.
+pub fn encoder_beside(pack: &Path) -> PathBuf {
+    pack.with_file_name("encoder.kben")
 }
 
 /// The path of a locale's semantic file beside a pack: `kb.idx` → `kb.<locale>.sem`.

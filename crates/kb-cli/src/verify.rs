@@ -102,7 +102,7 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
         reasons.push(format!("its knowledge has {} lint error(s)", candidate.lint_errors.len()));
     }
 
-    let (reports, _) = golden_reports(&candidate.index, &candidate.knowledge);
+    let (reports, _) = golden_reports(&candidate.index, None, &candidate.knowledge);
     reasons.extend(args.gates.or(0.90, 0.80).failures(&reports).into_iter().map(|f| format!("golden gate: {f}")));
 
     let oversized: Vec<String> = candidate

@@ -223,6 +223,7 @@ mod tests {
             features: Features(std::array::from_fn(|k| if k == 0 { x } else { 0.0 })),
             system: None,
             micros: 1.0,
+            escalated: false,
         };
         let mut outcomes = Vec::new();
         for i in 0..60 {
@@ -256,6 +257,7 @@ mod tests {
             })),
             system: None,
             micros: 1.0,
+            escalated: false,
         };
         let mut outcomes: Vec<Outcome> = (0..600).map(|i| outcome(Some("a"), 0.3 + (i % 100) as f32 / 140.0)).collect();
         outcomes.extend((0..30).map(|i| outcome(None, i as f32 / 30.0)));

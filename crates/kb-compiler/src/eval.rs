@@ -27,8 +27,11 @@ pub struct Outcome {
     /// The kind of the system entry that won the message (a handoff, small talk, an off-topic
     /// decline; it is `ranked`'s first), under the index's calibration; `None` for a question.
     pub system: Option<EntryKind>,
-    /// Search time in microseconds.
+    /// Search time in microseconds (the encoder's own time not included: its vectors come
+    /// ready).
     pub micros: f64,
+    /// The encoder tier decided it: the static tiers would have clarified or fallen back.
+    pub escalated: bool,
 }
 
 impl Outcome {
@@ -45,12 +48,28 @@ impl Outcome {
 }
 
 /// Runs every query; `progress(done, total)` is called every 500 queries.
-pub fn run(index: &Index, queries: &[(Locale, LabeledQuery)], mut progress: impl FnMut(usize, usize)) -> Vec<Outcome> {
+pub fn run(index: &Index, queries: &[(Locale, LabeledQuery)], progress: impl FnMut(usize, usize)) -> Vec<Outcome> {
+    run_tiered(index, queries, None, progress)
+}
+
+/// Runs every query as the widget does with the encoder tier: a question the static tiers would
+/// not answer is decided again with its sentence vector (`meanings`, one per query; `None`:
+/// no encoder tier).
+pub fn run_tiered(
+    index: &Index,
+    queries: &[(Locale, LabeledQuery)],
+    meanings: Option<&[Vec<f32>]>,
+    mut progress: impl FnMut(usize, usize),
+) -> Vec<Outcome> {
     let mut out = Vec::with_capacity(queries.len());
     for (i, (locale, q)) in queries.iter().enumerate() {
         let query = Query::new(&q.text, *locale).audience(q.audience).limit(10);
         let started = Instant::now();
-        let reply = index.decide(&query, &Overrides::default());
+        let mut reply = index.decide(&query, &Overrides::default());
+        let meaning = meanings.map(|m| m[i].as_slice()).filter(|_| reply.decision() != Decision::Answer);
+        if let Some(meaning) = meaning {
+            reply = index.decide(&query.clone().meaning(meaning), &Overrides::default());
+        }
         let micros = started.elapsed().as_secs_f64() * 1e6;
         let ranked = reply.result.hits.iter().take(10).filter_map(|h| index.entry_id(h.entry)).collect();
         let system = match reply.path {
@@ -64,6 +83,7 @@ pub fn run(index: &Index, queries: &[(Locale, LabeledQuery)], mut progress: impl
             features: reply.result.features,
             system,
             micros,
+            escalated: meaning.is_some(),
         });
         if (i + 1) % 500 == 0 {
             progress(i + 1, queries.len());
@@ -96,6 +116,10 @@ pub struct Report {
     pub p50_us: f64,
     /// 99th-percentile search latency, µs.
     pub p99_us: f64,
+    /// Questions the encoder tier decided / all questions.
+    pub escalated: f64,
+    /// Questions the encoder tier answered locally / questions it decided: LLM calls saved.
+    pub escalated_answered: f64,
     /// In-scope questions.
     pub in_scope: usize,
     /// Out-of-scope questions.
@@ -117,10 +141,18 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Scores outcomes, each under the calibration of its locale (`calibration_of`: the index's
-/// [`Index::calibration_for`], which is the semantic tier's where one is attached). The
-/// threshold reported is the first outcome's locale's.
-pub fn report<'a>(outcomes: &[Outcome], calibration_of: impl Fn(Locale) -> &'a Calibration) -> Report {
+/// The calibration each outcome was decided under: the encoder tier's for an escalated one,
+/// else its locale's ([`Index::calibration_for`], the semantic tier's where one is attached).
+pub fn in_force<'a>(index: &'a Index) -> impl Fn(&Outcome) -> &'a Calibration + 'a {
+    move |o: &Outcome| {
+        let encoder = index.semantic(o.locale).and_then(|t| t.encoder_head()).filter(|_| o.escalated);
+        encoder.map_or_else(|| index.calibration_for(o.locale), |head| &head.calibration)
+    }
+}
+
+/// Scores outcomes, each under the calibration it was decided with (`calibration_of`, usually
+/// [`in_force`]). The threshold reported is the first outcome's.
+pub fn report<'a>(outcomes: &[Outcome], calibration_of: impl Fn(&Outcome) -> &'a Calibration) -> Report {
     let in_scope: Vec<&Outcome> = outcomes.iter().filter(|o| o.expected.is_some()).collect();
     let oos = outcomes.len() - in_scope.len();
     let top1 = in_scope.iter().filter(|o| o.correct()).count();
@@ -128,20 +160,21 @@ pub fn report<'a>(outcomes: &[Outcome], calibration_of: impl Fn(Locale) -> &'a C
         .iter()
         .map(|o| o.ranked.iter().position(|id| Some(id) == o.expected.as_ref()).map_or(0.0, |r| 1.0 / (r + 1) as f64))
         .sum();
-    let answered: Vec<&Outcome> = outcomes.iter().filter(|o| o.answered(calibration_of(o.locale))).collect();
+    let answered: Vec<&Outcome> = outcomes.iter().filter(|o| o.answered(calibration_of(o))).collect();
+    let escalated = outcomes.iter().filter(|o| o.escalated).count();
+    let escalated_answered = answered.iter().filter(|o| o.escalated).count();
     let right = answered.iter().filter(|o| o.correct()).count();
     let oos_answered = answered.iter().filter(|o| o.expected.is_none()).count();
     let out_of_scope = || outcomes.iter().filter(|o| o.expected.is_none());
     let oos_declined = out_of_scope().filter(|o| o.system.is_some()).count();
-    let falls_back =
-        |o: &&Outcome| o.ranked.is_empty() || calibration_of(o.locale).decide(&o.features) == Decision::Fallback;
+    let falls_back = |o: &&Outcome| o.ranked.is_empty() || calibration_of(o).decide(&o.features) == Decision::Fallback;
     let oos_to_llm = out_of_scope().filter(|o| o.system.is_none()).filter(falls_back).count();
     let mut times: Vec<f64> = outcomes.iter().map(|o| o.micros).collect();
     times.sort_by(f64::total_cmp);
     Report {
         top1: ratio(top1, in_scope.len()),
         mrr10: if in_scope.is_empty() { 0.0 } else { mrr / in_scope.len() as f64 },
-        threshold: calibration_of(outcomes.first().map_or(Locale::En, |o| o.locale)).answer_threshold as f64,
+        threshold: outcomes.first().map_or(0.0, |o| calibration_of(o).answer_threshold as f64),
         precision: ratio(right, answered.len()),
         coverage: ratio(right, in_scope.len()),
         oos_routed: ratio(oos - oos_answered, oos),
@@ -149,6 +182,8 @@ pub fn report<'a>(outcomes: &[Outcome], calibration_of: impl Fn(Locale) -> &'a C
         oos_to_llm: ratio(oos_to_llm, oos),
         p50_us: percentile(&times, 0.5),
         p99_us: percentile(&times, 0.99),
+        escalated: ratio(escalated, outcomes.len()),
+        escalated_answered: ratio(escalated_answered, escalated),
         in_scope: in_scope.len(),
         out_of_scope: oos,
     }
@@ -158,12 +193,12 @@ pub fn report<'a>(outcomes: &[Outcome], calibration_of: impl Fn(Locale) -> &'a C
 /// Out-of-scope questions answered with confidence appear with expected `None`.
 pub fn confusions<'a>(
     outcomes: &[Outcome],
-    calibration_of: impl Fn(Locale) -> &'a Calibration,
+    calibration_of: impl Fn(&Outcome) -> &'a Calibration,
 ) -> Vec<(Option<String>, String, usize)> {
     let mut counts: BTreeMap<(Option<String>, String), usize> = BTreeMap::new();
     for o in outcomes {
         let Some(top) = o.ranked.first() else { continue };
-        if (o.expected.is_some() && !o.correct()) || (o.expected.is_none() && o.answered(calibration_of(o.locale))) {
+        if (o.expected.is_some() && !o.correct()) || (o.expected.is_none() && o.answered(calibration_of(o))) {
             *counts.entry((o.expected.clone(), top.clone())).or_default() += 1;
         }
     }

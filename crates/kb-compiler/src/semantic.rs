@@ -33,7 +33,7 @@ use kb_core::{FormatError, Index, Locale};
 
 use crate::calibrate::{fit, Targets};
 use crate::dataset::LabeledQuery;
-use crate::eval::{report, run};
+use crate::eval::{in_force, report, run};
 use crate::knowledge::Corpus;
 
 /// The four bytes a distilled table starts with.
@@ -224,7 +224,7 @@ fn in_script(locale: Locale, c: char) -> bool {
 }
 
 /// The texts an entry is asked by: its title and questions.
-fn asked_by(corpus: &Corpus, locale: Locale) -> Vec<(String, Vec<&str>)> {
+pub(crate) fn asked_by(corpus: &Corpus, locale: Locale) -> Vec<(String, Vec<&str>)> {
     corpus
         .entries
         .iter()
@@ -254,6 +254,7 @@ pub fn parts_for(
         meta: SemanticMeta::new(locale, 1, Vec::new()),
         pieces: distilled.pieces.iter().map(|p| (p.text.clone(), p.score, vec![0.0])).collect(),
         entries: Vec::new(),
+        encoder: None,
     };
     let whole =
         SemanticTable::from_bytes(write(&whole).map_err(SemanticError::Write)?).map_err(SemanticError::Format)?;
@@ -291,8 +292,12 @@ pub fn parts_for(
             (p.text.clone(), p.score, p.vector[..dims].iter().map(|x| x * weight).collect())
         })
         .collect();
-    let mut parts =
-        SemanticParts { meta: SemanticMeta::new(locale, dims as u32, Vec::new()), pieces, entries: Vec::new() };
+    let mut parts = SemanticParts {
+        meta: SemanticMeta::new(locale, dims as u32, Vec::new()),
+        pieces,
+        entries: Vec::new(),
+        encoder: None,
+    };
     parts.meta.source = format!(
         "multilingual-e5-small static table: {} of {} pieces, {dims} dimensions",
         parts.pieces.len(),
@@ -339,7 +344,7 @@ pub fn fit_parts(
         index.attach_semantic(table).map_err(SemanticError::Attach)
     };
     // Top-1 as `kb eval` scores it: through the whole decision, system entries included.
-    let top1 = |index: &Index| report(&run(index, &questions, |_, _| {}), |l| index.calibration_for(l)).top1;
+    let top1 = |index: &Index| report(&run(index, &questions, |_, _| {}), in_force(index)).top1;
     let lexical = top1(&index);
     let mut best = (lexical, 0.0f32);
     for fusion in FUSION_GRID.into_iter().skip(1) {
@@ -362,8 +367,7 @@ pub fn fit_parts(
 }
 
 /// Fits one confidence model on the fused ranking of every locale's development questions (with
-/// every locale's tier attached) and gives it to each locale whose tier is on, then writes the
-/// files. One model for all, as the pack's: fitted on one locale's few hundred questions, it
+/// every locale's tier attached) and gives it to each locale whose tier is on. One model for all, as the pack's: fitted on one locale's few hundred questions, it
 /// learned a brevity weight of -10 and stopped answering "hi".
 ///
 /// # Errors
@@ -372,7 +376,7 @@ pub fn fit_calibration(
     pack: &[u8],
     mut all: Vec<SemanticParts>,
     dev: &[(Locale, LabeledQuery)],
-) -> Result<Vec<Vec<u8>>, SemanticError> {
+) -> Result<Vec<SemanticParts>, SemanticError> {
     let mut index = Index::from_bytes(pack.to_vec()).map_err(SemanticError::Format)?;
     let on: Vec<Locale> = all.iter().filter(|p| p.meta.fusion > 0.0).map(|p| p.meta.locale).collect();
     if !on.is_empty() && !dev.is_empty() {
@@ -386,7 +390,7 @@ pub fn fit_calibration(
             parts.meta.calibration = calibration.clone();
         }
     }
-    all.iter().map(|p| write(p).map_err(SemanticError::Write)).collect()
+    Ok(all)
 }
 
 #[cfg(test)]
@@ -456,6 +460,7 @@ mod tests {
             meta,
             pieces: vec![("▁tune".into(), -9.0, vec![1.0, 0.0]), ("▁parcel".into(), -9.0, vec![0.0, 1.0])],
             entries: vec![vec![8.0, 0.0], vec![0.0, 8.0], vec![4.0, 0.0]],
+            encoder: None,
         };
         index.attach_semantic(SemanticTable::from_bytes(write(&parts).unwrap()).unwrap()).unwrap();
         index
@@ -499,12 +504,18 @@ mod tests {
             meta: SemanticMeta::new(Locale::En, 1, vec!["not-here".into()]),
             pieces: vec![("▁a".into(), -1.0, vec![1.0])],
             entries: vec![vec![1.0]],
+            encoder: None,
         };
         let table = SemanticTable::from_bytes(write(&parts).unwrap()).unwrap();
         assert_eq!(index.attach_semantic(table), Err(AttachError::UnknownEntry("not-here".into())));
         // The earlier table is still attached.
         assert!(index.semantic(Locale::En).is_some());
-        let thai = SemanticParts { meta: SemanticMeta::new(Locale::Th, 1, vec![]), pieces: vec![], entries: vec![] };
+        let thai = SemanticParts {
+            meta: SemanticMeta::new(Locale::Th, 1, vec![]),
+            pieces: vec![],
+            entries: vec![],
+            encoder: None,
+        };
         let table = SemanticTable::from_bytes(write(&thai).unwrap()).unwrap();
         assert_eq!(index.attach_semantic(table), Err(AttachError::NoSuchLocale(Locale::Th)));
     }

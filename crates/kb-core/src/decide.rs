@@ -166,7 +166,7 @@ impl Index {
     /// deployment's `overrides`.
     pub fn decide(&self, query: &Query<'_>, overrides: &Overrides) -> Reply {
         let calibration =
-            self.calibration_for(query.locale).with_thresholds(overrides.answer_threshold, overrides.clarify_threshold);
+            self.calibration_of(query).with_thresholds(overrides.answer_threshold, overrides.clarify_threshold);
         let thresholds = Thresholds { answer: calibration.answer_threshold, clarify: calibration.clarify_threshold };
         let result = self.search(query);
         if let Some(top) = result.hits.first() {

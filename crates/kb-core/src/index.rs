@@ -290,6 +290,16 @@ impl Index {
         self.semantic(locale).map_or(&self.meta.calibration, |t| &t.meta().calibration)
     }
 
+    /// The calibration that decides `query`: the encoder tier's when the query carries a
+    /// sentence vector and its locale's semantic file has an encoder head, else
+    /// [`Index::calibration_for`] its locale.
+    pub fn calibration_of(&self, query: &crate::Query<'_>) -> &Calibration {
+        match (query.meaning, self.semantic(query.locale).and_then(SemanticTable::encoder_head)) {
+            (Some(_), Some(head)) => &head.calibration,
+            _ => self.calibration_for(query.locale),
+        }
+    }
+
     /// Attaches a semantic table (replacing the locale's earlier one): from now on, searches in
     /// its locale fuse the lexical score with the cosine to each entry, and decide with the
     /// table's calibration.

@@ -56,12 +56,24 @@ pub struct Query<'a> {
     pub as_you_type: bool,
     /// Only knowledge entries compete (the built-in system entries are left out).
     pub knowledge_only: bool,
+    /// The question's sentence vector from the encoder tier (`kb-encoder`): when the locale's
+    /// semantic file has an encoder head, it reads this instead of the static table's vector,
+    /// and the encoder tier's confidence model decides.
+    pub meaning: Option<&'a [f32]>,
 }
 
 impl<'a> Query<'a> {
     /// A query for everyone, returning up to 5 hits.
     pub fn new(text: &'a str, locale: Locale) -> Query<'a> {
-        Query { text, locale, audience: Audience::All, limit: 5, as_you_type: false, knowledge_only: false }
+        Query {
+            text,
+            locale,
+            audience: Audience::All,
+            limit: 5,
+            as_you_type: false,
+            knowledge_only: false,
+            meaning: None,
+        }
     }
 
     /// Restricts the hits to entries `audience` may see.
@@ -85,6 +97,12 @@ impl<'a> Query<'a> {
     /// Leaves the built-in system entries (handoff, small talk, off-topic) out of the ranking.
     pub fn knowledge_only(mut self) -> Self {
         self.knowledge_only = true;
+        self
+    }
+
+    /// Reads the question through the encoder tier's sentence vector (see [`Query::meaning`]).
+    pub fn meaning(mut self, vector: &'a [f32]) -> Self {
+        self.meaning = Some(vector);
         self
     }
 }
@@ -204,7 +222,7 @@ impl Index {
         let features_of = |rank: usize| features(&scored, rank, &agreements[rank], &groups, unknown_terms.len());
         let confidence_of = |rank: usize| {
             if scored.len() > rank {
-                self.calibration_for(query.locale).confidence(&features_of(rank))
+                self.calibration_of(query).confidence(&features_of(rank))
             } else {
                 Confidence::new(0.0)
             }
@@ -529,11 +547,14 @@ impl Index {
     /// knows some of its words.
     fn semantic_scores(&self, query: &Query<'_>) -> Option<SemanticScores> {
         let attached = self.attached(query.locale)?;
-        let fusion = attached.table.meta().fusion;
-        let vector = attached.table.embed(query.text)?;
+        let table = &attached.table;
+        let (fusion, probabilities) = match (query.meaning, table.encoder_head()) {
+            (Some(sentence), Some(head)) => (head.fusion, table.encoder_probabilities(sentence)?),
+            _ => (table.meta().fusion, table.probabilities(&table.embed(query.text)?)),
+        };
         let mut probability = vec![0.0f32; self.len()];
         let mut ranked: Vec<(f32, u32)> = Vec::with_capacity(attached.entries.len());
-        for (&e, c) in attached.entries.iter().zip(attached.table.probabilities(&vector)) {
+        for (&e, c) in attached.entries.iter().zip(probabilities) {
             probability[e as usize] = c;
             let record = self.record(e);
             if record.audience.serves(query.audience) && !(query.knowledge_only && record.kind.is_system()) {

@@ -21,6 +21,7 @@
 //!         ("▁back".into(), -8.0, vec![0.2, 0.8]),
 //!     ],
 //!     entries: vec![vec![1.0, 0.0], vec![0.0, 1.0]],
+//!     encoder: None,
 //! };
 //! let table = SemanticTable::from_bytes(write(&parts).unwrap()).unwrap();
 //! let q = table.embed("Money back?").unwrap();
@@ -35,7 +36,7 @@ use std::sync::Arc;
 
 use fst::raw::Fst;
 
-use crate::format::semantic::{read, row_len, Sections, SemanticMeta};
+use crate::format::semantic::{read, row_len, EncoderHead, Sections, SemanticMeta};
 use crate::format::FormatError;
 use crate::index::Slice;
 use crate::locale::Locale;
@@ -130,19 +131,43 @@ impl SemanticTable {
     /// The head's probability of each entry (in the order of [`SemanticMeta::entries`]) for a
     /// question's vector (from [`SemanticTable::embed`]): a softmax of its logits.
     pub fn probabilities(&self, query: &[f32]) -> Vec<f32> {
-        let row = row_len(self.sections.meta.dims);
-        let mut logits: Vec<f32> = self.bytes[self.sections.entries.clone()]
-            .chunks_exact(row)
-            .zip(&self.sections.meta.bias)
-            .map(|(r, bias)| {
-                let (scale, values) = r.split_at(4);
-                let scale = f32::from_le_bytes(scale.try_into().expect("4 bytes"));
-                bias + scale * values.iter().zip(query).map(|(&b, q)| b as i8 as f32 * q).sum::<f32>()
-            })
-            .collect();
-        softmax(&mut logits);
-        logits
+        head(&self.bytes[self.sections.entries.clone()], &self.sections.meta.bias, query)
     }
+
+    /// The encoder tier's head for this locale, if the file has one.
+    pub fn encoder_head(&self) -> Option<&EncoderHead> {
+        self.sections.encoder.as_ref().map(|(head, _)| head)
+    }
+
+    /// The encoder tier's probability of each entry (in the order of [`SemanticMeta::entries`])
+    /// for a sentence vector from `kb-encoder`; `None` if the file has no encoder head or the
+    /// vector is not of its dimensions.
+    pub fn encoder_probabilities(&self, sentence: &[f32]) -> Option<Vec<f32>> {
+        let (encoder, rows) = self.sections.encoder.as_ref()?;
+        if sentence.len() != encoder.centre.len() {
+            return None;
+        }
+        let mut centred: Vec<f32> = sentence.iter().zip(&encoder.centre).map(|(v, c)| v - c).collect();
+        let norm = centred.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+        centred.iter_mut().for_each(|x| *x /= norm);
+        Some(head(&self.bytes[rows.clone()], &encoder.bias, &centred))
+    }
+}
+
+/// A linear head's probabilities: the softmax of each stored row · `query` + its bias.
+fn head(rows: &[u8], bias: &[f32], query: &[f32]) -> Vec<f32> {
+    let row = row_len(query.len() as u32);
+    let mut logits: Vec<f32> = rows
+        .chunks_exact(row)
+        .zip(bias)
+        .map(|(r, bias)| {
+            let (scale, values) = r.split_at(4);
+            let scale = f32::from_le_bytes(scale.try_into().expect("4 bytes"));
+            bias + scale * values.iter().zip(query).map(|(&b, q)| b as i8 as f32 * q).sum::<f32>()
+        })
+        .collect();
+    softmax(&mut logits);
+    logits
 }
 
 /// Turns logits into probabilities in place (the largest is subtracted first, so none overflows).

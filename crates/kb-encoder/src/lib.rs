@@ -29,8 +29,8 @@ use std::sync::Arc;
 
 use fst::raw::Fst;
 use kb_core::format::encoder::{dense_layout, read, DenseLayout, EncoderMeta, EncoderSections};
-use kb_core::semantic::tokenize::{split, Vocabulary};
 use kb_core::index::Slice;
+use kb_core::semantic::tokenize::{split, Vocabulary};
 use kb_core::FormatError;
 
 /// What e5 puts before a question (its passages get `"passage: "`).
@@ -103,6 +103,11 @@ impl Encoder {
         self.bytes.len()
     }
 
+    /// The file's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// The pieces `text` is split into (numbers), without the start and end marks, at most as
     /// many as the position table leaves room for.
     pub fn pieces(&self, text: &str) -> Vec<u32> {
@@ -164,7 +169,8 @@ pub(crate) mod tests {
         let mut dense: Vec<f32> = (0..layout.total).map(|i| ((i * 37 % 11) as f32 - 5.0) * 0.01).collect();
         // Layer norms' weights at one, so that activations keep their size.
         let (h, ff) = (32, 64);
-        let norms = std::iter::once(layout.norm.start).chain(layout.layers.iter().flat_map(|&l| [l + 4 * h, l + 7 * h + ff]));
+        let norms =
+            std::iter::once(layout.norm.start).chain(layout.layers.iter().flat_map(|&l| [l + 4 * h, l + 7 * h + ff]));
         for start in norms {
             dense[start..start + h].iter_mut().for_each(|w| *w = 1.0);
         }

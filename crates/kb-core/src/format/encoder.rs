@@ -117,12 +117,12 @@ impl EncoderMeta {
     }
 
     fn shape_holds(&self) -> bool {
-        let multiple = |n: u32| n > 0 && n as usize % Q4_WEIGHTS == 0 && n <= MAX_HIDDEN;
+        let multiple = |n: u32| n > 0 && (n as usize).is_multiple_of(Q4_WEIGHTS) && n <= MAX_HIDDEN;
         multiple(self.hidden)
             && multiple(self.intermediate)
             && (1..=MAX_LAYERS).contains(&self.layers)
             && self.heads > 0
-            && self.hidden % self.heads == 0
+            && self.hidden.is_multiple_of(self.heads)
             && (3..=MAX_POSITIONS).contains(&self.positions)
             && self.specials.len() == 3
             && self.eps > 0.0

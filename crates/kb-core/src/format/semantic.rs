@@ -12,6 +12,8 @@
 //! | 3 | scores | per piece, its unigram log-probability (`f32`), which the tokeniser maximises |
 //! | 4 | vectors | per piece, a [`Quantized`] row: its vector times its weight |
 //! | 5 | entries | per entry of [`SemanticMeta::entries`], a [`Quantized`] row: its weights in the linear head |
+//! | 6 | encoder | optional: [`EncoderHead`], how the encoder tier's vectors are read |
+//! | 7 | encoder entries | with it: per entry, a [`Quantized`] row of the encoder tier's head |
 //!
 //! ```
 //! use kb_core::format::semantic::{quantize, SemanticMeta, SemanticParts, read, write};
@@ -22,6 +24,7 @@
 //!     meta,
 //!     pieces: vec![("▁parcel".into(), -8.0, vec![0.6, 0.8])],
 //!     entries: vec![vec![0.6, 0.8]],
+//!     encoder: None,
 //! };
 //! let bytes = write(&parts).unwrap();
 //! let sections = read(&bytes).unwrap();
@@ -50,6 +53,8 @@ const PIECES: u32 = 2;
 const SCORES: u32 = 3;
 const VECTORS: u32 = 4;
 const ENTRIES: u32 = 5;
+const ENCODER: u32 = 6;
+const ENCODER_ENTRIES: u32 = 7;
 
 /// What a semantic file says about itself and how the engine uses it.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,8 +98,29 @@ crate::record! {
     SemanticMeta { locale, dims, fusion, calibration, entries, bias, source }
 }
 
+/// How the encoder tier's sentence vectors (`kb-encoder`, run in the browser only for questions
+/// the rest would not answer) are read for this locale's entries: a linear head like the static
+/// tier's, its own fusion weight and its own confidence model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EncoderHead {
+    /// Share of a hit's score from the encoder head's probability; the rest is lexical.
+    pub fusion: f32,
+    /// The confidence model fitted on the questions the encoder tier decides.
+    pub calibration: Calibration,
+    /// Subtracted from a sentence vector before the head reads it (the mean of the entries'
+    /// vectors: e5's vectors share a large common direction).
+    pub centre: Vec<f32>,
+    /// Per entry, the head's bias.
+    pub bias: Vec<f32>,
+}
+
+crate::record! {
+    EncoderHead { fusion, calibration, centre, bias }
+}
+
 /// What [`write()`] writes: the metadata, every piece with its score and (weighted) vector, and
-/// each entry's row of the linear head, all of `meta.dims` values.
+/// each entry's row of the linear head, all of `meta.dims` values; and optionally the encoder
+/// tier's head, with one row of `centre.len()` values per entry.
 #[derive(Clone, Debug)]
 pub struct SemanticParts {
     /// The metadata.
@@ -103,6 +129,8 @@ pub struct SemanticParts {
     pub pieces: Vec<(String, f32, Vec<f32>)>,
     /// One row of head weights per entry of `meta.entries`.
     pub entries: Vec<Vec<f32>>,
+    /// The encoder tier's head and its rows, one per entry of `meta.entries`.
+    pub encoder: Option<(EncoderHead, Vec<Vec<f32>>)>,
 }
 
 /// A vector stored as one `f32` scale and a signed byte per dimension (value = scale × byte).
@@ -176,11 +204,30 @@ pub fn write(parts: &SemanticParts) -> Result<Vec<u8>, WriteError> {
         push_row(&mut entries, &quantize(vector));
     }
     let meta = parts.meta.to_bytes();
-    Ok(Container::encode_file(
-        MAGIC,
-        VERSION,
-        &[(META, &meta), (PIECES, &pieces), (SCORES, &scores), (VECTORS, &vectors), (ENTRIES, &entries)],
-    ))
+    let mut sections: Vec<(u32, &[u8])> =
+        vec![(META, &meta), (PIECES, &pieces), (SCORES, &scores), (VECTORS, &vectors), (ENTRIES, &entries)];
+    let encoder = parts.encoder.as_ref().map(|e| encoder_sections(e, parts.meta.entries.len())).transpose()?;
+    if let Some((head, rows)) = &encoder {
+        sections.extend([(ENCODER, head.as_slice()), (ENCODER_ENTRIES, rows.as_slice())]);
+    }
+    Ok(Container::encode_file(MAGIC, VERSION, &sections))
+}
+
+/// The encoder head's two sections, checked against the number of entries.
+fn encoder_sections(
+    (head, vectors): &(EncoderHead, Vec<Vec<f32>>),
+    entries: usize,
+) -> Result<(Vec<u8>, Vec<u8>), WriteError> {
+    let dims = head.centre.len();
+    if vectors.len() != entries || head.bias.len() != entries {
+        return Err(WriteError("encoder rows and entry ids differ in number".into()));
+    }
+    if dims == 0 || dims > MAX_DIMS as usize || vectors.iter().any(|v| v.len() != dims) {
+        return Err(WriteError(format!("encoder rows are not all of {dims} dimensions")));
+    }
+    let mut rows = Vec::with_capacity(entries * row_len(dims as u32));
+    vectors.iter().for_each(|v| push_row(&mut rows, &quantize(v)));
+    Ok((head.to_bytes(), rows))
 }
 
 fn push_row(out: &mut Vec<u8>, (scale, q): &Quantized) {
@@ -203,6 +250,8 @@ pub struct Sections {
     pub entries: Range<usize>,
     /// How many pieces there are.
     pub piece_count: usize,
+    /// The encoder tier's head and where its rows are, if the file has one.
+    pub encoder: Option<(EncoderHead, Range<usize>)>,
 }
 
 /// Reads and checks a semantic file: container, metadata, that every section has the length
@@ -242,7 +291,22 @@ pub fn read(bytes: &[u8]) -> Result<Sections, FormatError> {
             return Err(corrupt("piece number out of range"));
         }
     }
-    Ok(Sections { meta, pieces, scores, vectors, entries, piece_count })
+    let encoder = match (container.tagged(ENCODER), container.tagged(ENCODER_ENTRIES)) {
+        (None, None) => None,
+        (Some(head), Some(rows)) => {
+            let head = EncoderHead::from_bytes(&bytes[head]).map_err(|e| corrupt(&e.to_string()))?;
+            let dims = head.centre.len() as u32;
+            if dims == 0 || dims > MAX_DIMS || !(0.0..=1.0).contains(&head.fusion) {
+                return Err(corrupt("encoder head"));
+            }
+            if head.bias.len() != meta.entries.len() || rows.len() != meta.entries.len() * row_len(dims) {
+                return Err(corrupt("encoder head length"));
+            }
+            Some((head, rows))
+        }
+        _ => return Err(corrupt("encoder head without its rows")),
+    };
+    Ok(Sections { meta, pieces, scores, vectors, entries, piece_count, encoder })
 }
 
 #[cfg(test)]
@@ -261,6 +325,15 @@ mod tests {
                 ("s".into(), -3.0, vec![0.1, 0.1, 0.1]),
             ],
             entries: vec![vec![1.0, 0.0, 0.0], vec![0.0, 0.6, 0.8]],
+            encoder: Some((
+                EncoderHead {
+                    fusion: 0.7,
+                    calibration: Calibration::default(),
+                    centre: vec![0.1, 0.0],
+                    bias: vec![0.5, -0.5],
+                },
+                vec![vec![1.0, 0.0], vec![0.0, 1.0]],
+            )),
         })
         .unwrap()
     }
@@ -277,21 +350,34 @@ mod tests {
         assert_eq!(map.get("▁ส่ง"), Some(2));
         let score = |n: usize| f32::from_le_bytes(bytes[s.scores.start + 4 * n..][..4].try_into().unwrap());
         assert_eq!((score(0), score(1), score(2)), (-3.0, -7.5, -5.0));
+        let (head, rows) = s.encoder.unwrap();
+        assert_eq!((head.fusion, head.bias, rows.len()), (0.7, vec![0.5, -0.5], 2 * row_len(2)));
     }
 
     #[test]
     fn bad_parts_are_refused() {
         let meta = SemanticMeta::new(Locale::En, 2, vec![]);
-        let wrong = SemanticParts { meta: meta.clone(), pieces: vec![("a".into(), 0.0, vec![1.0])], entries: vec![] };
+        let wrong = SemanticParts {
+            meta: meta.clone(),
+            pieces: vec![("a".into(), 0.0, vec![1.0])],
+            entries: vec![],
+            encoder: None,
+        };
         assert!(write(&wrong).is_err());
         let twice = SemanticParts {
             meta: meta.clone(),
             pieces: vec![("a".into(), 0.0, vec![1.0, 0.0]), ("a".into(), 0.0, vec![0.0, 1.0])],
             entries: vec![],
+            encoder: None,
         };
         assert!(write(&twice).is_err());
-        let unmatched = SemanticParts { meta, pieces: vec![], entries: vec![vec![1.0, 0.0]] };
+        let unmatched =
+            SemanticParts { meta: meta.clone(), pieces: vec![], entries: vec![vec![1.0, 0.0]], encoder: None };
         assert!(write(&unmatched).is_err());
+        let head = EncoderHead { fusion: 0.5, calibration: Calibration::default(), centre: vec![0.0; 3], bias: vec![] };
+        let short_rows =
+            SemanticParts { meta, pieces: vec![], entries: vec![], encoder: Some((head, vec![vec![1.0]])) };
+        assert!(write(&short_rows).is_err());
     }
 
     #[test]

@@ -1,0 +1,83 @@
+//! The encoder tier's turn: a question the pack and the static tier would clarify or hand to
+//! the LLM is read again by the encoder ([`crate::encoder`], loaded on the first such question)
+//! and decided again with its vector, before either happens. Every question it answers is an
+//! LLM call saved.
+
+use std::sync::Arc;
+
+use kb_core::decide::Reply;
+use kb_core::{Decision, Index};
+use kb_encoder::Encoder;
+use leptos::prelude::*;
+
+use super::Chat;
+use crate::config::Semantic;
+use crate::conversation::query;
+use crate::encoder::{encoder_url, load, saves_data};
+use crate::pack::pack_url;
+
+/// Where the encoder tier is.
+pub enum EncoderSlot {
+    /// Not asked for yet.
+    Idle,
+    /// Being fetched: questions meanwhile are decided without it.
+    Loading,
+    /// Loaded.
+    Ready(Box<Encoder>),
+    /// It could not be loaded: not asked for again on this page.
+    Failed,
+}
+
+impl Chat {
+    /// Whether the encoder tier should read this question again: the rest would not answer it,
+    /// the page allows it (a plain `data-pack`: release manifests do not list it yet), the
+    /// locale's semantic file has an encoder head, the browser does not ask to save data, and
+    /// it is not loading or broken.
+    pub(super) fn escalates(&self, index: &Index, reply: &Reply) -> bool {
+        let allowed =
+            self.config.with_value(|c| c.semantic == Semantic::Encoder) && self.release.get_untracked().is_none();
+        let head = index.semantic(self.locale_untracked()).and_then(|t| t.encoder_head()).is_some();
+        let usable = self.encoder.with_value(|slot| matches!(slot, EncoderSlot::Idle | EncoderSlot::Ready(_)));
+        reply.decision() != Decision::Answer && allowed && head && usable && !saves_data()
+    }
+
+    /// Decides the question again with the encoder's vector (the first time, once the encoder
+    /// has loaded), then shows the reply; without the encoder, the reply the rest decided.
+    pub(super) fn escalate(&self, index: Arc<Index>, question: String, text: String, reply: Reply) {
+        let chat = *self;
+        leptos::task::spawn_local(async move {
+            let reply = match chat.encoder().await {
+                Some(encoder) => {
+                    let meaning = encoder.embed(&text);
+                    let q = query(&text, chat.locale_untracked(), chat.audience()).meaning(&meaning);
+                    index.decide(&q, &chat.overrides())
+                }
+                None => reply,
+            };
+            chat.finish(&index, &question, &text, reply);
+        });
+    }
+
+    async fn encoder(&self) -> Option<Encoder> {
+        if let EncoderSlot::Ready(encoder) = &*self.encoder.read_value() {
+            return Some((**encoder).clone());
+        }
+        self.encoder.set_value(EncoderSlot::Loading);
+        let template = self.config.with_value(|c| c.pack.clone());
+        let url = encoder_url(&pack_url(&template, self.locale_untracked().code()));
+        match load(&url).await {
+            Ok(encoder) => {
+                web_sys::console::info_1(&format!("market-assist: encoder tier loaded ({url})").into());
+                self.encoder.set_value(EncoderSlot::Ready(Box::new(encoder.clone())));
+                Some(encoder)
+            }
+            Err(e) => {
+                web_sys::console::warn_1(
+                    &format!("market-assist: encoder tier {url}: {e} (answering without it)").into(),
+                );
+                self.encoder.set_value(EncoderSlot::Failed);
+                None
+            }
+        }
+    }
+}
