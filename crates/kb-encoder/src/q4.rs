@@ -83,7 +83,7 @@ mod tests {
         let mut weights = Vec::new();
         for r in 0..3u8 {
             weights.extend([0x00, 0x38]); // scale 0.5
-            weights.extend((0..16u8).map(|j| j.wrapping_mul(r + 3) & 0xFF));
+            weights.extend((0..16u8).map(|j| j.wrapping_mul(r + 3)));
         }
         let x: Vec<f32> = (0..64).map(|i| (i as f32 - 30.0) / 10.0).collect();
         let bias = [0.5, -1.0, 2.0];
