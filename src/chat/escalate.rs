@@ -48,7 +48,12 @@ impl Chat {
         leptos::task::spawn_local(async move {
             let reply = match chat.encoder().await {
                 Some(encoder) => {
+                    let started = js_sys::Date::now();
                     let meaning = encoder.embed(&text);
+                    let ms = js_sys::Date::now() - started;
+                    web_sys::console::debug_1(
+                        &format!("market-assist: encoder tier read the question in {ms:.0} ms").into(),
+                    );
                     let q = query(&text, chat.locale_untracked(), chat.audience()).meaning(&meaning);
                     index.decide(&q, &chat.overrides())
                 }

@@ -70,7 +70,9 @@ export function unexpected(errors) {
 /** What the `kb` CLI decides for a question against dist/kb.idx (same index the widget loads). */
 export function kbSearch(question, locale = "en", extra = []) {
   const bin = join(ROOT, "target", "release", "kb");
-  const out = execFileSync(bin, ["search", question, "--index", join(ROOT, "dist", "kb.idx"), "--locale", locale, "--json", ...extra], { encoding: "utf8" });
+  // As the pages of the tests (harness.mjs): the static tier unless a test asks for another.
+  const semantic = extra.includes("--semantic") ? [] : ["--semantic", "static"];
+  const out = execFileSync(bin, ["search", question, "--index", join(ROOT, "dist", "kb.idx"), "--locale", locale, "--json", ...semantic, ...extra], { encoding: "utf8" });
   return JSON.parse(out);
 }
 

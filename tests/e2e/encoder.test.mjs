@@ -1,0 +1,90 @@
+// The encoder tier in the browser: for a question the pack and the static tier would not answer,
+// the widget fetches encoder.kben.gz (once: then from Cache Storage), reads the question with
+// multilingual-e5-small in wasm and decides again. A paraphrase that shares no word with its entry
+// that the rest would hand to the LLM is met locally with the right entry; an out-of-scope
+// near-miss is still not answered; data-semantic="static" and the browser's Data Saver keep the
+// encoder out.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { useBrowser, newPage, openWidget, ask, hostPage, widget } from "./harness.mjs";
+import { kbSearch, unexpected } from "./support.mjs";
+
+let servers, browser;
+useBrowser((s, b) => ([servers, browser] = [s, b]));
+
+// Said the way people say it, not the way the entry does ("scam", "phishing", "fake message"): the
+// pack and the static tier fall back to the LLM; the encoder tier offers the entry, locally. Its
+// fitted confidence model does not answer outright at this confidence (0.84 against 0.97), so
+// it asks "did you mean" with the right entry first.
+const PARAPHRASE = "somebody is pretending to be your staff on whatsapp";
+const ENTRY = "phishing-scam";
+const OFFERED = `.ma-clarify .ma-chip[data-entry="${ENTRY}"]`;
+
+/** A page with the widget's default tiers; returns [tab, errors, encoder requests, console lines]. */
+async function open(path, data = { semantic: undefined }, context) {
+  const [tab, errors] = context ? [await context.newPage(), []] : await newPage(browser);
+  if (context) tab.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  const fetched = [];
+  const lines = [];
+  tab.on("request", (r) => r.url().includes("encoder.kben") && fetched.push(r.url()));
+  tab.on("console", (m) => lines.push(m.text()));
+  await tab.goto(servers.page(path, hostPage(servers.cdnUrl, { data })));
+  await openWidget(tab);
+  return [tab, errors, fetched, lines];
+}
+
+test("the static tiers do not answer the paraphrase, the encoder tier does (the premise, from kb search)", () => {
+  const rest = kbSearch(PARAPHRASE, "en", ["--semantic", "static"]);
+  assert.equal(rest.path, "fallback", JSON.stringify(rest));
+  const encoder = kbSearch(PARAPHRASE, "en", ["--semantic", "encoder"]);
+  assert.equal(encoder.escalated, true);
+  assert.notEqual(encoder.path, "fallback", JSON.stringify(encoder));
+  assert.equal(encoder.entries[0], ENTRY);
+});
+
+test("the encoder tier meets the paraphrase locally with its entry, then comes from Cache Storage", async () => {
+  const [tab, errors, fetched, lines] = await open("/encoder");
+  await ask(tab, PARAPHRASE);
+  await widget(tab, OFFERED).first().waitFor({ timeout: 60000 });
+  assert.equal(await widget(tab, ".ma-clarify .ma-chip[data-entry]").first().getAttribute("data-entry"), ENTRY);
+  assert.equal(fetched.length, 1, "fetched once");
+  assert.ok(lines.some((l) => l.includes("encoder tier loaded")), lines.join("\n"));
+  const took = lines.map((l) => l.match(/encoder tier read the question in (\d+) ms/)).find(Boolean);
+  assert.ok(took, "the widget reports the encoder's time");
+  console.log(`# encoder tier in Chromium: ${took[1]} ms for one question (first, cold)`);
+  assert.deepEqual(unexpected(errors), []);
+  // A new page of the same site: the file comes from Cache Storage, not the network.
+  const [again, againErrors, againFetched] = await open("/encoder-again", { semantic: undefined }, tab.context());
+  await ask(again, PARAPHRASE);
+  await widget(again, OFFERED).first().waitFor({ timeout: 60000 });
+  assert.deepEqual(againFetched, [], "read from Cache Storage");
+  assert.deepEqual(unexpected(againErrors), []);
+  await tab.context().close();
+});
+
+test("an out-of-scope near-miss is not answered with an entry, with the encoder tier too", async () => {
+  const [tab, errors] = await open("/encoder-oos");
+  const reply = await ask(tab, "what is the meaning of life");
+  await tab.waitForTimeout(500);
+  assert.equal(await reply.locator(".ma-answer").count(), 0, await reply.innerText());
+  assert.deepEqual(unexpected(errors), []);
+  await tab.context().close();
+});
+
+test('data-semantic="static" and Data Saver keep the encoder tier out', async () => {
+  const [tab, errors, fetched] = await open("/encoder-static", { semantic: "static" });
+  const reply = await ask(tab, PARAPHRASE);
+  assert.equal(await reply.locator(OFFERED).count(), 0, await reply.innerText());
+  assert.deepEqual(fetched, []);
+  assert.deepEqual(unexpected(errors), []);
+  await tab.context().close();
+
+  const context = await browser.newContext();
+  await context.addInitScript(() => Object.defineProperty(navigator, "connection", { value: { saveData: true } }));
+  const [saver, saverErrors, saverFetched] = await open("/encoder-save-data", { semantic: undefined }, context);
+  const saved = await ask(saver, PARAPHRASE);
+  assert.equal(await saved.locator(OFFERED).count(), 0, await saved.innerText());
+  assert.deepEqual(saverFetched, []);
+  assert.deepEqual(unexpected(saverErrors), []);
+  await context.close();
+});
