@@ -59,6 +59,22 @@ pub fn run_tiered(
     index: &Index,
     queries: &[(Locale, LabeledQuery)],
     meanings: Option<&[Vec<f32>]>,
+    progress: impl FnMut(usize, usize),
+) -> Vec<Outcome> {
+    run_escalating(index, queries, meanings, |d| d != Decision::Answer, progress)
+}
+
+/// Runs every query through the encoder tier, whatever the static tiers decide (what its
+/// confidence model is fitted on: every development question, not only the few that reach it).
+pub fn run_encoded(index: &Index, queries: &[(Locale, LabeledQuery)], meanings: &[Vec<f32>]) -> Vec<Outcome> {
+    run_escalating(index, queries, Some(meanings), |_| true, |_, _| {})
+}
+
+fn run_escalating(
+    index: &Index,
+    queries: &[(Locale, LabeledQuery)],
+    meanings: Option<&[Vec<f32>]>,
+    escalates: impl Fn(Decision) -> bool,
     mut progress: impl FnMut(usize, usize),
 ) -> Vec<Outcome> {
     let mut out = Vec::with_capacity(queries.len());
@@ -66,7 +82,7 @@ pub fn run_tiered(
         let query = Query::new(&q.text, *locale).audience(q.audience).limit(10);
         let started = Instant::now();
         let mut reply = index.decide(&query, &Overrides::default());
-        let meaning = meanings.map(|m| m[i].as_slice()).filter(|_| reply.decision() != Decision::Answer);
+        let meaning = meanings.map(|m| m[i].as_slice()).filter(|_| escalates(reply.decision()));
         if let Some(meaning) = meaning {
             reply = index.decide(&query.clone().meaning(meaning), &Overrides::default());
         }

@@ -34,20 +34,17 @@ pub mod tokenize;
 
 use std::sync::Arc;
 
-use fst::raw::Fst;
-
 use crate::format::semantic::{read, row_len, EncoderHead, Sections, SemanticMeta};
 use crate::format::FormatError;
-use crate::index::Slice;
 use crate::locale::Locale;
-use tokenize::Vocabulary;
+use tokenize::PieceDictionary;
 
 /// A loaded semantic file, used in place (a clone shares its bytes).
 #[derive(Clone)]
 pub struct SemanticTable {
     bytes: Arc<[u8]>,
     sections: Sections,
-    fst: Fst<Slice>,
+    dictionary: PieceDictionary,
 }
 
 impl std::fmt::Debug for SemanticTable {
@@ -60,19 +57,6 @@ impl std::fmt::Debug for SemanticTable {
     }
 }
 
-impl Vocabulary for SemanticTable {
-    type Data = Slice;
-
-    fn fst(&self) -> &Fst<Slice> {
-        &self.fst
-    }
-
-    fn score(&self, n: u32) -> f32 {
-        let at = self.sections.scores.start + 4 * n as usize;
-        f32::from_le_bytes(self.bytes[at..at + 4].try_into().expect("checked table length"))
-    }
-}
-
 impl SemanticTable {
     /// Reads a semantic file, checking every section (see [`read()`]). Never panics on damaged
     /// bytes.
@@ -82,9 +66,9 @@ impl SemanticTable {
     pub fn from_bytes(bytes: impl Into<Arc<[u8]>>) -> Result<SemanticTable, FormatError> {
         let bytes: Arc<[u8]> = bytes.into();
         let sections = read(&bytes)?;
-        let slice = Slice::new(bytes.clone(), sections.pieces.clone());
-        let fst = Fst::new(slice).map_err(|e| FormatError::Corrupt(format!("semantic table: {e}")))?;
-        Ok(SemanticTable { bytes, sections, fst })
+        let dictionary = PieceDictionary::new(bytes.clone(), sections.pieces.clone(), sections.scores.clone())
+            .map_err(|e| FormatError::Corrupt(format!("semantic table: {e}")))?;
+        Ok(SemanticTable { bytes, sections, dictionary })
     }
 
     /// The metadata: locale, dimensions, fusion weight, calibration, entry ids.
@@ -109,7 +93,7 @@ impl SemanticTable {
 
     /// The pieces `text` splits into, by number.
     pub fn pieces(&self, text: &str) -> Vec<u32> {
-        tokenize::split(self, &tokenize::normalize(text), None)
+        tokenize::split(&self.dictionary, &tokenize::normalize(text), None)
     }
 
     /// The unit vector of `text`, or `None` when none of it is in the vocabulary.

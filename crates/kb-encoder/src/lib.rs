@@ -27,10 +27,8 @@ pub mod tokenize;
 
 use std::sync::Arc;
 
-use fst::raw::Fst;
 use kb_core::format::encoder::{dense_layout, read, DenseLayout, EncoderMeta, EncoderSections};
-use kb_core::index::Slice;
-use kb_core::semantic::tokenize::{split, Vocabulary};
+use kb_core::semantic::tokenize::{split, PieceDictionary};
 use kb_core::FormatError;
 
 /// What e5 puts before a question (its passages get `"passage: "`).
@@ -42,7 +40,7 @@ pub struct Encoder {
     bytes: Arc<[u8]>,
     sections: EncoderSections,
     layout: DenseLayout,
-    fst: Fst<Slice>,
+    dictionary: PieceDictionary,
     dense: Arc<[f32]>,
 }
 
@@ -56,19 +54,6 @@ impl std::fmt::Debug for Encoder {
     }
 }
 
-impl Vocabulary for Encoder {
-    type Data = Slice;
-
-    fn fst(&self) -> &Fst<Slice> {
-        &self.fst
-    }
-
-    fn score(&self, n: u32) -> f32 {
-        let at = self.sections.scores.start + 4 * n as usize;
-        f32::from_le_bytes(self.bytes[at..at + 4].try_into().expect("checked table length"))
-    }
-}
-
 impl Encoder {
     /// Reads an encoder file, checking every section (see [`read()`]). Never panics on damaged
     /// bytes.
@@ -78,14 +63,14 @@ impl Encoder {
     pub fn from_bytes(bytes: impl Into<Arc<[u8]>>) -> Result<Encoder, FormatError> {
         let bytes: Arc<[u8]> = bytes.into();
         let sections = read(&bytes)?;
-        let fst = Fst::new(Slice::new(bytes.clone(), sections.pieces.clone()))
+        let dictionary = PieceDictionary::new(bytes.clone(), sections.pieces.clone(), sections.scores.clone())
             .map_err(|e| FormatError::Corrupt(format!("encoder pieces: {e}")))?;
         let dense: Arc<[f32]> = bytes[sections.dense.clone()]
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
             .collect();
         let layout = dense_layout(&sections.meta);
-        Ok(Encoder { bytes, sections, layout, fst, dense })
+        Ok(Encoder { bytes, sections, layout, dictionary, dense })
     }
 
     /// The shape and tokeniser settings.
@@ -113,7 +98,7 @@ impl Encoder {
     pub fn pieces(&self, text: &str) -> Vec<u32> {
         let meta = self.meta();
         let normalized = tokenize::normalize(&meta.normalization, text);
-        let mut pieces = split(self, &normalized, Some((meta.specials[2], meta.unknown_score)));
+        let mut pieces = split(&self.dictionary, &normalized, Some((meta.specials[2], meta.unknown_score)));
         pieces.truncate(meta.positions as usize - 2);
         pieces
     }

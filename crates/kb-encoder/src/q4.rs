@@ -1,4 +1,4 @@
-//! 4-bit blocks ([`crate::format::encoder`]): decoding them and multiplying activations by a
+//! 4-bit blocks ([`kb_core::format::encoder`]): decoding them and multiplying activations by a
 //! matrix stored in them. A matrix row is expanded to `f32` once and then met by every token's
 //! row, so the cost of unpacking is shared by the whole question.
 

@@ -5,7 +5,12 @@
 //! The build-time distillation (`scripts/semantic/distill.py`) splits the same way; its test
 //! compares the two on the knowledge's own questions.
 
+use std::ops::Range;
+use std::sync::Arc;
+
 use fst::raw::{Fst, Output};
+
+use crate::index::Slice;
 
 /// The SentencePiece word-start mark.
 pub const WORD_START: char = '\u{2581}';
@@ -18,6 +23,40 @@ pub trait Vocabulary {
     fn fst(&self) -> &Fst<Self::Data>;
     /// The log-probability of piece `n`.
     fn score(&self, n: u32) -> f32;
+}
+
+/// A piece dictionary and its scores, read in place from a file's bytes (the semantic and the
+/// encoder files store them alike: an `fst::Map` section and an `f32` per piece).
+#[derive(Clone)]
+pub struct PieceDictionary {
+    bytes: Arc<[u8]>,
+    fst: Fst<Slice>,
+    scores: usize,
+}
+
+impl PieceDictionary {
+    /// The dictionary in `pieces` and the scores starting at `scores` of `bytes` (the file's
+    /// reader has checked that there are four bytes per piece).
+    ///
+    /// # Errors
+    /// The dictionary is not an FST.
+    pub fn new(bytes: Arc<[u8]>, pieces: Range<usize>, scores: Range<usize>) -> Result<PieceDictionary, fst::Error> {
+        let fst = Fst::new(Slice::new(bytes.clone(), pieces))?;
+        Ok(PieceDictionary { bytes, fst, scores: scores.start })
+    }
+}
+
+impl Vocabulary for PieceDictionary {
+    type Data = Slice;
+
+    fn fst(&self) -> &Fst<Slice> {
+        &self.fst
+    }
+
+    fn score(&self, n: u32) -> f32 {
+        let at = self.scores + 4 * n as usize;
+        f32::from_le_bytes(self.bytes[at..at + 4].try_into().expect("checked table length"))
+    }
 }
 
 /// The text as the tokeniser sees it: lowercase, runs of spaces as one `▁`, one at the start.
