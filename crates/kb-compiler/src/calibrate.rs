@@ -57,7 +57,15 @@ impl Default for Targets {
 
 /// Fits a calibration on development outcomes. With no usable outcomes it returns the prior.
 pub fn fit(outcomes: &[Outcome], targets: Targets) -> Calibration {
-    let data: Vec<(&[f32; FEATURE_COUNT], f32)> = outcomes
+    fit_apart(outcomes, outcomes, targets)
+}
+
+/// Fits the confidence model on `learn` and its thresholds on `decide`: the encoder tier learns
+/// from every development question it reads (enough to fit twelve weights steadily) and sets its
+/// thresholds on the ones it will decide, the few the static tiers leave unsure, which are
+/// harder. With no usable outcomes it returns the prior.
+pub fn fit_apart(learn: &[Outcome], decide: &[Outcome], targets: Targets) -> Calibration {
+    let data: Vec<(&[f32; FEATURE_COUNT], f32)> = learn
         .iter()
         .filter(|o| !o.ranked.is_empty())
         .map(|o| (&o.features.0, if o.correct() { 1.0 } else { 0.0 }))
@@ -73,13 +81,17 @@ pub fn fit(outcomes: &[Outcome], targets: Targets) -> Calibration {
         answer_threshold: 0.5,
         clarify_threshold: 0.25,
         min_margin: kb_core::confidence::MIN_MARGIN,
-        source: format!("fitted on {} development questions", data.len()),
+        source: if std::ptr::eq(learn, decide) {
+            format!("fitted on {} development questions", data.len())
+        } else {
+            format!("fitted on {} development questions, thresholds on {}", data.len(), decide.len())
+        },
     };
 
     // Sweep thresholds from the most confident down; keep the lowest that holds precision. A
     // message a system entry won (a handoff, small talk) is not answered or clarified: it does
     // not move the thresholds.
-    let mut scored: Vec<(f32, &Outcome)> = outcomes
+    let mut scored: Vec<(f32, &Outcome)> = decide
         .iter()
         .filter(|o| !o.ranked.is_empty() && o.system.is_none())
         .map(|o| (calibration.confidence(&o.features).value(), o))
