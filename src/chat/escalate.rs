@@ -50,9 +50,11 @@ impl Chat {
                 Some(encoder) => {
                     let started = js_sys::Date::now();
                     let meaning = encoder.embed(&text);
-                    let ms = js_sys::Date::now() - started;
+                    // Whole milliseconds: formatting an f64 would pull 8 kB of float printing
+                    // into the wasm.
+                    let ms = (js_sys::Date::now() - started) as u64;
                     web_sys::console::debug_1(
-                        &format!("market-assist: encoder tier read the question in {ms:.0} ms").into(),
+                        &format!("market-assist: encoder tier read the question in {ms} ms").into(),
                     );
                     let q = query(&text, chat.locale_untracked(), chat.audience()).meaning(&meaning);
                     index.decide(&q, &chat.overrides())
