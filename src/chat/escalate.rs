@@ -3,6 +3,7 @@
 //! and decided again with its vector, before either happens. Every question it answers is an
 //! LLM call saved.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use kb_core::decide::Reply;
@@ -23,7 +24,7 @@ pub enum EncoderSlot {
     /// Being fetched: questions meanwhile are decided without it.
     Loading,
     /// Loaded.
-    Ready(Box<Encoder>),
+    Ready(Rc<Encoder>),
     /// It could not be loaded: not asked for again on this page.
     Failed,
 }
@@ -65,9 +66,11 @@ impl Chat {
         });
     }
 
-    async fn encoder(&self) -> Option<Encoder> {
+    /// The loaded encoder, shared: a clone of the encoder itself would copy its metadata (the
+    /// normalisation map) for every question.
+    async fn encoder(&self) -> Option<Rc<Encoder>> {
         if let EncoderSlot::Ready(encoder) = &*self.encoder.read_value() {
-            return Some((**encoder).clone());
+            return Some(encoder.clone());
         }
         self.encoder.set_value(EncoderSlot::Loading);
         let template = self.config.with_value(|c| c.pack.clone());
@@ -75,7 +78,8 @@ impl Chat {
         match load(&url).await {
             Ok(encoder) => {
                 web_sys::console::info_1(&format!("market-assist: encoder tier loaded ({url})").into());
-                self.encoder.set_value(EncoderSlot::Ready(Box::new(encoder.clone())));
+                let encoder = Rc::new(encoder);
+                self.encoder.set_value(EncoderSlot::Ready(encoder.clone()));
                 Some(encoder)
             }
             Err(e) => {
