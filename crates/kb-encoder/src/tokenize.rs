@@ -19,9 +19,13 @@ use kb_core::semantic::tokenize::WORD_START;
 pub fn normalize(map: &[(u32, Vec<u32>)], text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 4);
     let mut previous_space = false;
-    let mapped = text.chars().flat_map(|c| match map.binary_search_by_key(&(c as u32), |(from, _)| *from) {
-        Ok(i) => map[i].1.iter().filter_map(|&cp| char::from_u32(cp)).collect::<Vec<_>>(),
-        Err(_) => vec![c],
+    // Each character as itself or its replacement, without a buffer per character.
+    let mapped = text.chars().flat_map(|c| {
+        let (replaced, kept) = match map.binary_search_by_key(&(c as u32), |(from, _)| *from) {
+            Ok(i) => (map[i].1.as_slice(), None),
+            Err(_) => (&[][..], Some(c)),
+        };
+        replaced.iter().filter_map(|&cp| char::from_u32(cp)).chain(kept)
     });
     for (i, c) in mapped.enumerate() {
         let space = c == ' ';
