@@ -13,16 +13,23 @@ use kb_core::format::encoder::{Q4_BLOCK, Q4_WEIGHTS};
 /// assert_eq!(f16_to_f32(0x0001), 2f32.powi(-24));
 /// ```
 pub fn f16_to_f32(h: u16) -> f32 {
-    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
-    let exponent = i32::from((h >> 10) & 0x1F);
-    let mantissa = f32::from(h & 0x3FF);
-    sign * match exponent {
-        0 => mantissa * 2f32.powi(-24),
-        31 if mantissa == 0.0 => f32::INFINITY,
-        31 => f32::NAN,
-        e => (1.0 + mantissa / 1024.0) * 2f32.powi(e - 15),
-    }
+    let sign = u32::from(h & 0x8000) << 16;
+    let exponent = u32::from((h >> 10) & 0x1F);
+    let mantissa = u32::from(h & 0x3FF);
+    // Built from bits: `powi` is a library call in wasm, and this runs once per 32 weights.
+    let bits = match exponent {
+        0 => {
+            let value = mantissa as f32 * SUBNORMAL_STEP;
+            return if sign == 0 { value } else { -value };
+        }
+        31 => sign | 0x7F80_0000 | (mantissa << 13),
+        e => sign | ((e + 127 - 15) << 23) | (mantissa << 13),
+    };
+    f32::from_bits(bits)
 }
+
+/// The value of a half-precision subnormal's last mantissa bit, 2⁻²⁴.
+const SUBNORMAL_STEP: f32 = 1.0 / 16_777_216.0;
 
 /// Expands the 4-bit `blocks` of one row into `out` (32 weights per block).
 pub fn dequantize(blocks: &[u8], out: &mut [f32]) {
@@ -65,6 +72,14 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_half_matches_the_half_crate() {
+        for h in 0..=u16::MAX {
+            let (ours, theirs) = (f16_to_f32(h), half::f16::from_bits(h).to_f32());
+            assert!(ours.to_bits() == theirs.to_bits() || (ours.is_nan() && theirs.is_nan()), "{h:#06x}: {ours} vs {theirs}");
+        }
+    }
 
     #[test]
     fn blocks_decode_nibbles_low_then_high() {
