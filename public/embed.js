@@ -53,7 +53,10 @@
     resolutionDelay: num(data.resolutionDelay),
     // The semantic tiers: "encoder" (the default: kb.<locale>.sem.gz after the pack, and
     // encoder.kben.gz for a question the rest would not answer), "static" (no encoder) or "off".
-    semantic: data.semantic || "encoder"
+    semantic: data.semantic || "encoder",
+    // The encoder tier's Web Worker, beside the widget's files (fetched with the first question
+    // that needs it).
+    encoderWorker: new URL("encoder-worker.js", base).href
   };
 
   // ---- knowledge release: data-manifest ---------------------------------------------------

@@ -1,7 +1,8 @@
 // The last step of scripts/build.sh: makes dist/ deploy like a well-behaved static asset.
 // - The widget's own files get content-hashed names (market-assist-<hash>.js / .wasm,
-//   widget-<hash>.css), so that a CDN may cache them for a year; embed.js keeps its name (it is
-//   what page owners link) and is rewritten to load the hashed files. dist/assets.json maps the
+//   widget-<hash>.css, and the encoder tier's worker encoder-worker-<hash>.js with its module),
+//   so that a CDN may cache them for a year; embed.js keeps its name (it is what page owners
+//   link) and is rewritten to load the hashed files. dist/assets.json maps the
 //   plain names to the hashed ones for tools and tests.
 // - Every text or wasm file gets .gz and .br siblings (gzip -9, Brotli 11) for servers that send
 //   precompressed files (nginx gzip_static / brotli_static, Netlify, Cloudflare Pages).
@@ -20,33 +21,40 @@ const fail = (why) => {
   process.exit(1);
 };
 
-// The built name, and the hashed name's stem and extension.
+// The built name, the hashed name's stem and extension, and the file that names it (once, as a
+// string literal). A file is hashed after the files it names, so that its hash covers them.
 const WIDGET_FILES = [
-  ["market-assist.js", "market-assist", ".js"],
-  ["market-assist_bg.wasm", "market-assist", ".wasm"],
-  ["widget.css", "widget", ".css"],
+  ["encoder_worker.js", "encoder-worker-glue", ".js", "encoder-worker.js"],
+  ["encoder_worker_bg.wasm", "encoder-worker", ".wasm", "encoder-worker.js"],
+  ["encoder-worker.js", "encoder-worker", ".js", "embed.js"],
+  ["market-assist.js", "market-assist", ".js", "embed.js"],
+  ["market-assist_bg.wasm", "market-assist", ".wasm", "embed.js"],
+  ["widget.css", "widget", ".css", "embed.js"],
 ];
 
 const hashOf = (bytes) => createHash("sha256").update(bytes).digest("hex").slice(0, 16);
 
 // Old hashed files from an earlier build: a dist/ holds one widget.
 for (const name of readdirSync(dist)) {
-  if (/^(market-assist|widget)-[0-9a-f]{16}\.(js|wasm|css)(\.gz|\.br)?$/.test(name)) rmSync(join(dist, name));
+  if (/^(market-assist|widget|encoder-worker(-glue)?)-[0-9a-f]{16}\.(js|wasm|css)(\.gz|\.br)?$/.test(name)) rmSync(join(dist, name));
 }
 
 const assets = { "embed.js": "embed.js" };
-let embed = readFileSync(join(dist, "embed.js"), "utf8");
-for (const [built, stem, ext] of WIDGET_FILES) {
+// The files that name others, as rewritten so far.
+const naming = new Map(["embed.js", "encoder-worker.js"].map((name) => [name, readFileSync(join(dist, name), "utf8")]));
+for (const [built, stem, ext, namedIn] of WIDGET_FILES) {
+  if (naming.has(built)) writeFileSync(join(dist, built), naming.get(built));
   const bytes = readFileSync(join(dist, built));
   const hashed = `${stem}-${hashOf(bytes)}${ext}`;
   renameSync(join(dist, built), join(dist, hashed));
   assets[built] = hashed;
-  // embed.js names each file once, as a string literal.
+  const text = naming.get(namedIn);
   const literal = `"${built}"`;
-  const count = embed.split(literal).length - 1;
-  if (count !== 1) fail(`embed.js names ${literal} ${count} times, expected once`);
-  embed = embed.replace(literal, `"${hashed}"`);
+  const count = text.split(literal).length - 1;
+  if (count !== 1) fail(`${namedIn} names ${literal} ${count} times, expected once`);
+  naming.set(namedIn, text.replace(literal, `"${hashed}"`));
 }
+const embed = naming.get("embed.js");
 writeFileSync(join(dist, "embed.js"), embed);
 writeFileSync(join(dist, "assets.json"), `${JSON.stringify(assets, null, 2)}\n`);
 

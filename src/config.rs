@@ -59,6 +59,9 @@ pub struct Config {
     pub resolution_delay: Option<u64>,
     /// Which semantic tiers the widget uses (`data-semantic`).
     pub semantic: Semantic,
+    /// URL of the encoder tier's worker script, beside the widget's files (`embed.js` sets it;
+    /// none → no encoder tier).
+    pub encoder_worker: Option<String>,
 }
 
 /// The semantic tiers a page allows (`data-semantic`).
@@ -147,6 +150,7 @@ impl Config {
         Config {
             pack: text("pack").unwrap_or_default(),
             semantic: Semantic::parse(text("semantic").as_deref()),
+            encoder_worker: text("encoderWorker"),
             release: Release::from_js(&get("release")),
             endpoint: text("endpoint"),
             model: text("model"),

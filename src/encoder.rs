@@ -1,13 +1,19 @@
-//! The encoder tier in the browser: `encoder.kben.gz` beside the pack, fetched on the first
-//! question the pack and the static tier would clarify or hand to the LLM, kept in Cache Storage
-//! so that a page load after the first reads it from disk, and run by [`kb_encoder::Encoder`].
-//! It is skipped when the page says `data-semantic="static"` or `"off"` and when the browser
-//! asks to save data (`navigator.connection.saveData`).
+//! The encoder tier in the browser: `encoder.kben.gz` beside the pack, read by multilingual-e5-small
+//! in a Web Worker (`public/encoder-worker.js` running the `encoder-worker` wasm module). The
+//! widget's own wasm holds none of it: the worker, its module and the file are fetched on the
+//! first question the pack and the static tier would clarify or hand to the LLM, and the worker
+//! keeps the file in Cache Storage. It is skipped when the page says `data-semantic="static"` or
+//! `"off"` and when the browser asks to save data (`navigator.connection.saveData`).
+//!
+//! Each request goes with a `MessagePort` of its own, and its reply comes back on it: no table of
+//! pending requests to keep.
 
-use kb_encoder::Encoder;
+use js_sys::{Array, Float32Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{MessageChannel, MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use crate::pack::{describe, gunzip, FileKind};
+use crate::pack::describe;
 
 /// The encoder file beside a pack: `…/kb.idx.gz` and `…/kb.th.idx.gz` both go with
 /// `…/encoder.kben.gz` (one encoder serves every locale).
@@ -23,63 +29,128 @@ pub fn encoder_url(pack_url: &str) -> String {
 /// Whether the browser asks pages to save data (Chromium's Data Saver, a metered connection).
 pub fn saves_data() -> bool {
     let Some(window) = web_sys::window() else { return false };
-    let connection = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("connection")).unwrap_or_default();
-    let flag = js_sys::Reflect::get(&connection, &JsValue::from_str("saveData")).unwrap_or_default();
+    let connection = Reflect::get(&window.navigator(), &JsValue::from_str("connection")).unwrap_or_default();
+    let flag = Reflect::get(&connection, &JsValue::from_str("saveData")).unwrap_or_default();
     flag.as_bool().unwrap_or(false)
 }
 
-/// The encoder file.
-const ENCODER: FileKind = (kb_core::format::encoder::MAGIC, "encoder", "encoder file");
-/// The most it may inflate to (multilingual-e5-small pruned to the knowledge's languages is 20 MB).
-const MAX_ENCODER_BYTES: usize = 48 << 20;
-/// The Cache Storage cache the encoder file is kept in, by its URL.
-const ENCODER_CACHE: &str = "market-assist-encoder";
+/// How long the first question waits for the worker, its module and the 18.5 MB file.
+const LOAD_WITHIN_MS: i32 = 120_000;
+/// How long a question may take to be read (about 50 ms is usual).
+const EMBED_WITHIN_MS: i32 = 10_000;
 
-/// Loads the encoder from Cache Storage, else from `url` (and keeps it there).
-pub async fn load(url: &str) -> Result<Encoder, String> {
-    let cache = encoder_cache().await;
-    let kept = match &cache {
-        Some(cache) => cached(cache, url).await,
-        None => None,
-    };
-    let bytes = match kept {
-        Some(bytes) => bytes,
-        None => {
-            let response = gloo_net::http::Request::get(url).send().await.map_err(|e| e.to_string())?;
-            if !response.ok() {
-                return Err(format!("HTTP {}", response.status()));
+/// The encoder tier's worker, with the encoder loaded.
+pub struct EncoderWorker {
+    worker: Worker,
+}
+
+impl EncoderWorker {
+    /// Starts the worker script at `script` and has it load the encoder file at `file` (both
+    /// resolved against the page).
+    ///
+    /// # Errors
+    /// Why the worker could not start or load the file.
+    pub async fn start(script: &str, file: &str) -> Result<EncoderWorker, String> {
+        let file = absolute(file)?;
+        let worker = spawn(&absolute(script)?)?;
+        let loaded = ask(&worker, &request("load", &file), LOAD_WITHIN_MS, true).await;
+        worker.set_onerror(None);
+        match loaded {
+            Ok(_) => Ok(EncoderWorker { worker }),
+            Err(e) => {
+                worker.terminate();
+                Err(e)
             }
-            let raw = web_sys::Response::from(response);
-            if let Some(cache) = &cache {
-                if let Ok(copy) = raw.clone() {
-                    // Storage that is blocked or full only costs the next page load a download.
-                    let _ = wasm_bindgen_futures::JsFuture::from(cache.put_with_str(url, &copy)).await;
-                }
-            }
-            body(&raw).await?
         }
+    }
+
+    /// The question's meaning, and how many milliseconds the worker took to read it.
+    ///
+    /// # Errors
+    /// What went wrong in the worker.
+    pub async fn embed(&self, question: &str) -> Result<(Vec<f32>, u32), String> {
+        let reply = ask(&self.worker, &request("embed", question), EMBED_WITHIN_MS, false).await?;
+        let vector = Reflect::get(&reply, &"vector".into()).map_err(|e| describe(&e))?;
+        let ms = Reflect::get(&reply, &"ms".into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+        Ok((vector.unchecked_into::<Float32Array>().to_vec(), ms as u32))
+    }
+}
+
+impl Drop for EncoderWorker {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}
+
+/// `url` resolved against the page, as the worker has a base of its own.
+fn absolute(url: &str) -> Result<String, String> {
+    let base = web_sys::window().and_then(|w| w.document()).and_then(|d| d.base_uri().ok().flatten());
+    let resolved = match base {
+        Some(base) => web_sys::Url::new_with_base(url, &base),
+        None => web_sys::Url::new(url),
     };
-    let inflated = if bytes.length() >= 2 && bytes.get_index(0) == 0x1f && bytes.get_index(1) == 0x8b {
-        gunzip(&bytes, MAX_ENCODER_BYTES, ENCODER).await?
+    resolved.map(|u| u.href()).map_err(|e| describe(&e))
+}
+
+/// A module worker running `script`. A script on another origin (the widget served from a CDN)
+/// cannot be a worker itself: a same-origin `blob:` module that imports it can.
+fn spawn(script: &str) -> Result<Worker, String> {
+    let options = WorkerOptions::new();
+    options.set_type(WorkerType::Module);
+    let page = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+    let same_origin = web_sys::Url::new(script).map(|u| u.origin() == page).unwrap_or(false);
+    let url = if same_origin {
+        script.to_owned()
     } else {
-        bytes.to_vec()
+        let source =
+            format!("import {};", js_sys::JSON::stringify(&script.into()).map(String::from).unwrap_or_default());
+        let bag = web_sys::BlobPropertyBag::new();
+        bag.set_type("text/javascript");
+        let blob = web_sys::Blob::new_with_str_sequence_and_options(&Array::of1(&source.into()), &bag)
+            .map_err(|e| describe(&e))?;
+        web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| describe(&e))?
     };
-    Encoder::from_bytes(inflated).map_err(|e| e.to_string())
+    Worker::new_with_options(&url, &options).map_err(|e| describe(&e))
 }
 
-async fn encoder_cache() -> Option<web_sys::Cache> {
-    let caches = web_sys::window()?.caches().ok()?;
-    let cache = wasm_bindgen_futures::JsFuture::from(caches.open(ENCODER_CACHE)).await.ok()?;
-    Some(cache.unchecked_into())
+/// `{ [kind]: value }`.
+fn request(kind: &str, value: &str) -> Object {
+    let message = Object::new();
+    let _ = Reflect::set(&message, &kind.into(), &value.into());
+    message
 }
 
-async fn cached(cache: &web_sys::Cache, url: &str) -> Option<js_sys::Uint8Array> {
-    let found = wasm_bindgen_futures::JsFuture::from(cache.match_with_str(url)).await.ok()?;
-    let response: web_sys::Response = found.dyn_into().ok()?;
-    body(&response).await.ok()
-}
-
-async fn body(response: &web_sys::Response) -> Result<js_sys::Uint8Array, String> {
-    let buffer = response.array_buffer().map_err(|e| describe(&e))?;
-    Ok(js_sys::Uint8Array::new(&wasm_bindgen_futures::JsFuture::from(buffer).await.map_err(|e| describe(&e))?))
+/// Sends `message` with a port for the reply and waits for the reply, at most `within_ms`. With
+/// `watch_errors`, an error event on the worker fails it at once: a worker whose script or module
+/// did not load says so only on itself (that listener lives as long as the page, once).
+async fn ask(worker: &Worker, message: &Object, within_ms: i32, watch_errors: bool) -> Result<JsValue, String> {
+    let channel = MessageChannel::new().map_err(|e| describe(&e))?;
+    let reply = Promise::new(&mut |resolve, reject| {
+        let answered = Closure::once_into_js(move |event: MessageEvent| {
+            let _ = resolve.call1(&JsValue::NULL, &event.data());
+        });
+        channel.port1().set_onmessage(Some(answered.unchecked_ref()));
+        // A timer always fires, so its closure is always freed.
+        let late = reject.clone();
+        let timeout = Closure::once_into_js(move || {
+            let _ = late.call1(&JsValue::NULL, &JsValue::from_str("the encoder worker did not answer in time"));
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(timeout.unchecked_ref(), within_ms);
+        }
+        if watch_errors {
+            let failed = Closure::once_into_js(move |event: web_sys::Event| {
+                let why = Reflect::get(&event, &"message".into()).ok().and_then(|m| m.as_string());
+                let why = why.unwrap_or_else(|| "the encoder worker's script did not load".to_owned());
+                let _ = reject.call1(&JsValue::NULL, &JsValue::from_str(&why));
+            });
+            worker.set_onerror(Some(failed.unchecked_ref()));
+        }
+    });
+    worker.post_message_with_transfer(message, &Array::of1(&channel.port2())).map_err(|e| describe(&e))?;
+    let reply = JsFuture::from(reply).await.map_err(|e| e.as_string().unwrap_or_else(|| describe(&e)))?;
+    match Reflect::get(&reply, &"error".into()).ok().and_then(|e| e.as_string()) {
+        Some(error) => Err(error),
+        None => Ok(reply),
+    }
 }

@@ -1,9 +1,10 @@
 // The encoder tier in the browser: for a question the pack and the static tier would not answer,
-// the widget fetches encoder.kben.gz (once: then from Cache Storage), reads the question with
-// multilingual-e5-small in wasm and decides again. A paraphrase that shares no word with its entry
-// that the rest would hand to the LLM is met locally with the right entry; an out-of-scope
-// near-miss is still not answered; data-semantic="static" and the browser's Data Saver keep the
-// encoder out.
+// the widget starts the encoder tier's Web Worker, which fetches encoder.kben.gz (once: then from
+// Cache Storage) and reads the question with multilingual-e5-small in its own wasm module; the
+// widget decides again with the vector. A paraphrase that shares no word with its entry that the
+// rest would hand to the LLM is met locally with the right entry; an out-of-scope near-miss is
+// still not answered; a worker or file that fails costs only the tier; data-semantic="static"
+// and the browser's Data Saver keep the encoder out.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { useBrowser, newPage, openWidget, ask, hostPage, widget } from "./harness.mjs";
@@ -49,6 +50,8 @@ test("the encoder tier meets the paraphrase locally with its entry, then comes f
   assert.equal(await widget(tab, ".ma-clarify .ma-chip[data-entry]").first().getAttribute("data-entry"), ENTRY);
   assert.equal(fetched.length, 1, "fetched once");
   assert.ok(lines.some((l) => l.includes("encoder tier loaded")), lines.join("\n"));
+  // It reads questions in a Web Worker of its own: the page's thread stays free.
+  assert.equal(tab.workers().length, 1, "one worker");
   const took = lines.map((l) => l.match(/encoder tier read the question in (\d+) ms/)).find(Boolean);
   assert.ok(took, "the widget reports the encoder's time");
   console.log(`# encoder tier in Chromium: ${took[1]} ms for one question (first, cold)`);
@@ -69,6 +72,29 @@ test("an out-of-scope near-miss is not answered with an entry, with the encoder 
   assert.equal(await reply.locator(".ma-answer").count(), 0, await reply.innerText());
   assert.deepEqual(unexpected(errors), []);
   await tab.context().close();
+});
+
+test("an encoder tier that cannot load (worker script missing, file damaged) costs nothing but itself", async () => {
+  const context = await browser.newContext();
+  await context.route(/encoder-worker-[0-9a-f]{16}\.js$/, (route) => route.fulfill({ status: 404, body: "gone" }));
+  const [tab, , fetched, lines] = await open("/encoder-no-worker", { semantic: undefined }, context);
+  const reply = await ask(tab, PARAPHRASE);
+  assert.equal(await reply.locator(OFFERED).count(), 0, await reply.innerText());
+  assert.ok(lines.some((l) => /encoder tier .*answering without it/.test(l)), lines.join("\n"));
+  assert.deepEqual(fetched, [], "no worker, no file");
+  // Not asked for again, and the chat goes on answering.
+  const next = await ask(tab, "where is my parcel");
+  assert.ok((await next.innerText()).length > 0);
+  assert.equal(lines.filter((l) => /encoder tier .*answering without it/.test(l)).length, 1, lines.join("\n"));
+  await context.close();
+
+  const damaged = await browser.newContext();
+  await damaged.route(/encoder\.kben\.gz/, (route) => route.fulfill({ status: 200, body: Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255, 1, 2, 3]) }));
+  const [page, , , said] = await open("/encoder-damaged", { semantic: undefined }, damaged);
+  const fallback = await ask(page, PARAPHRASE);
+  assert.equal(await fallback.locator(OFFERED).count(), 0, await fallback.innerText());
+  assert.ok(said.some((l) => /encoder tier .*(damaged|not an encoder).*answering without it/.test(l)), said.join("\n"));
+  await damaged.close();
 });
 
 test('data-semantic="static" and Data Saver keep the encoder tier out', async () => {

@@ -77,7 +77,10 @@ mod tests {
     fn every_half_matches_the_half_crate() {
         for h in 0..=u16::MAX {
             let (ours, theirs) = (f16_to_f32(h), half::f16::from_bits(h).to_f32());
-            assert!(ours.to_bits() == theirs.to_bits() || (ours.is_nan() && theirs.is_nan()), "{h:#06x}: {ours} vs {theirs}");
+            assert!(
+                ours.to_bits() == theirs.to_bits() || (ours.is_nan() && theirs.is_nan()),
+                "{h:#06x}: {ours} vs {theirs}"
+            );
         }
     }
 
