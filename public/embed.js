@@ -88,13 +88,24 @@
   function choose(manifest, url) {
     var c = manifest.candidate;
     var pick = c && bucket() < c.share ? ["candidate", c] : ["stable", manifest.stable];
-    var packs = {};
-    for (var key in pick[1].packs) {
-      var p = pick[1].packs[key];
-      packs[key] = { url: new URL(pick[1].base + p.file, url).href, sha256: p.sha256, inflatedBytes: p.inflated_bytes };
-    }
+    var file = function (p) {
+      return { url: new URL(pick[1].base + p.file, url).href, sha256: p.sha256, inflatedBytes: p.inflated_bytes };
+    };
+    var files = function (listed) {
+      var out = {};
+      for (var key in listed || {}) out[key] = file(listed[key]);
+      return out;
+    };
+    // The packs, and the semantic tiers' files when the release has them. A manifest of another
+    // shape throws here, before anything is set.
+    var release = {
+      version: pick[1].version,
+      packs: files(pick[1].packs),
+      semantic: files(pick[1].semantic),
+      encoder: pick[1].encoder ? file(pick[1].encoder) : null
+    };
     channel = pick[0];
-    config.release = { version: pick[1].version, packs: packs };
+    config.release = release;
   }
   var releaseChosen = Promise.resolve();
   if (data.manifest) {

@@ -88,17 +88,22 @@ impl Semantic {
     }
 }
 
-/// A knowledge release as `embed.js` passes it: its version and its packs, by locale code and
-/// `all` (docs/releases.md).
+/// A knowledge release as `embed.js` passes it: its version, its packs by locale code and `all`,
+/// and its semantic tiers' files (docs/releases.md).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Release {
     /// The release's version.
     pub version: String,
     /// Its packs: (locale code or `all`, the pack).
     pub packs: Vec<(String, ReleasePack)>,
+    /// Its semantic files: (locale code, the file).
+    pub semantic: Vec<(String, ReleasePack)>,
+    /// Its encoder tier's file.
+    pub encoder: Option<ReleasePack>,
 }
 
-/// One pack of a release: where it is and what its bytes must be.
+/// One file of a release (a pack, a semantic tier's file): where it is and what its bytes must
+/// be.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReleasePack {
     /// Its absolute URL.
@@ -110,24 +115,40 @@ pub struct ReleasePack {
 }
 
 impl Release {
-    /// Reads `{version, packs: {key: {url, sha256, inflatedBytes}}}`; `None` when there is no
-    /// release or it is not of that shape (a pack lacking a member is left out).
+    /// Reads `{version, packs: {key: FILE}, semantic: {locale: FILE}, encoder: FILE}` where a
+    /// FILE is `{url, sha256, inflatedBytes}`; `None` when there is no release or it is not of
+    /// that shape (a file lacking a member is left out).
     fn from_js(object: &JsValue) -> Option<Release> {
         let get = |o: &JsValue, key: &str| Reflect::get(o, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined());
+        let file = |f: &JsValue| {
+            let url = get(f, "url")?.as_string()?;
+            let sha256 = get(f, "sha256")?.as_string()?;
+            let inflated_bytes = get(f, "inflatedBytes")?.as_f64().filter(|n| *n >= 0.0)? as usize;
+            Some(ReleasePack { url, sha256, inflated_bytes })
+        };
+        let files = |listed: Option<JsValue>| -> Vec<(String, ReleasePack)> {
+            let Some(listed) = listed.filter(JsValue::is_object) else { return Vec::new() };
+            Object::entries(listed.unchecked_ref())
+                .iter()
+                .filter_map(|pair| {
+                    let pair = Array::from(&pair);
+                    Some((pair.get(0).as_string()?, file(&pair.get(1))?))
+                })
+                .collect()
+        };
         let version = get(object, "version")?.as_string()?;
         let packs = get(object, "packs").filter(JsValue::is_object)?;
-        let packs = Object::entries(packs.unchecked_ref())
-            .iter()
-            .filter_map(|pair| {
-                let pair = Array::from(&pair);
-                let (key, pack) = (pair.get(0).as_string()?, pair.get(1));
-                let url = get(&pack, "url")?.as_string()?;
-                let sha256 = get(&pack, "sha256")?.as_string()?;
-                let inflated_bytes = get(&pack, "inflatedBytes")?.as_f64().filter(|n| *n >= 0.0)? as usize;
-                Some((key, ReleasePack { url, sha256, inflated_bytes }))
-            })
-            .collect();
-        Some(Release { version, packs })
+        Some(Release {
+            version,
+            packs: files(Some(packs)),
+            semantic: files(get(object, "semantic")),
+            encoder: get(object, "encoder").filter(JsValue::is_object).and_then(|f| file(&f)),
+        })
+    }
+
+    /// The semantic file for `locale`.
+    pub fn semantic(&self, locale: &str) -> Option<&ReleasePack> {
+        self.semantic.iter().find(|(k, _)| k == locale).map(|(_, f)| f)
     }
 
     /// The pack for `locale`: its own, else the all-locales one.

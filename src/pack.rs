@@ -42,6 +42,7 @@ pub fn load_pack(chat: Chat) {
         }
         chat.load_failed.set(false);
         let url = source.url.clone();
+        let release = release.clone();
         leptos::task::spawn_local(async move {
             let fetched = fetch_pack(&source).await;
             if wanted.with_value(|w| *w != source.url) {
@@ -69,14 +70,26 @@ pub fn load_pack(chat: Chat) {
             }
             match used {
                 Some((index, version)) => {
-                    // A release's manifest does not list semantic files yet: its packs answer
-                    // lexically.
-                    let later =
-                        (semantic != Semantic::Off && version.is_none()).then(|| semantic_url(&source.url, locale));
+                    // A plain pack's semantic file sits beside it; a release's is in its manifest
+                    // (none when the release is lexical, or when the last good pack of another
+                    // release answers).
+                    let later = match &version {
+                        _ if semantic == Semantic::Off => None,
+                        None => Some(Source { url: semantic_url(&source.url, locale), expected: None, release: None }),
+                        Some(v) => {
+                            release.as_ref().filter(|r| r.version == *v).and_then(|r| r.semantic(locale)).map(|f| {
+                                Source {
+                                    url: f.url.clone(),
+                                    expected: Some((f.sha256.clone(), f.inflated_bytes)),
+                                    release: Some(v.clone()),
+                                }
+                            })
+                        }
+                    };
                     chat.release.set(version);
                     chat.index.set(Some(Arc::new(index)));
-                    if let Some(url) = later {
-                        leptos::task::spawn_local(attach_semantic(chat, url, wanted, source.url));
+                    if let Some(file) = later {
+                        leptos::task::spawn_local(attach_semantic(chat, file, wanted, source.url));
                     }
                 }
                 None => chat.load_failed.set(true),
@@ -104,8 +117,9 @@ pub fn semantic_url(pack_url: &str, locale: &str) -> String {
 /// Fetches the semantic tier after the pack and, if the pack is still the one wanted, swaps in
 /// a copy of the index with it attached. Without it (missing, damaged, built for other
 /// knowledge) the pack answers on its own, and the console says why.
-async fn attach_semantic(chat: Chat, url: String, wanted: StoredValue<String>, pack: String) {
-    let table = match fetch_semantic(&url).await {
+async fn attach_semantic(chat: Chat, file: Source, wanted: StoredValue<String>, pack: String) {
+    let url = &file.url;
+    let table = match fetch_semantic(&file).await {
         Ok(table) => table,
         Err(e) => {
             web_sys::console::warn_1(&format!("market-assist: semantic tier {url}: {e} (answering without it)").into());
@@ -129,9 +143,9 @@ async fn attach_semantic(chat: Chat, url: String, wanted: StoredValue<String>, p
 /// The largest semantic file inflated (the budget is 2 MB gzip per locale).
 const MAX_SEMANTIC_BYTES: usize = 16 << 20;
 
-async fn fetch_semantic(url: &str) -> Result<SemanticTable, String> {
-    let bytes = fetch_bytes(url).await?;
-    SemanticTable::from_bytes(inflate(&bytes, MAX_SEMANTIC_BYTES, SEMANTIC).await?).map_err(|e| e.to_string())
+async fn fetch_semantic(file: &Source) -> Result<SemanticTable, String> {
+    let (bytes, limit) = fetch_checked(file, MAX_SEMANTIC_BYTES).await?;
+    SemanticTable::from_bytes(inflate(&bytes, limit, SEMANTIC).await?).map_err(|e| e.to_string())
 }
 
 /// The body of a successful GET. The bytes stay on the JS side until they are inflated: one
@@ -156,7 +170,7 @@ async fn inflate(bytes: &js_sys::Uint8Array, limit: usize, kind: FileKind) -> Re
     }
 }
 
-/// Where one locale's pack comes from.
+/// Where one locale's pack (or its semantic file) comes from.
 struct Source {
     url: String,
     /// The release manifest's SHA-256 (hex) and inflated size.
@@ -173,15 +187,21 @@ pub fn pack_url(template: &str, locale: &str) -> String {
 
 /// Fetches, checks and parses a pack; returns it with the bytes as served (to keep).
 async fn fetch_pack(source: &Source) -> Result<(Index, js_sys::Uint8Array), String> {
+    let (bytes, limit) = fetch_checked(source, MAX_PACK_BYTES).await?;
+    Ok((decode(&bytes, limit).await?, bytes))
+}
+
+/// A file's bytes as served, checked against its release manifest's checksum when it has one,
+/// and the most they may inflate to: the manifest's size, else `limit`.
+async fn fetch_checked(source: &Source, limit: usize) -> Result<(js_sys::Uint8Array, usize), String> {
     let bytes = fetch_bytes(&source.url).await?;
-    let limit = match &source.expected {
+    match &source.expected {
         Some((sha256, inflated)) => {
             check_sha256(&bytes, sha256).await?;
-            *inflated
+            Ok((bytes, *inflated))
         }
-        None => MAX_PACK_BYTES,
-    };
-    Ok((decode(&bytes, limit).await?, bytes))
+        None => Ok((bytes, limit)),
+    }
 }
 
 /// A pack from its bytes as served: gzip (inflated up to `limit`) or not.

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, truncateSync } from "node:fs";
 import { createHash } from "node:crypto";
+import { gunzipSync } from "node:zlib";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DIST, ROOT, asset, launch, hostPage, openWidget, ask, widget, newPage } from "./harness.mjs";
@@ -37,10 +38,12 @@ let cdn, host, browser, pageUrl;
 const pages = new Map();
 before(async () => {
   assert.ok(KB, "kb is not built: run cargo build --release -p kb-cli");
-  for (const f of ["embed.js", "collect.js", ...["market-assist.js", "market-assist_bg.wasm", "widget.css"].map(asset)]) cpSync(join(DIST, f), join(site, f));
+  const widgetFiles = ["market-assist.js", "market-assist_bg.wasm", "widget.css", "encoder-worker.js", "encoder_worker.js", "encoder_worker_bg.wasm"];
+  for (const f of ["embed.js", "collect.js", ...widgetFiles.map(asset)]) cpSync(join(DIST, f), join(site, f));
   mkdirSync(releases);
-  kb("release", "build", "--knowledge", join(ROOT, "knowledge"), "--out", releases, "--version", "r1");
-  kb("release", "build", "--knowledge", reworded(), "--out", releases, "--version", "r2");
+  // Lexical releases: one with its semantic tier is built by the test of it.
+  kb("release", "build", "--knowledge", join(ROOT, "knowledge"), "--out", releases, "--version", "r1", "--semantic", "off");
+  kb("release", "build", "--knowledge", reworded(), "--out", releases, "--version", "r2", "--semantic", "off");
   cdn = await serve(site, 0, { cache: "deployed" });
   const base = `http://127.0.0.1:${cdn.address().port}/`;
   const { createServer } = await import("node:http");
@@ -56,7 +59,12 @@ before(async () => {
     return `http://127.0.0.1:${host.address().port}${path}`;
   };
   // Events queue up in localStorage: the collector is not there.
-  pageUrl = { idle: at("/shop", { collect: "http://127.0.0.1:9/collect" }), manual: at("/count", { load: "open" }) };
+  pageUrl = {
+    idle: at("/shop", { collect: "http://127.0.0.1:9/collect" }),
+    manual: at("/count", { load: "open" }),
+    // The widget's default tiers (the harness asks for the static tier alone).
+    encoder: at("/encoder", { semantic: undefined }),
+  };
   browser = await launch();
 });
 after(async () => {
@@ -173,6 +181,100 @@ for (const [name, damage, why] of [
     await page.context().close();
   });
 }
+
+test("a release with its semantic tier: the widget attaches the manifest's file, and refuses a damaged one", async () => {
+  kb("release", "build", "--knowledge", join(ROOT, "knowledge"), "--out", releases, "--version", "r3", "--semantic", "static");
+  const built = JSON.parse(readFileSync(join(releases, "r3", "manifest.json"), "utf8"));
+  const file = built.semantic.en.file;
+  const use = (version, manifest) => {
+    const c = channel();
+    c.candidate = { version, base: `${version}/`, packs: manifest.packs, semantic: manifest.semantic, share: 100 };
+    writeChannel(c);
+  };
+  use("r3", built);
+  const [page, errors] = await newPage(browser);
+  const lines = [];
+  page.on("console", (m) => lines.push(m.text()));
+  await page.goto(pageUrl.idle);
+  assert.equal((await versionOnceLoaded(page)).knowledge, "r3");
+  await openWidget(page);
+  for (let i = 0; i < 100 && !lines.some((l) => l.includes("semantic tier attached")); i++) await new Promise((ok) => setTimeout(ok, 100));
+  assert.ok(lines.some((l) => l.includes("semantic tier attached") && l.includes(`/releases/r3/${file})`)), lines.join("\n"));
+  // Meaning, not words: the semantic tier's own example, answered from the release.
+  await ask(page, "can I pay when the courier hands it to me");
+  await widget(page, '.ma-answer[data-entry="cash-on-delivery"]').waitFor({ timeout: 5000 });
+  assert.deepEqual(errors.filter((e) => !/favicon/i.test(e)), []);
+  await page.context().close();
+
+  // A copy whose semantic file was changed after its checksum was taken.
+  cpSync(join(releases, "r3"), join(releases, "r3-bad"), { recursive: true });
+  const sem = join(releases, "r3-bad", file);
+  const bytes = readFileSync(sem);
+  bytes[bytes.length >> 1] ^= 1;
+  writeFileSync(sem, bytes);
+  use("r3-bad", built);
+  const [bad] = await newPage(browser);
+  const said = [];
+  bad.on("console", (m) => said.push(m.text()));
+  await bad.goto(pageUrl.idle);
+  assert.equal((await versionOnceLoaded(bad)).knowledge, "r3-bad");
+  for (let i = 0; i < 100 && !said.some((l) => l.includes("semantic tier") && l.includes("checksum mismatch")); i++) await new Promise((ok) => setTimeout(ok, 100));
+  assert.ok(said.some((l) => l.includes(file) && /checksum mismatch.*answering without it/.test(l)), said.join("\n"));
+  assert.ok(!said.some((l) => l.includes("semantic tier attached")), said.join("\n"));
+  assert.match(await trackingAnswer(bad), /order/i);
+  kb("release", "rollback", "--releases", releases);
+  await bad.context().close();
+});
+
+/** A release folder assembled from dist/'s English pack, semantic file and encoder (what
+ *  scripts/build.sh built with `--semantic encoder`), described as `kb release build` describes
+ *  files; `tamper` may change the manifest after. */
+function encoderRelease(version, tamper = () => {}) {
+  const dir = join(releases, version);
+  mkdirSync(dir, { recursive: true });
+  const describe = (name) => {
+    const bytes = readFileSync(join(DIST, name));
+    cpSync(join(DIST, name), join(dir, name));
+    const inflated = gunzipSync(bytes).length;
+    return { file: name, bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex"), inflated_bytes: inflated };
+  };
+  const manifest = { version, base: `${version}/`, packs: { en: { ...describe("kb.en.idx.gz"), entries: 0, flows: 0 } }, semantic: { en: describe("kb.en.sem.gz") }, encoder: describe("encoder.kben.gz") };
+  tamper(manifest);
+  const c = channel();
+  c.candidate = { ...manifest, share: 100 };
+  writeChannel(c);
+}
+
+test("a release with the encoder tier: the worker loads the manifest's file, checked against its checksum", async () => {
+  encoderRelease("r4");
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const lines = [];
+  page.on("console", (m) => lines.push(m.text()));
+  await page.goto(pageUrl.encoder);
+  assert.equal((await versionOnceLoaded(page)).knowledge, "r4");
+  await openWidget(page);
+  for (let i = 0; i < 100 && !lines.some((l) => l.includes("semantic tier attached")); i++) await new Promise((ok) => setTimeout(ok, 100));
+  await ask(page, "somebody is pretending to be your staff on whatsapp");
+  await widget(page, '.ma-clarify .ma-chip[data-entry="phishing-scam"]').first().waitFor({ timeout: 60000 });
+  assert.ok(lines.some((l) => l.includes("encoder tier loaded") && l.includes("/releases/r4/encoder.kben.gz")), lines.join("\n"));
+  await context.close();
+
+  // The manifest's checksum is not the file's: the worker refuses it, the chat goes on.
+  encoderRelease("r4-bad", (m) => (m.encoder.sha256 = "0".repeat(64)));
+  const other = await browser.newContext();
+  const bad = await other.newPage();
+  const said = [];
+  bad.on("console", (m) => said.push(m.text()));
+  await bad.goto(pageUrl.encoder);
+  assert.equal((await versionOnceLoaded(bad)).knowledge, "r4-bad");
+  await openWidget(bad);
+  await ask(bad, "somebody is pretending to be your staff on whatsapp");
+  assert.ok(said.some((l) => /encoder tier .*checksum mismatch.*answering without it/.test(l)), said.join("\n"));
+  assert.equal(await widget(bad, '.ma-clarify .ma-chip[data-entry="phishing-scam"]').count(), 0);
+  kb("release", "rollback", "--releases", releases);
+  await other.close();
+});
 
 test("after one visit the widget answers offline", async () => {
   const [page] = await newPage(browser);

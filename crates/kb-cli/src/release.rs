@@ -8,14 +8,18 @@ use std::process::Command;
 
 use clap::{Args, Subcommand};
 use kb_compiler::builder::{build as build_pack, BuildOptions};
+use kb_compiler::dataset::LabeledQuery;
 use kb_compiler::eval::Report;
+use kb_compiler::knowledge::Corpus;
 use kb_compiler::release::{
-    sha256_hex, Channel, GoldenMetrics, PackFile, ReleaseManifest, Rollback, Thresholds, ALL_LOCALES, CHANNEL_FILE,
-    SCHEMA, SOURCE_DIR,
+    sha256_hex, Channel, GoldenMetrics, PackFile, ReleaseManifest, Rollback, Thresholds, TierFile, Tiers, ALL_LOCALES,
+    CHANNEL_FILE, SCHEMA, SOURCE_DIR,
 };
-use kb_core::Index;
+use kb_core::{Index, Locale};
+use kb_encoder::Encoder;
 
 use crate::knowledge::{build_calibrated, golden_reports, gzip_best, load_checked};
+use crate::semantic::{attach, build_files, SemanticArgs};
 use crate::{out, shown, Failure, Outcome};
 
 /// `kb release`.
@@ -58,6 +62,8 @@ struct BuildArgs {
     /// The release's version (default: the build date and the packs' hash).
     #[arg(long)]
     version: Option<String>,
+    #[command(flatten)]
+    semantic: SemanticArgs,
 }
 
 /// Where the channel manifest is.
@@ -163,7 +169,8 @@ fn metrics(r: &Report) -> GoldenMetrics {
 fn build(args: &BuildArgs) -> Outcome {
     let knowledge = load_checked(&args.knowledge)?;
     let corpus = knowledge.corpus();
-    let bytes = build_calibrated(&corpus, &knowledge.dev_queries())?;
+    let dev = knowledge.dev_queries();
+    let bytes = build_calibrated(&corpus, &dev)?;
     let index = Index::from_bytes(bytes.clone()).map_err(|e| Failure(e.to_string()))?;
     let mut packs = vec![pack(ALL_LOCALES, &bytes)?];
     // Every locale's pack shares the whole pack's calibration, as `kb build --per-locale` does.
@@ -171,7 +178,8 @@ fn build(args: &BuildArgs) -> Outcome {
     for locale in corpus.locales() {
         packs.push(pack(locale.code(), &build_pack(&corpus.for_locale(locale), &options))?);
     }
-    let (reports, _) = golden_reports(&index, None, &knowledge);
+    let (index, tiers, encoder) = with_tiers(index, &bytes, &corpus, &dev, &args.semantic)?;
+    let (reports, _) = golden_reports(&index, encoder.as_ref(), &knowledge);
     let built_at = build_time()?;
     let version = match &args.version {
         Some(v) => checked_version(v)?,
@@ -188,13 +196,17 @@ fn build(args: &BuildArgs) -> Outcome {
         source_commit: source_commit(&args.knowledge),
         thresholds: Thresholds { answer: c.answer_threshold, clarify: c.clarify_threshold, source: c.source.clone() },
         packs: packs.iter().map(|p| (p.key.clone(), p.file.clone())).collect(),
+        tiers: Tiers {
+            semantic: tiers.iter().filter_map(|t| Some((t.locale.clone()?, t.file.clone()))).collect(),
+            encoder: tiers.iter().find(|t| t.locale.is_none()).map(|t| t.file.clone()),
+        },
         golden: reports.iter().map(|(code, r)| (code.clone(), metrics(r))).collect(),
     };
 
     let folder = args.out.join(&version);
     if folder.exists() {
         let existing = ReleaseManifest::read(&folder)?;
-        if existing.packs == manifest.packs {
+        if existing.packs == manifest.packs && existing.tiers == manifest.tiers {
             out!("kb: release {version} is already built from this knowledge (unchanged)");
             return Ok(());
         }
@@ -203,9 +215,50 @@ fn build(args: &BuildArgs) -> Outcome {
             shown(&folder)
         )));
     }
-    write_release(&args.out, &folder, &manifest, &packs, &args.knowledge)?;
+    let served = packs.iter().map(|p| (&p.file.file, &p.gz)).chain(tiers.iter().map(|t| (&t.file.file, &t.gz)));
+    write_release(&args.out, &folder, &manifest, served, &args.knowledge)?;
     print_release(&folder, &manifest);
     stage(&args.out, &manifest)
+}
+
+/// A semantic tier's file as served: its gzip bytes and its description; `locale` is `None` for
+/// the encoder.
+struct BuiltTier {
+    locale: Option<String>,
+    gz: Vec<u8>,
+    file: TierFile,
+}
+
+impl BuiltTier {
+    fn new(locale: Option<&str>, inflated: &[u8]) -> BuiltTier {
+        let gz = gzip_best(inflated);
+        let file = match locale {
+            Some(code) => TierFile::describe(&format!("kb.{code}"), "sem", &gz, inflated),
+            None => TierFile::describe("encoder", "kben", &gz, inflated),
+        };
+        BuiltTier { locale: locale.map(str::to_string), gz, file }
+    }
+}
+
+/// The semantic tiers of the release whose all-locales pack is `pack` (as `kb build` builds
+/// them, `--semantic` choosing which), with `index` carrying them: the golden scores in the
+/// manifest are the fused engine's, as the widget runs it.
+fn with_tiers(
+    mut index: Index,
+    pack: &[u8],
+    corpus: &Corpus,
+    dev: &[(Locale, LabeledQuery)],
+    semantic: &SemanticArgs,
+) -> Result<(Index, Vec<BuiltTier>, Option<Encoder>), Failure> {
+    let Some(table) = semantic.table()? else { return Ok((index, Vec::new(), None)) };
+    let encoder = semantic.encoder(&table)?;
+    let files = build_files(pack, corpus, dev, &table, encoder.as_ref())?;
+    attach(&mut index, &files)?;
+    let mut tiers: Vec<BuiltTier> = files.iter().map(|(locale, f)| BuiltTier::new(Some(locale.code()), f)).collect();
+    if let Some(encoder) = &encoder {
+        tiers.push(BuiltTier::new(None, encoder.bytes()));
+    }
+    Ok((index, tiers, encoder))
 }
 
 /// A version is a folder name and part of URLs: letters, digits, `.`, `-` and `_`.
@@ -247,20 +300,20 @@ fn source_commit(knowledge: &Path) -> Option<String> {
 
 /// Writes the release into a temporary folder beside its place, then renames it there: a
 /// failed build leaves no half release behind.
-fn write_release(
+fn write_release<'a>(
     releases: &Path,
     folder: &Path,
     manifest: &ReleaseManifest,
-    packs: &[BuiltPack],
+    served: impl Iterator<Item = (&'a String, &'a Vec<u8>)>,
     knowledge: &Path,
 ) -> Outcome {
     let temporary = releases.join(format!(".{}.tmp-{}", manifest.version, std::process::id()));
     let written = (|| -> Outcome {
         std::fs::create_dir_all(&temporary)
             .map_err(|e| Failure(format!("cannot create {}: {e}", shown(&temporary))))?;
-        for p in packs {
-            let path = temporary.join(&p.file.file);
-            std::fs::write(&path, &p.gz).map_err(|e| Failure(format!("cannot write {}: {e}", shown(&path))))?;
+        for (name, gz) in served {
+            let path = temporary.join(name);
+            std::fs::write(&path, gz).map_err(|e| Failure(format!("cannot write {}: {e}", shown(&path))))?;
         }
         copy_tree(knowledge, &temporary.join(SOURCE_DIR))?;
         manifest.write(&temporary)?;
@@ -295,6 +348,12 @@ fn print_release(folder: &Path, manifest: &ReleaseManifest) {
     out!("kb: wrote release {} ({})", manifest.version, shown(folder));
     for (key, p) in &manifest.packs {
         out!("  {key:<4} {:<34} {:>9} bytes  {:>4} entries  {:>3} flows", p.file, p.bytes, p.entries, p.flows);
+    }
+    for (key, t) in &manifest.tiers.semantic {
+        out!("  {key:<4} {:<34} {:>9} bytes  semantic tier", t.file, t.bytes);
+    }
+    if let Some(t) = &manifest.tiers.encoder {
+        out!("  {:<4} {:<34} {:>9} bytes  encoder tier", "", t.file, t.bytes);
     }
     if let Some(all) = manifest.golden.get(ALL_LOCALES) {
         out!(

@@ -11,7 +11,7 @@ use clap::Args;
 use kb_analytics::event::Kind;
 use kb_compiler::budget::PACK_GZIP_BYTES;
 use kb_compiler::knowledge::Knowledge;
-use kb_compiler::release::{open_pack, ReleaseManifest, Thresholds, ALL_LOCALES, SOURCE_DIR};
+use kb_compiler::release::{open_pack, open_tier_file, ReleaseManifest, Thresholds, ALL_LOCALES, SOURCE_DIR};
 use kb_compiler::verify::{
     golden_changes, golden_questions, removed_without_redirect, replay, Asked, Change, GoldenChange, RemovedEntry,
     Replay,
@@ -50,7 +50,10 @@ pub struct VerifyArgs {
 /// One release as verify reads it.
 struct Release {
     manifest: ReleaseManifest,
+    /// Its all-locales pack, with its semantic files attached.
     index: Index,
+    /// Its encoder tier, if it has one.
+    encoder: Option<kb_encoder::Encoder>,
     knowledge: Knowledge,
     lint_errors: Vec<String>,
 }
@@ -62,14 +65,26 @@ impl Release {
             .packs
             .get(ALL_LOCALES)
             .ok_or_else(|| Failure(format!("{}: the manifest names no all-locales pack", shown(dir))))?;
-        let index = open_pack(dir, pack)?;
+        let mut index = open_pack(dir, pack)?;
+        for (locale, file) in &manifest.tiers.semantic {
+            let table = kb_core::semantic::SemanticTable::from_bytes(open_tier_file(dir, file)?)
+                .map_err(|e| Failure(format!("{}: semantic {locale}: {e}", shown(&dir.join(&file.file)))))?;
+            index.attach_semantic(table).map_err(|e| Failure(format!("{}: semantic {locale}: {e}", shown(dir))))?;
+        }
+        let encoder = match &manifest.tiers.encoder {
+            Some(file) => Some(
+                kb_encoder::Encoder::from_bytes(open_tier_file(dir, file)?)
+                    .map_err(|e| Failure(format!("{}: {e}", shown(&dir.join(&file.file)))))?,
+            ),
+            None => None,
+        };
         let source = dir.join(SOURCE_DIR);
         if !source.is_dir() {
             return Err(Failure(format!("{}: no {SOURCE_DIR}/ folder (kb release build writes one)", shown(dir))));
         }
         let (knowledge, diagnostics) = Knowledge::load(&source);
         let lint_errors = diagnostics.iter().filter(|d| d.is_error()).map(ToString::to_string).collect();
-        Ok(Release { manifest, index, knowledge, lint_errors })
+        Ok(Release { manifest, index, encoder, knowledge, lint_errors })
     }
 }
 
@@ -102,7 +117,9 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
         reasons.push(format!("its knowledge has {} lint error(s)", candidate.lint_errors.len()));
     }
 
-    let (reports, _) = golden_reports(&candidate.index, None, &candidate.knowledge);
+    // The golden gates score the engine the widget runs: both semantic tiers when the release
+    // has them (the changes below compare the pack and the static tier).
+    let (reports, _) = golden_reports(&candidate.index, candidate.encoder.as_ref(), &candidate.knowledge);
     reasons.extend(args.gates.or(0.90, 0.80).failures(&reports).into_iter().map(|f| format!("golden gate: {f}")));
 
     let oversized: Vec<String> = candidate

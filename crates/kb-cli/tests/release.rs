@@ -101,7 +101,19 @@ fn a_release_folder_and_its_channel_from_build_to_rollback() {
     let knowledge = english_knowledge(&dir.join("knowledge"));
     let releases = dir.join("releases");
     let build = |version: &str| {
-        kb(&["release", "build", "--knowledge", s(&knowledge), "--out", s(&releases), "--version", version])
+        // Lexical: the semantic tiers in a release have a test of their own.
+        kb(&[
+            "release",
+            "build",
+            "--knowledge",
+            s(&knowledge),
+            "--out",
+            s(&releases),
+            "--version",
+            version,
+            "--semantic",
+            "off",
+        ])
     };
 
     let first = ok(build("r1"));
@@ -158,11 +170,68 @@ fn a_release_folder_and_its_channel_from_build_to_rollback() {
 }
 
 #[test]
+fn a_release_carries_its_semantic_tier_and_verify_scores_with_it() {
+    let dir = scratch("release-tiers");
+    let knowledge = english_knowledge(&dir.join("knowledge"));
+    let releases = dir.join("releases");
+    let build = |version: &str| {
+        kb(&[
+            "release",
+            "build",
+            "--knowledge",
+            s(&knowledge),
+            "--out",
+            s(&releases),
+            "--version",
+            version,
+            "--semantic",
+            "static",
+        ])
+    };
+    let printed = ok(build("r1"));
+    let manifest = json(&releases.join("r1/manifest.json"));
+    let tier = &manifest["semantic"]["en"];
+    let file = tier["file"].as_str().unwrap();
+    assert!(file.starts_with("kb.en.") && file.ends_with(".sem.gz") && printed.contains(file), "{printed}");
+    let bytes = std::fs::read(releases.join("r1").join(file)).unwrap();
+    assert_eq!(tier["bytes"].as_u64().unwrap(), bytes.len() as u64);
+    assert!(tier["sha256"].as_str().unwrap().starts_with(&file[6..22]), "{file}");
+    assert!(manifest.get("encoder").is_none(), "--semantic static builds no encoder: {manifest}");
+    // The channel names it for the widget; the same knowledge builds the same file.
+    assert_eq!(json(&releases.join("manifest.json"))["stable"]["semantic"], manifest["semantic"]);
+    assert!(ok(build("r1")).contains("unchanged"));
+
+    let verify = || {
+        let r1 = releases.join("r1");
+        kb(&["verify", "--candidate", s(&r1), "--baseline", s(&r1), "--min-top1", "0.8"])
+    };
+    assert!(ok(verify()).contains("accepted"));
+    // A damaged semantic file is refused like a damaged pack.
+    let mut damaged = bytes.clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    std::fs::write(releases.join("r1").join(file), damaged).unwrap();
+    let (_, why) = refused(verify());
+    assert!(why.contains(file) && why.contains("checksum"), "{why}");
+}
+
+#[test]
 fn verify_names_the_golden_questions_a_candidate_breaks_and_refuses_it() {
     let dir = scratch("verify");
     let releases = dir.join("releases");
     let build = |knowledge: &Path, version: &str| {
-        ok(kb(&["release", "build", "--knowledge", s(knowledge), "--out", s(&releases), "--version", version]))
+        ok(kb(&[
+            "release",
+            "build",
+            "--knowledge",
+            s(knowledge),
+            "--out",
+            s(&releases),
+            "--version",
+            version,
+            "--semantic",
+            "off",
+        ]))
     };
     let good = english_knowledge(&dir.join("good"));
     build(&good, "baseline");

@@ -1,6 +1,6 @@
 //! Knowledge releases (`docs/releases.md`): the release manifest of one immutable folder of
-//! content-hashed packs, the channel manifest that says which release buyers get (stable, and a
-//! candidate for a share of sessions), the moves between them (stage, set the share, promote,
+//! content-hashed packs (and their semantic tiers' files), the channel manifest that says which
+//! release buyers get (stable, and a candidate for a share of sessions), the moves between them (stage, set the share, promote,
 //! roll back), and reading a release's pack back with its size and checksum checked. Writers
 //! and readers sit side by side; every manifest is written atomically.
 //!
@@ -8,7 +8,12 @@
 //! use kb_compiler::release::{Channel, ReleaseRef};
 //! use std::collections::BTreeMap;
 //!
-//! let release = |v: &str| ReleaseRef { version: v.into(), base: format!("{v}/"), packs: BTreeMap::new() };
+//! let release = |v: &str| ReleaseRef {
+//!     version: v.into(),
+//!     base: format!("{v}/"),
+//!     packs: BTreeMap::new(),
+//!     tiers: Default::default(),
+//! };
 //! let mut channel = Channel::new(release("r1"));
 //! channel.stage(release("r2"));
 //! channel.set_share(30).unwrap();
@@ -80,6 +85,52 @@ impl PackFile {
     }
 }
 
+/// A semantic tier's file of a release (a locale's `kb.<locale>.sem`, or the encoder), as served:
+/// gzip, content-hashed, checked like a pack.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TierFile {
+    /// Its file name in the release folder (content-hashed).
+    pub file: String,
+    /// Its size as served (gzip).
+    pub bytes: u64,
+    /// The SHA-256 of the served bytes, in hex.
+    pub sha256: String,
+    /// Its size once inflated: a reader refuses a file that inflates past it.
+    pub inflated_bytes: u64,
+}
+
+impl TierFile {
+    /// Describes the gzip bytes `gz` (`inflated` before compression) of a file named
+    /// `<stem>.<hash>.<extension>.gz`.
+    ///
+    /// ```
+    /// use kb_compiler::release::TierFile;
+    /// let file = TierFile::describe("kb.en", "sem", b"gzip bytes", b"inflated bytes");
+    /// assert!(file.file.starts_with("kb.en.") && file.file.ends_with(".sem.gz"));
+    /// assert_eq!((file.bytes, file.inflated_bytes), (10, 14));
+    /// ```
+    pub fn describe(stem: &str, extension: &str, gz: &[u8], inflated: &[u8]) -> TierFile {
+        let sha256 = sha256_hex(gz);
+        TierFile {
+            file: format!("{stem}.{}.{extension}.gz", &sha256[..16]),
+            bytes: gz.len() as u64,
+            sha256,
+            inflated_bytes: inflated.len() as u64,
+        }
+    }
+}
+
+/// The semantic tiers' files of a release: none for a lexical release.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tiers {
+    /// Each locale's semantic file, by locale code (they go with the all-locales pack too).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub semantic: BTreeMap<String, TierFile>,
+    /// The encoder tier's file, one for every locale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoder: Option<TierFile>,
+}
+
 /// The thresholds a release was built with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Thresholds {
@@ -122,6 +173,9 @@ pub struct ReleaseManifest {
     pub thresholds: Thresholds,
     /// Its packs by locale code, and [`ALL_LOCALES`].
     pub packs: BTreeMap<String, PackFile>,
+    /// Its semantic tiers' files.
+    #[serde(default, flatten)]
+    pub tiers: Tiers,
     /// Its golden-set scores by locale code, and [`ALL_LOCALES`].
     pub golden: BTreeMap<String, GoldenMetrics>,
 }
@@ -139,7 +193,12 @@ impl ReleaseManifest {
 
     /// What the channel manifest says of this release.
     pub fn reference(&self) -> ReleaseRef {
-        ReleaseRef { version: self.version.clone(), base: format!("{}/", self.version), packs: self.packs.clone() }
+        ReleaseRef {
+            version: self.version.clone(),
+            base: format!("{}/", self.version),
+            packs: self.packs.clone(),
+            tiers: self.tiers.clone(),
+        }
     }
 }
 
@@ -152,6 +211,9 @@ pub struct ReleaseRef {
     pub base: String,
     /// Its packs (as in its release manifest).
     pub packs: BTreeMap<String, PackFile>,
+    /// Its semantic tiers' files (as in its release manifest).
+    #[serde(default, flatten)]
+    pub tiers: Tiers,
 }
 
 /// The release a share of sessions gets before it is promoted.
@@ -251,22 +313,34 @@ pub enum Rollback {
 /// the manifest, inflating it no further than its manifest says, and parsing it.
 pub fn open_pack(dir: &Path, pack: &PackFile) -> Result<Index, ReleaseError> {
     let path = dir.join(&pack.file);
-    let gz = std::fs::read(&path).map_err(|e| ReleaseError::Io(path.clone(), e))?;
-    let found = sha256_hex(&gz);
-    if gz.len() as u64 != pack.bytes || found != pack.sha256 {
-        return Err(ReleaseError::Checksum { path, expected: pack.sha256.clone(), found });
-    }
-    let mut bytes = Vec::new();
-    // One byte past the limit tells "too big" from "exactly the size".
-    let limit = pack.inflated_bytes + 1;
-    flate2::read::GzDecoder::new(&gz[..])
-        .take(limit)
-        .read_to_end(&mut bytes)
-        .map_err(|e| ReleaseError::Io(path.clone(), e))?;
-    if bytes.len() as u64 != pack.inflated_bytes {
-        return Err(ReleaseError::Inflated { path, expected: pack.inflated_bytes, found: bytes.len() as u64 });
-    }
+    let bytes = read_checked(&path, pack.bytes, &pack.sha256, pack.inflated_bytes)?;
     Index::from_bytes(bytes).map_err(|e| ReleaseError::Pack(path, e))
+}
+
+/// Reads the semantic tier's file `file` of the release folder `dir`, checked as [`open_pack`]
+/// checks a pack; returns it inflated.
+pub fn open_tier_file(dir: &Path, file: &TierFile) -> Result<Vec<u8>, ReleaseError> {
+    read_checked(&dir.join(&file.file), file.bytes, &file.sha256, file.inflated_bytes)
+}
+
+/// The gzip file at `path`, inflated, if it is `bytes` long with SHA-256 `sha256` and inflates
+/// to exactly `inflated` bytes.
+fn read_checked(path: &Path, bytes: u64, sha256: &str, inflated: u64) -> Result<Vec<u8>, ReleaseError> {
+    let gz = std::fs::read(path).map_err(|e| ReleaseError::Io(path.to_path_buf(), e))?;
+    let found = sha256_hex(&gz);
+    if gz.len() as u64 != bytes || found != sha256 {
+        return Err(ReleaseError::Checksum { path: path.to_path_buf(), expected: sha256.to_string(), found });
+    }
+    let mut out = Vec::new();
+    // One byte past the limit tells "too big" from "exactly the size".
+    flate2::read::GzDecoder::new(&gz[..])
+        .take(inflated + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| ReleaseError::Io(path.to_path_buf(), e))?;
+    if out.len() as u64 != inflated {
+        return Err(ReleaseError::Inflated { path: path.to_path_buf(), expected: inflated, found: out.len() as u64 });
+    }
+    Ok(out)
 }
 
 /// The SHA-256 of `bytes`, in lowercase hex.
@@ -393,7 +467,12 @@ mod tests {
     use super::*;
 
     fn release(version: &str) -> ReleaseRef {
-        ReleaseRef { version: version.into(), base: format!("{version}/"), packs: BTreeMap::new() }
+        ReleaseRef {
+            version: version.into(),
+            base: format!("{version}/"),
+            packs: BTreeMap::new(),
+            tiers: Tiers::default(),
+        }
     }
 
     fn scratch(name: &str) -> PathBuf {
@@ -401,6 +480,52 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    #[test]
+    fn tier_files_travel_in_both_manifests_and_older_manifests_read_without_them() {
+        let dir = scratch("tiers");
+        let gz = |text: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            e.write_all(text).unwrap();
+            e.finish().unwrap()
+        };
+        let (sem, enc) = (gz(b"semantic table"), gz(b"encoder file"));
+        let tiers = Tiers {
+            semantic: BTreeMap::from([("en".to_string(), TierFile::describe("kb.en", "sem", &sem, b"semantic table"))]),
+            encoder: Some(TierFile::describe("encoder", "kben", &enc, b"encoder file")),
+        };
+        std::fs::write(dir.join(&tiers.semantic["en"].file), &sem).unwrap();
+        std::fs::write(dir.join(&tiers.encoder.as_ref().unwrap().file), &enc).unwrap();
+        let manifest = ReleaseManifest {
+            schema: SCHEMA,
+            version: "r1".into(),
+            built_at: "2026-12-07T00:00:00Z".into(),
+            source_commit: None,
+            thresholds: Thresholds { answer: 0.6, clarify: 0.3, source: "test".into() },
+            packs: BTreeMap::new(),
+            tiers: tiers.clone(),
+            golden: BTreeMap::new(),
+        };
+        manifest.write(&dir).unwrap();
+        let read = ReleaseManifest::read(&dir).unwrap();
+        assert_eq!(read, manifest);
+        assert_eq!(open_tier_file(&dir, &read.tiers.semantic["en"]).unwrap(), b"semantic table");
+        assert_eq!(open_tier_file(&dir, read.tiers.encoder.as_ref().unwrap()).unwrap(), b"encoder file");
+
+        // The channel names them for the widget, for the stable release and the candidate.
+        let mut channel = Channel::new(release("r0"));
+        channel.stage(manifest.reference());
+        let path = dir.join("channel.json");
+        channel.write(&path).unwrap();
+        assert_eq!(Channel::read(&path).unwrap().candidate.unwrap().release.tiers, tiers);
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert!(json["candidate"]["semantic"]["en"]["sha256"].is_string(), "{json}");
+        assert!(json["stable"].get("semantic").is_none(), "a lexical release lists no tiers: {json}");
+
+        // A damaged file is refused like a damaged pack.
+        std::fs::write(dir.join(&tiers.semantic["en"].file), gz(b"semantic tablE")).unwrap();
+        assert!(matches!(open_tier_file(&dir, &tiers.semantic["en"]), Err(ReleaseError::Checksum { .. })));
     }
 
     #[test]
@@ -423,6 +548,7 @@ mod tests {
             source_commit: None,
             thresholds: Thresholds { answer: 0.6, clarify: 0.3, source: "test".into() },
             packs: BTreeMap::new(),
+            tiers: Tiers::default(),
             golden: BTreeMap::new(),
         };
         for v in ["r1", "r2"] {
