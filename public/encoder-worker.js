@@ -3,7 +3,8 @@
 // thread, so that reading a question never freezes the chat. The widget (src/encoder.rs) starts
 // it on the first question the pack and the static tier would not answer, and sends each
 // request with a MessagePort of its own for the reply:
-//   { load: "<absolute URL of encoder.kben(.gz)>" } → { pieces: N } | { error: "…" }
+//   { load: "<absolute URL of encoder.kben(.gz)>", sha256?: "<hex of the bytes as served>" }
+//                                                    → { pieces: N } | { error: "…" }
 //   { embed: "<question>" }                          → { vector: Float32Array, ms: N } | { error: "…" }
 // The encoder file is kept in Cache Storage under its URL, so a page load after the first reads
 // it from disk. scripts/finish-dist.mjs gives the two names below their content-hashed forms.
@@ -22,7 +23,7 @@ self.onmessage = async (event) => {
   if (!port) return;
   try {
     if ("load" in event.data) {
-      session = session || (await open(event.data.load));
+      session = session || (await open(event.data.load, event.data.sha256));
       port.postMessage({ pieces: session.pieces });
     } else if (!session) {
       port.postMessage({ error: "the encoder is not loaded" });
@@ -36,18 +37,19 @@ self.onmessage = async (event) => {
   }
 };
 
-async function open(url) {
+async function open(url, sha256) {
   // The module and the file download side by side.
   const glue = import(new URL(GLUE, import.meta.url).href).then(async (module) => {
     await module.default({ module_or_path: new URL(WASM, import.meta.url).href });
     return module;
   });
-  const [module, bytes] = await Promise.all([glue, file(url)]);
+  const [module, bytes] = await Promise.all([glue, file(url, sha256)]);
   return new module.EncoderSession(bytes);
 }
 
-// The encoder file's bytes, inflated: from Cache Storage, else from the network (then kept).
-async function file(url) {
+// The encoder file's bytes, inflated: from Cache Storage, else from the network (then kept);
+// checked against its release manifest's SHA-256 when there is one.
+async function file(url, sha256) {
   let cache = null;
   try {
     cache = await caches.open(CACHE);
@@ -61,7 +63,20 @@ async function file(url) {
     if (cache) await cache.put(url, response.clone()).catch(() => {});
   }
   const raw = new Uint8Array(await response.arrayBuffer());
+  if (sha256) await check(raw, sha256, cache, url);
   return raw[0] === 0x1f && raw[1] === 0x8b ? inflate(raw) : raw;
+}
+
+// Web Crypto exists only on secure pages (https, localhost); elsewhere, as for packs, the check
+// is skipped. A file that fails it is dropped from the cache too.
+async function check(bytes, expected, cache, url) {
+  if (!(self.crypto && crypto.subtle)) return;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const found = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  if (found !== expected) {
+    if (cache) await cache.delete(url).catch(() => {});
+    throw new Error(`checksum mismatch: the manifest says ${expected}, the file is ${found}`);
+  }
 }
 
 async function inflate(gzip) {

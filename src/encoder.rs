@@ -46,14 +46,19 @@ pub struct EncoderWorker {
 
 impl EncoderWorker {
     /// Starts the worker script at `script` and has it load the encoder file at `file` (both
-    /// resolved against the page).
+    /// resolved against the page), whose bytes as served must have the SHA-256 `sha256` when
+    /// it is given (a release's file).
     ///
     /// # Errors
     /// Why the worker could not start or load the file.
-    pub async fn start(script: &str, file: &str) -> Result<EncoderWorker, String> {
+    pub async fn start(script: &str, file: &str, sha256: Option<&str>) -> Result<EncoderWorker, String> {
         let file = absolute(file)?;
         let worker = spawn(&absolute(script)?)?;
-        let loaded = ask(&worker, &request("load", &file), LOAD_WITHIN_MS, true).await;
+        let message = request("load", &file);
+        if let Some(sha256) = sha256 {
+            let _ = Reflect::set(&message, &"sha256".into(), &sha256.into());
+        }
+        let loaded = ask(&worker, &message, LOAD_WITHIN_MS, true).await;
         worker.set_onerror(None);
         match loaded {
             Ok(_) => Ok(EncoderWorker { worker }),

@@ -1219,3 +1219,30 @@ fn a_release_from_embed_js_gives_each_locale_its_pack_or_the_all_locales_one() {
     let plain = Config::from_js(&js_sys::JSON::parse(r#"{"pack": "kb.idx.gz", "release": {"packs": {}}}"#).unwrap());
     assert_eq!(plain.release, None);
 }
+
+#[wasm_bindgen_test]
+fn a_release_names_its_semantic_files_and_encoder_or_none() {
+    let config = js_sys::JSON::parse(
+        r#"{"release": {"version": "r3", "packs": {"all": {"url": "https://cdn.example/r3/kb.a.idx.gz", "sha256": "aa", "inflatedBytes": 9}},
+            "semantic": {"en": {"url": "https://cdn.example/r3/kb.en.d.sem.gz", "sha256": "dd", "inflatedBytes": 70},
+                         "th": {"url": "https://cdn.example/r3/kb.th.e.sem.gz"}},
+            "encoder": {"url": "https://cdn.example/r3/encoder.f.kben.gz", "sha256": "ff", "inflatedBytes": 80}}}"#,
+    )
+    .unwrap();
+    let release = Config::from_js(&config).release.expect("a release");
+    assert_eq!(
+        release.semantic("en").map(|f| (f.url.as_str(), f.sha256.as_str())),
+        Some(("https://cdn.example/r3/kb.en.d.sem.gz", "dd"))
+    );
+    // A file lacking a member is left out; a locale without one gets none (not another's).
+    assert_eq!(release.semantic("th"), None);
+    assert_eq!(release.semantic("es"), None);
+    assert_eq!(release.encoder.as_ref().map(|f| f.inflated_bytes), Some(80));
+    // A lexical release (embed.js passes empty lists and null).
+    let lexical = js_sys::JSON::parse(
+        r#"{"release": {"version": "r1", "packs": {"all": {"url": "u", "sha256": "aa", "inflatedBytes": 9}}, "semantic": {}, "encoder": null}}"#,
+    )
+    .unwrap();
+    let release = Config::from_js(&lexical).release.expect("a release");
+    assert_eq!((release.semantic("en"), release.encoder.as_ref()), (None, None));
+}

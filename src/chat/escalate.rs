@@ -30,12 +30,12 @@ pub enum EncoderSlot {
 
 impl Chat {
     /// Whether the encoder tier should read this question again: the rest would not answer it,
-    /// the page allows it (a plain `data-pack`: release manifests do not list it yet) and says
-    /// where the worker is, the locale's semantic file has an encoder head, the browser does not
-    /// ask to save data, and it is not loading or broken.
+    /// the page allows it and says where the worker is, there is an encoder file (beside a plain
+    /// pack, or in the release's manifest), the locale's semantic file has an encoder head, the
+    /// browser does not ask to save data, and it is not loading or broken.
     pub(super) fn escalates(&self, index: &Index, reply: &Reply) -> bool {
         let allowed = self.config.with_value(|c| c.semantic == Semantic::Encoder && c.encoder_worker.is_some())
-            && self.release.get_untracked().is_none();
+            && self.encoder_file().is_some();
         let head = index.semantic(self.locale_untracked()).and_then(|t| t.encoder_head()).is_some();
         let usable = self.encoder.with_value(|slot| matches!(slot, EncoderSlot::Idle | EncoderSlot::Ready(_)));
         reply.decision() != Decision::Answer && allowed && head && usable && !saves_data()
@@ -45,6 +45,7 @@ impl Chat {
     /// has loaded), then shows the reply; without the encoder, the reply the rest decided.
     pub(super) fn escalate(&self, index: Arc<Index>, question: String, text: String, reply: Reply) {
         let chat = *self;
+        chat.reading.set(true);
         leptos::task::spawn_local(async move {
             let read = match chat.encoder().await {
                 Some(encoder) => encoder.embed(&text).await.map_err(|e| {
@@ -64,32 +65,84 @@ impl Chat {
                 }
                 Err(()) => reply,
             };
+            chat.reading.set(false);
             chat.finish(&index, &question, &text, reply);
         });
     }
 
-    /// The encoder's worker, started and loaded on the first call.
+    /// The encoder file of the pack that answers, and the SHA-256 its release manifest gives it:
+    /// beside a plain pack; a release's own (none for a lexical release, or when the last good
+    /// pack of another release answers).
+    fn encoder_file(&self) -> Option<(String, Option<String>)> {
+        let in_use = self.release.get_untracked();
+        self.config.with_value(|c| match (&in_use, &c.release) {
+            (None, _) => Some((encoder_url(&pack_url(&c.pack, self.locale_untracked().code())), None)),
+            (Some(version), Some(release)) if release.version == *version => {
+                release.encoder.as_ref().map(|f| (f.url.clone(), Some(f.sha256.clone())))
+            }
+            _ => None,
+        })
+    }
+
+    /// The encoder's worker: started on the first call, which waits for it at most
+    /// [`FIRST_WAIT_MS`] (a phone on a slow line may take far longer to fetch 18.5 MB; the load
+    /// goes on, for the next questions). While it loads, questions are decided without it.
     async fn encoder(&self) -> Option<Rc<EncoderWorker>> {
-        if let EncoderSlot::Ready(encoder) = &*self.encoder.read_value() {
-            return Some(encoder.clone());
+        match &*self.encoder.read_value() {
+            EncoderSlot::Ready(encoder) => return Some(encoder.clone()),
+            EncoderSlot::Idle => {}
+            EncoderSlot::Loading | EncoderSlot::Failed => return None,
         }
         self.encoder.set_value(EncoderSlot::Loading);
-        let (template, script) = self.config.with_value(|c| (c.pack.clone(), c.encoder_worker.clone()));
-        let url = encoder_url(&pack_url(&template, self.locale_untracked().code()));
-        match EncoderWorker::start(&script.unwrap_or_default(), &url).await {
+        let (done, loaded) = futures::channel::oneshot::channel();
+        let chat = *self;
+        leptos::task::spawn_local(async move {
+            chat.load_encoder().await;
+            let _ = done.send(());
+        });
+        futures::future::select(loaded, Box::pin(sleep(FIRST_WAIT_MS))).await;
+        match &*self.encoder.read_value() {
+            EncoderSlot::Ready(encoder) => Some(encoder.clone()),
+            EncoderSlot::Loading => {
+                web_sys::console::info_1(&"market-assist: encoder tier still loading (answering without it)".into());
+                None
+            }
+            // A failed load has said why.
+            EncoderSlot::Idle | EncoderSlot::Failed => None,
+        }
+    }
+
+    /// Starts the worker and leaves the slot `Ready` or `Failed`.
+    async fn load_encoder(&self) {
+        let script = self.config.with_value(|c| c.encoder_worker.clone()).unwrap_or_default();
+        let Some((url, sha256)) = self.encoder_file() else {
+            self.encoder.set_value(EncoderSlot::Failed);
+            return;
+        };
+        match EncoderWorker::start(&script, &url, sha256.as_deref()).await {
             Ok(encoder) => {
                 web_sys::console::info_1(&format!("market-assist: encoder tier loaded ({url})").into());
-                let encoder = Rc::new(encoder);
-                self.encoder.set_value(EncoderSlot::Ready(encoder.clone()));
-                Some(encoder)
+                self.encoder.set_value(EncoderSlot::Ready(Rc::new(encoder)));
             }
             Err(e) => {
                 web_sys::console::warn_1(
                     &format!("market-assist: encoder tier {url}: {e} (answering without it)").into(),
                 );
                 self.encoder.set_value(EncoderSlot::Failed);
-                None
             }
         }
     }
+}
+
+/// How long the first question waits for the encoder tier to load.
+const FIRST_WAIT_MS: i32 = 5_000;
+
+/// A future that is ready after `ms` milliseconds.
+async fn sleep(ms: i32) {
+    let timer = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(timer).await;
 }

@@ -60,6 +60,8 @@ pub struct Chat {
     pub release: RwSignal<Option<String>>,
     pub load_failed: RwSignal<bool>,
     pub streaming: RwSignal<bool>,
+    /// The encoder tier is reading a question (loading, the first time): typing dots.
+    pub reading: RwSignal<bool>,
     /// The reply in progress has taken a while: say so in words, with Stop and a person.
     pub slow: RwSignal<bool>,
     pub draft: RwSignal<String>,
@@ -113,6 +115,7 @@ impl Chat {
             release: RwSignal::new(None),
             load_failed: RwSignal::new(false),
             streaming: RwSignal::new(false),
+            reading: RwSignal::new(false),
             slow: RwSignal::new(false),
             draft: RwSignal::new(String::new()),
             announce: RwSignal::new(String::new()),

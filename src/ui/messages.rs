@@ -59,9 +59,11 @@ pub fn MessageList(chat: Chat, list: NodeRef<html::Div>) -> impl IntoView {
                     }
                     .into_any()
                 } else {
-                    view! { <div class="ma-typing" role="status" aria-label=s.typing><span></span><span></span><span></span></div> }.into_any()
+                    typing(s.typing).into_any()
                 }
             })}
+            // While the encoder tier reads a question (and loads, the first time).
+            {move || (chat.reading.get() && !chat.streaming.get()).then(|| typing(s().typing))}
             {move || match (chat.index.with(Option::is_some), chat.load_failed.get()) {
                 (_, true) => Some(view! { <p class="ma-note ma-error" role="alert">{s().load_failed}</p> }.into_any()),
                 (false, false) => Some(view! { <p class="ma-note" role="status">{s().loading}</p> }.into_any()),
@@ -69,6 +71,11 @@ pub fn MessageList(chat: Chat, list: NodeRef<html::Div>) -> impl IntoView {
             }}
         </div>
     }
+}
+
+/// Three dots while a reply is on its way.
+fn typing(label: &'static str) -> impl IntoView {
+    view! { <div class="ma-typing" role="status" aria-label=label><span></span><span></span><span></span></div> }
 }
 
 /// The rows, keyed by message id: what `<For>` does, but each row's reactive owner is a root

@@ -69,9 +69,34 @@ test("an out-of-scope near-miss is not answered with an entry, with the encoder 
   const [tab, errors] = await open("/encoder-oos");
   const reply = await ask(tab, "what is the meaning of life");
   await tab.waitForTimeout(500);
-  assert.equal(await reply.locator(".ma-answer").count(), 0, await reply.innerText());
+  // No answer anywhere in the conversation (the reply row itself would be the article).
+  assert.equal(await widget(tab, ".ma-answer").count(), 0, await reply.innerText());
   assert.deepEqual(unexpected(errors), []);
   await tab.context().close();
+});
+
+test("a slow encoder file holds the first question 5 s at most, with typing dots; the next one gets it", async () => {
+  const context = await browser.newContext();
+  await context.route(/encoder\.kben\.gz/, async (route) => {
+    await new Promise((ok) => setTimeout(ok, 8000));
+    await route.continue();
+  });
+  const [tab, , , lines] = await open("/encoder-slow", { semantic: undefined }, context);
+  const before = await widget(tab, ".ma-bot").count();
+  const asked = Date.now();
+  await widget(tab, ".ma-input").fill(PARAPHRASE);
+  await widget(tab, ".ma-input").press("Enter");
+  await widget(tab, ".ma-typing").waitFor({ timeout: 2000 });
+  await tab.waitForFunction((n) => document.querySelector("#market-assist").shadowRoot.querySelectorAll(".ma-bot").length > n, before, { timeout: 15000 });
+  const waited = Date.now() - asked;
+  assert.ok(waited >= 4500 && waited < 7900, `answered after ${waited} ms`);
+  assert.equal(await widget(tab, OFFERED).count(), 0, "decided without the encoder");
+  assert.ok(lines.some((l) => l.includes("encoder tier still loading")), lines.join("\n"));
+  // The load went on: once it is in, the same question is met by the encoder tier.
+  for (let i = 0; i < 100 && !lines.some((l) => l.includes("encoder tier loaded")); i++) await tab.waitForTimeout(100);
+  await ask(tab, PARAPHRASE);
+  await widget(tab, OFFERED).first().waitFor({ timeout: 10000 });
+  await context.close();
 });
 
 test("an encoder tier that cannot load (worker script missing, file damaged) costs nothing but itself", async () => {
@@ -79,7 +104,7 @@ test("an encoder tier that cannot load (worker script missing, file damaged) cos
   await context.route(/encoder-worker-[0-9a-f]{16}\.js$/, (route) => route.fulfill({ status: 404, body: "gone" }));
   const [tab, , fetched, lines] = await open("/encoder-no-worker", { semantic: undefined }, context);
   const reply = await ask(tab, PARAPHRASE);
-  assert.equal(await reply.locator(OFFERED).count(), 0, await reply.innerText());
+  assert.equal(await widget(reply.page(), OFFERED).count(), 0, await reply.innerText());
   assert.ok(lines.some((l) => /encoder tier .*answering without it/.test(l)), lines.join("\n"));
   assert.deepEqual(fetched, [], "no worker, no file");
   // Not asked for again, and the chat goes on answering.
@@ -92,7 +117,7 @@ test("an encoder tier that cannot load (worker script missing, file damaged) cos
   await damaged.route(/encoder\.kben\.gz/, (route) => route.fulfill({ status: 200, body: Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255, 1, 2, 3]) }));
   const [page, , , said] = await open("/encoder-damaged", { semantic: undefined }, damaged);
   const fallback = await ask(page, PARAPHRASE);
-  assert.equal(await fallback.locator(OFFERED).count(), 0, await fallback.innerText());
+  assert.equal(await widget(fallback.page(), OFFERED).count(), 0, await fallback.innerText());
   assert.ok(said.some((l) => /encoder tier .*(damaged|not an encoder).*answering without it/.test(l)), said.join("\n"));
   await damaged.close();
 });
@@ -100,7 +125,7 @@ test("an encoder tier that cannot load (worker script missing, file damaged) cos
 test('data-semantic="static" and Data Saver keep the encoder tier out', async () => {
   const [tab, errors, fetched] = await open("/encoder-static", { semantic: "static" });
   const reply = await ask(tab, PARAPHRASE);
-  assert.equal(await reply.locator(OFFERED).count(), 0, await reply.innerText());
+  assert.equal(await widget(reply.page(), OFFERED).count(), 0, await reply.innerText());
   assert.deepEqual(fetched, []);
   assert.deepEqual(unexpected(errors), []);
   await tab.context().close();
@@ -109,7 +134,7 @@ test('data-semantic="static" and Data Saver keep the encoder tier out', async ()
   await context.addInitScript(() => Object.defineProperty(navigator, "connection", { value: { saveData: true } }));
   const [saver, saverErrors, saverFetched] = await open("/encoder-save-data", { semantic: undefined }, context);
   const saved = await ask(saver, PARAPHRASE);
-  assert.equal(await saved.locator(OFFERED).count(), 0, await saved.innerText());
+  assert.equal(await widget(saved.page(), OFFERED).count(), 0, await saved.innerText());
   assert.deepEqual(saverFetched, []);
   assert.deepEqual(unexpected(saverErrors), []);
   await context.close();

