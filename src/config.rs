@@ -95,17 +95,17 @@ pub struct Release {
     /// The release's version.
     pub version: String,
     /// Its packs: (locale code or `all`, the pack).
-    pub packs: Vec<(String, ReleasePack)>,
+    pub packs: Vec<(String, ReleaseFile)>,
     /// Its semantic files: (locale code, the file).
-    pub semantic: Vec<(String, ReleasePack)>,
+    pub semantic: Vec<(String, ReleaseFile)>,
     /// Its encoder tier's file.
-    pub encoder: Option<ReleasePack>,
+    pub encoder: Option<ReleaseFile>,
 }
 
 /// One file of a release (a pack, a semantic tier's file): where it is and what its bytes must
 /// be.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct ReleasePack {
+pub struct ReleaseFile {
     /// Its absolute URL.
     pub url: String,
     /// The SHA-256 of its bytes as served, in lowercase hex.
@@ -124,9 +124,9 @@ impl Release {
             let url = get(f, "url")?.as_string()?;
             let sha256 = get(f, "sha256")?.as_string()?;
             let inflated_bytes = get(f, "inflatedBytes")?.as_f64().filter(|n| *n >= 0.0)? as usize;
-            Some(ReleasePack { url, sha256, inflated_bytes })
+            Some(ReleaseFile { url, sha256, inflated_bytes })
         };
-        let files = |listed: Option<JsValue>| -> Vec<(String, ReleasePack)> {
+        let files = |listed: Option<JsValue>| -> Vec<(String, ReleaseFile)> {
             let Some(listed) = listed.filter(JsValue::is_object) else { return Vec::new() };
             Object::entries(listed.unchecked_ref())
                 .iter()
@@ -147,12 +147,12 @@ impl Release {
     }
 
     /// The semantic file for `locale`.
-    pub fn semantic(&self, locale: &str) -> Option<&ReleasePack> {
+    pub fn semantic(&self, locale: &str) -> Option<&ReleaseFile> {
         self.semantic.iter().find(|(k, _)| k == locale).map(|(_, f)| f)
     }
 
     /// The pack for `locale`: its own, else the all-locales one.
-    pub fn pack(&self, locale: &str) -> Option<&ReleasePack> {
+    pub fn pack(&self, locale: &str) -> Option<&ReleaseFile> {
         let find = |key: &str| self.packs.iter().find(|(k, _)| k == key).map(|(_, p)| p);
         find(locale).or_else(|| find("all"))
     }

@@ -196,10 +196,7 @@ fn build(args: &BuildArgs) -> Outcome {
         source_commit: source_commit(&args.knowledge),
         thresholds: Thresholds { answer: c.answer_threshold, clarify: c.clarify_threshold, source: c.source.clone() },
         packs: packs.iter().map(|p| (p.key.clone(), p.file.clone())).collect(),
-        tiers: Tiers {
-            semantic: tiers.iter().filter_map(|t| Some((t.locale.clone()?, t.file.clone()))).collect(),
-            encoder: tiers.iter().find(|t| t.locale.is_none()).map(|t| t.file.clone()),
-        },
+        tiers: tiers.manifest(),
         golden: reports.iter().map(|(code, r)| (code.clone(), metrics(r))).collect(),
     };
 
@@ -215,28 +212,46 @@ fn build(args: &BuildArgs) -> Outcome {
             shown(&folder)
         )));
     }
-    let served = packs.iter().map(|p| (&p.file.file, &p.gz)).chain(tiers.iter().map(|t| (&t.file.file, &t.gz)));
+    let served = packs.iter().map(|p| (&p.file.file, &p.gz)).chain(tiers.served());
     write_release(&args.out, &folder, &manifest, served, &args.knowledge)?;
     print_release(&folder, &manifest);
     stage(&args.out, &manifest)
 }
 
-/// A semantic tier's file as served: its gzip bytes and its description; `locale` is `None` for
-/// the encoder.
+/// A semantic tier's file as served: its gzip bytes and its description.
 struct BuiltTier {
-    locale: Option<String>,
     gz: Vec<u8>,
     file: TierFile,
 }
 
 impl BuiltTier {
-    fn new(locale: Option<&str>, inflated: &[u8]) -> BuiltTier {
+    /// `inflated`, gzipped and named `<stem>.<hash>.<extension>.gz`.
+    fn new(stem: &str, extension: &str, inflated: &[u8]) -> BuiltTier {
         let gz = gzip_best(inflated);
-        let file = match locale {
-            Some(code) => TierFile::describe(&format!("kb.{code}"), "sem", &gz, inflated),
-            None => TierFile::describe("encoder", "kben", &gz, inflated),
-        };
-        BuiltTier { locale: locale.map(str::to_string), gz, file }
+        let file = TierFile::describe(stem, extension, &gz, inflated);
+        BuiltTier { gz, file }
+    }
+}
+
+/// A release's semantic tiers as built: each locale's file, and the encoder's.
+#[derive(Default)]
+struct BuiltTiers {
+    semantic: Vec<(String, BuiltTier)>,
+    encoder: Option<BuiltTier>,
+}
+
+impl BuiltTiers {
+    /// What the manifest says of them.
+    fn manifest(&self) -> Tiers {
+        Tiers {
+            semantic: self.semantic.iter().map(|(code, t)| (code.clone(), t.file.clone())).collect(),
+            encoder: self.encoder.as_ref().map(|t| t.file.clone()),
+        }
+    }
+
+    /// Their file names and gzip bytes.
+    fn served(&self) -> impl Iterator<Item = (&String, &Vec<u8>)> {
+        self.semantic.iter().map(|(_, t)| t).chain(&self.encoder).map(|t| (&t.file.file, &t.gz))
     }
 }
 
@@ -249,15 +264,18 @@ fn with_tiers(
     corpus: &Corpus,
     dev: &[(Locale, LabeledQuery)],
     semantic: &SemanticArgs,
-) -> Result<(Index, Vec<BuiltTier>, Option<Encoder>), Failure> {
-    let Some(table) = semantic.table()? else { return Ok((index, Vec::new(), None)) };
+) -> Result<(Index, BuiltTiers, Option<Encoder>), Failure> {
+    let Some(table) = semantic.table()? else { return Ok((index, BuiltTiers::default(), None)) };
     let encoder = semantic.encoder(&table)?;
     let files = build_files(pack, corpus, dev, &table, encoder.as_ref())?;
     attach(&mut index, &files)?;
-    let mut tiers: Vec<BuiltTier> = files.iter().map(|(locale, f)| BuiltTier::new(Some(locale.code()), f)).collect();
-    if let Some(encoder) = &encoder {
-        tiers.push(BuiltTier::new(None, encoder.bytes()));
-    }
+    let tiers = BuiltTiers {
+        semantic: files
+            .iter()
+            .map(|(locale, f)| (locale.code().to_string(), BuiltTier::new(&format!("kb.{}", locale.code()), "sem", f)))
+            .collect(),
+        encoder: encoder.as_ref().map(|e| BuiltTier::new("encoder", "kben", e.bytes())),
+    };
     Ok((index, tiers, encoder))
 }
 

@@ -22,6 +22,7 @@ use serde::Serialize;
 use crate::analytics::read_events;
 use crate::knowledge::{golden_reports, GoldenGates};
 use crate::output::bar;
+use crate::semantic::attach;
 use crate::{out, shown, Failure, Outcome};
 
 /// `kb verify`.
@@ -66,11 +67,12 @@ impl Release {
             .get(ALL_LOCALES)
             .ok_or_else(|| Failure(format!("{}: the manifest names no all-locales pack", shown(dir))))?;
         let mut index = open_pack(dir, pack)?;
-        for (locale, file) in &manifest.tiers.semantic {
-            let table = kb_core::semantic::SemanticTable::from_bytes(open_tier_file(dir, file)?)
-                .map_err(|e| Failure(format!("{}: semantic {locale}: {e}", shown(&dir.join(&file.file)))))?;
-            index.attach_semantic(table).map_err(|e| Failure(format!("{}: semantic {locale}: {e}", shown(dir))))?;
+        let mut files = Vec::new();
+        for (code, file) in &manifest.tiers.semantic {
+            let locale = code.parse().map_err(|e| Failure(format!("{}: semantic {code}: {e}", shown(dir))))?;
+            files.push((locale, open_tier_file(dir, file)?));
         }
+        attach(&mut index, &files).map_err(|Failure(e)| Failure(format!("{}: {e}", shown(dir))))?;
         let encoder = match &manifest.tiers.encoder {
             Some(file) => Some(
                 kb_encoder::Encoder::from_bytes(open_tier_file(dir, file)?)

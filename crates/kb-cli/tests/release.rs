@@ -48,6 +48,22 @@ fn copy(from: &Path, to: &Path) {
     }
 }
 
+/// `kb release build` of `knowledge` into `releases` as `version`, with `--semantic semantic`.
+fn release_build(knowledge: &Path, releases: &Path, version: &str, semantic: &str) -> Output {
+    kb(&[
+        "release",
+        "build",
+        "--knowledge",
+        s(knowledge),
+        "--out",
+        s(releases),
+        "--version",
+        version,
+        "--semantic",
+        semantic,
+    ])
+}
+
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
@@ -102,18 +118,7 @@ fn a_release_folder_and_its_channel_from_build_to_rollback() {
     let releases = dir.join("releases");
     let build = |version: &str| {
         // Lexical: the semantic tiers in a release have a test of their own.
-        kb(&[
-            "release",
-            "build",
-            "--knowledge",
-            s(&knowledge),
-            "--out",
-            s(&releases),
-            "--version",
-            version,
-            "--semantic",
-            "off",
-        ])
+        release_build(&knowledge, &releases, version, "off")
     };
 
     let first = ok(build("r1"));
@@ -174,20 +179,7 @@ fn a_release_carries_its_semantic_tier_and_verify_scores_with_it() {
     let dir = scratch("release-tiers");
     let knowledge = english_knowledge(&dir.join("knowledge"));
     let releases = dir.join("releases");
-    let build = |version: &str| {
-        kb(&[
-            "release",
-            "build",
-            "--knowledge",
-            s(&knowledge),
-            "--out",
-            s(&releases),
-            "--version",
-            version,
-            "--semantic",
-            "static",
-        ])
-    };
+    let build = |version: &str| release_build(&knowledge, &releases, version, "static");
     let printed = ok(build("r1"));
     let manifest = json(&releases.join("r1/manifest.json"));
     let tier = &manifest["semantic"]["en"];
@@ -219,20 +211,7 @@ fn a_release_carries_its_semantic_tier_and_verify_scores_with_it() {
 fn verify_names_the_golden_questions_a_candidate_breaks_and_refuses_it() {
     let dir = scratch("verify");
     let releases = dir.join("releases");
-    let build = |knowledge: &Path, version: &str| {
-        ok(kb(&[
-            "release",
-            "build",
-            "--knowledge",
-            s(knowledge),
-            "--out",
-            s(&releases),
-            "--version",
-            version,
-            "--semantic",
-            "off",
-        ]))
-    };
+    let build = |knowledge: &Path, version: &str| ok(release_build(knowledge, &releases, version, "off"));
     let good = english_knowledge(&dir.join("good"));
     build(&good, "baseline");
     build(&good, "same");
