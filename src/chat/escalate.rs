@@ -1,5 +1,5 @@
-//! The encoder tier's turn: a question the pack and the static tier would clarify or hand to
-//! the LLM is read again by the encoder ([`crate::encoder`]: a Web Worker started on the first
+//! The encoder tier's turn: a question the pack and the static tier would clarify, hand to
+//! the LLM or answer without being sure is read again by the encoder ([`crate::encoder`]: a Web Worker started on the first
 //! such question) and decided again with its vector, before either happens. Every question it
 //! answers is an LLM call saved.
 
@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use kb_core::decide::Reply;
-use kb_core::{Decision, Index};
+use kb_core::Index;
 use leptos::prelude::*;
 
 use super::Chat;
@@ -30,15 +30,15 @@ pub enum EncoderSlot {
 
 impl Chat {
     /// Whether the encoder tier should read this question again: the rest would not answer it,
+    /// or not surely, and the locale's semantic file has an encoder head ([`Index::rereads`]),
     /// the page allows it and says where the worker is, there is an encoder file (beside a plain
-    /// pack, or in the release's manifest), the locale's semantic file has an encoder head, the
-    /// browser does not ask to save data, and it is not loading or broken.
+    /// pack, or in the release's manifest), the browser does not ask to save data, and it is not
+    /// loading or broken.
     pub(super) fn escalates(&self, index: &Index, reply: &Reply) -> bool {
         let allowed = self.config.with_value(|c| c.semantic == Semantic::Encoder && c.encoder_worker.is_some())
             && self.encoder_file().is_some();
-        let head = index.semantic(self.locale_untracked()).and_then(|t| t.encoder_head()).is_some();
         let usable = self.encoder.with_value(|slot| matches!(slot, EncoderSlot::Idle | EncoderSlot::Ready(_)));
-        reply.decision() != Decision::Answer && allowed && head && usable && !saves_data()
+        allowed && usable && index.rereads(self.locale_untracked(), reply) && !saves_data()
     }
 
     /// Decides the question again with the encoder's vector (the first time, once the encoder

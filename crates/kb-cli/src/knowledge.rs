@@ -8,16 +8,16 @@ use clap::Args;
 use kb_compiler::builder::{build as build_pack, BuildOptions};
 use kb_compiler::calibrate::build_calibrated as calibrated;
 use kb_compiler::dataset::{read_kb, read_queries, LabeledQuery};
-use kb_compiler::encoder::tier::embed_all;
 use kb_compiler::eval::{confusions, in_force, report, run, run_tiered, Outcome as QuestionOutcome, Report};
 use kb_compiler::knowledge::{Corpus, Knowledge};
 use kb_compiler::Diagnostic;
 use kb_core::confidence::FEATURE_NAMES;
 use kb_core::decide::Overrides;
 use kb_core::search::MatchKind;
-use kb_core::{Audience, Decision, Index, Locale, Query};
+use kb_core::{Audience, Index, Locale, Query};
 use kb_encoder::Encoder;
 
+use crate::meanings::embed_cached;
 use crate::output::{bar, write};
 use crate::semantic::{attach, build_files, encoder_beside, path_beside, SemanticArgs, SemanticFiles, SemanticMode};
 use crate::{out, shown, Failure, Outcome};
@@ -283,8 +283,8 @@ pub fn search(args: &SearchArgs) -> Outcome {
     let query = Query::new(&question, args.locale).audience(args.audience).limit(limit);
     let mut reply = index.decide(&query, &Overrides::default());
     let mut escalated = false;
-    if let Some(encoder) = encoder.as_ref().filter(|_| reply.decision() != Decision::Answer) {
-        // As the widget does: the encoder reads again what the rest would not answer.
+    if let Some(encoder) = encoder.as_ref().filter(|_| index.rereads(args.locale, &reply)) {
+        // As the widget does: the encoder reads again what the rest would not answer, or not surely.
         let meaning = encoder.embed(&question);
         reply = index.decide(&query.clone().meaning(&meaning), &Overrides::default());
         escalated = true;
@@ -486,10 +486,8 @@ fn run_all(
     what: &str,
 ) -> Vec<QuestionOutcome> {
     let Some(encoder) = encoder else { return run_with_bar(index, questions, what) };
-    let progress = bar(questions.len() as u64, &format!("{what}: encoder"));
     let texts: Vec<&str> = questions.iter().map(|(_, q)| q.text.as_str()).collect();
-    let meanings = embed_all(encoder, &texts, |done| progress.set_position(done as u64));
-    progress.finish_and_clear();
+    let meanings = embed_cached(encoder, &texts, what);
     let progress = bar(questions.len() as u64, what);
     let outcomes = run_tiered(index, questions, Some(&meanings), |done, _| progress.set_position(done as u64));
     progress.finish_and_clear();

@@ -6,6 +6,7 @@
 mod analytics;
 mod diff;
 mod knowledge;
+mod meanings;
 mod output;
 mod release;
 mod semantic;

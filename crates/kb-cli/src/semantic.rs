@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use kb_compiler::dataset::LabeledQuery;
-use kb_compiler::encoder::tier::{add_head, embed_all, fit_heads};
+use kb_compiler::encoder::tier::{add_head, fit_heads};
 use kb_compiler::encoder::{E5Model, PruneOptions};
 use kb_compiler::knowledge::Corpus;
 use kb_compiler::semantic::{fit_calibration, fit_parts, parts_for, DistilledTable, SemanticOptions};
@@ -15,7 +15,7 @@ use kb_core::semantic::SemanticTable;
 use kb_core::{Index, Locale};
 use kb_encoder::Encoder;
 
-use crate::output::bar;
+use crate::meanings::embed_cached;
 use crate::{shown, Failure};
 
 /// Whether questions are also read for their meaning.
@@ -166,8 +166,8 @@ pub fn build_files(
             table.meta().calibration.answer_threshold,
             if table.meta().fusion == 0.0 { ", kept off (no better than lexical on dev)" } else { "" },
             table.encoder_head().map_or_else(String::new, |h| format!(
-                "; encoder fusion {:.1}, answer ≥ {:.2}",
-                h.fusion, h.calibration.answer_threshold
+                "; encoder fusion {:.1}, answer ≥ {:.2}, re-reads answers below {:.2}",
+                h.fusion, h.calibration.answer_threshold, h.sure
             )),
         );
     }
@@ -184,15 +184,11 @@ fn add_encoder_heads(
     parts: &mut [SemanticParts],
 ) -> Result<(), Failure> {
     for p in parts.iter_mut() {
-        let texts = corpus.entries.iter().filter(|e| e.entry.locale == p.meta.locale).map(|e| 1 + e.questions.len());
-        let progress = bar(texts.sum::<usize>() as u64, &format!("encoder {}", p.meta.locale.code()));
-        add_head(encoder, corpus, p, |done| progress.set_position(done as u64));
-        progress.finish_and_clear();
+        let what = format!("entries {}", p.meta.locale.code());
+        add_head(encoder, corpus, p, |texts| embed_cached(encoder, texts, &what));
     }
-    let progress = bar(dev.len() as u64, "encoder dev");
     let texts: Vec<&str> = dev.iter().map(|(_, q)| q.text.as_str()).collect();
-    let meanings = embed_all(encoder, &texts, |done| progress.set_position(done as u64));
-    progress.finish_and_clear();
+    let meanings = embed_cached(encoder, &texts, "dev");
     fit_heads(pack, parts, dev, &meanings).map_err(|e| Failure(e.to_string()))
 }
 

@@ -55,6 +55,15 @@ impl Default for Targets {
     }
 }
 
+impl Targets {
+    /// These targets with out-of-scope routing raised to at least `routed` (clamped to 1): a
+    /// semantic tier fitted on the same development questions as the lexical pack must not route
+    /// fewer of their out-of-scope questions away than the pack does.
+    pub fn routing_at_least(self, routed: f64) -> Targets {
+        Targets { oos_routed: self.oos_routed.max(routed.min(1.0)), ..self }
+    }
+}
+
 /// Fits a calibration on development outcomes. With no usable outcomes it returns the prior.
 pub fn fit(outcomes: &[Outcome], targets: Targets) -> Calibration {
     fit_apart(outcomes, outcomes, targets)
@@ -144,6 +153,31 @@ pub fn fit_apart(learn: &[Outcome], decide: &[Outcome], targets: Targets) -> Cal
     calibration.answer_threshold = answer_threshold;
     calibration.clarify_threshold = clarify_threshold.min(answer_threshold);
     calibration
+}
+
+/// The lowest confidence at or above which the answers among `outcomes` (each decided under
+/// `calibration_of` it) keep `precision`; above 1 (nothing is that sure) when even the most
+/// confident fall short. An out-of-scope question answered counts as wrong.
+pub fn sure_above<'a>(
+    outcomes: &[Outcome],
+    calibration_of: impl Fn(&Outcome) -> &'a Calibration,
+    precision: f64,
+) -> f32 {
+    let mut answered: Vec<(f32, bool)> = outcomes
+        .iter()
+        .filter(|o| o.answered(calibration_of(o)))
+        .map(|o| (calibration_of(o).confidence(&o.features).value(), o.correct()))
+        .collect();
+    answered.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let (mut right, mut sure) = (0usize, 2.0f32);
+    for (i, &(confidence, correct)) in answered.iter().enumerate() {
+        right += usize::from(correct);
+        let boundary = answered.get(i + 1).is_none_or(|next| next.0 < confidence);
+        if boundary && right as f64 / (i + 1) as f64 >= precision {
+            sure = confidence;
+        }
+    }
+    sure
 }
 
 /// Logistic regression by batch gradient descent with a little L2. Features are standardised
@@ -280,5 +314,36 @@ mod tests {
             .filter(|o| c.confidence(&o.features).value() >= c.answer_threshold)
             .count();
         assert!(answered <= 4, "{answered} of 30 out-of-scope questions answered at {}", c.answer_threshold);
+    }
+
+    #[test]
+    fn sure_is_the_lowest_confidence_whose_answers_keep_the_precision() {
+        use kb_core::confidence::Features;
+        // The first feature alone moves the prior's confidence; the margin is clear.
+        let outcome = |right: bool, x: f32| Outcome {
+            locale: Locale::En,
+            expected: Some(if right { "a" } else { "b" }.into()),
+            ranked: vec!["a".into()],
+            features: Features(std::array::from_fn(|k| match k {
+                0 => x,
+                1 | 2 | 4 => 1.0,
+                _ => 0.0,
+            })),
+            system: None,
+            micros: 1.0,
+            escalated: false,
+        };
+        let prior = Calibration::default();
+        let confidence = |x: f32| prior.confidence(&outcome(true, x).features).value();
+        // Ten right answers at the top, then a wrong one, then right ones again.
+        let mut outcomes: Vec<Outcome> = (0..10).map(|i| outcome(true, 0.9 - i as f32 / 100.0)).collect();
+        outcomes.push(outcome(false, 0.7));
+        outcomes.extend((0..5).map(|i| outcome(true, 0.69 - i as f32 / 100.0)));
+        assert!(outcomes.iter().all(|o| o.answered(&prior)));
+        assert_eq!(sure_above(&outcomes, |_| &prior, 0.99), confidence(0.81));
+        // 15 right of 16 is 0.9375: at that precision the wrong one is let through.
+        assert_eq!(sure_above(&outcomes, |_| &prior, 0.93), confidence(0.65));
+        // Nothing answered is that sure.
+        assert!(sure_above(&outcomes[10..11], |_| &prior, 0.99) > 1.0);
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use kb_core::confidence::{Calibration, Decision, Features};
-use kb_core::decide::{Overrides, Path};
+use kb_core::decide::{Overrides, Path, Reply};
 use kb_core::{EntryKind, Index, Locale, Query};
 use serde::Serialize;
 
@@ -53,28 +53,28 @@ pub fn run(index: &Index, queries: &[(Locale, LabeledQuery)], progress: impl FnM
 }
 
 /// Runs every query as the widget does with the encoder tier: a question the static tiers would
-/// not answer is decided again with its sentence vector (`meanings`, one per query; `None`:
-/// no encoder tier).
+/// not answer, or not surely ([`Index::rereads`]), is decided again with its sentence vector
+/// (`meanings`, one per query; `None`: no encoder tier).
 pub fn run_tiered(
     index: &Index,
     queries: &[(Locale, LabeledQuery)],
     meanings: Option<&[Vec<f32>]>,
     progress: impl FnMut(usize, usize),
 ) -> Vec<Outcome> {
-    run_escalating(index, queries, meanings, |d| d != Decision::Answer, progress)
+    run_escalating(index, queries, meanings, |locale, reply| index.rereads(locale, reply), progress)
 }
 
 /// Runs every query through the encoder tier, whatever the static tiers decide (what its
 /// confidence model is fitted on: every development question, not only the few that reach it).
 pub fn run_encoded(index: &Index, queries: &[(Locale, LabeledQuery)], meanings: &[Vec<f32>]) -> Vec<Outcome> {
-    run_escalating(index, queries, Some(meanings), |_| true, |_, _| {})
+    run_escalating(index, queries, Some(meanings), |_, _| true, |_, _| {})
 }
 
 fn run_escalating(
     index: &Index,
     queries: &[(Locale, LabeledQuery)],
     meanings: Option<&[Vec<f32>]>,
-    escalates: impl Fn(Decision) -> bool,
+    escalates: impl Fn(Locale, &Reply) -> bool,
     mut progress: impl FnMut(usize, usize),
 ) -> Vec<Outcome> {
     let mut out = Vec::with_capacity(queries.len());
@@ -82,7 +82,7 @@ fn run_escalating(
         let query = Query::new(&q.text, *locale).audience(q.audience).limit(10);
         let started = Instant::now();
         let mut reply = index.decide(&query, &Overrides::default());
-        let meaning = meanings.map(|m| m[i].as_slice()).filter(|_| escalates(reply.decision()));
+        let meaning = meanings.map(|m| m[i].as_slice()).filter(|_| escalates(*locale, &reply));
         if let Some(meaning) = meaning {
             reply = index.decide(&query.clone().meaning(meaning), &Overrides::default());
         }

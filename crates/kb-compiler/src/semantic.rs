@@ -521,6 +521,43 @@ mod tests {
     }
 
     #[test]
+    fn the_encoder_tier_rereads_what_is_not_answered_or_not_surely() {
+        use kb_core::confidence::Calibration;
+        use kb_core::decide::{Overrides, Path};
+        use kb_core::format::semantic::EncoderHead;
+        let with_sure = |sure: f32| {
+            let mut index = fused(0.5);
+            let mut parts = SemanticParts {
+                meta: index.semantic(Locale::En).unwrap().meta().clone(),
+                pieces: vec![("▁tune".into(), -9.0, vec![1.0, 0.0])],
+                entries: vec![vec![8.0, 0.0], vec![0.0, 8.0], vec![4.0, 0.0]],
+                encoder: None,
+            };
+            let head = EncoderHead {
+                fusion: 1.0,
+                calibration: Calibration::default(),
+                sure,
+                centre: vec![0.0; 2],
+                bias: vec![0.0; 3],
+            };
+            parts.encoder = Some((head, vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![0.5, 0.5]]));
+            index.attach_semantic(SemanticTable::from_bytes(write(&parts).unwrap()).unwrap()).unwrap();
+            index
+        };
+        let decide = |index: &Index, text: &str| index.decide(&Query::new(text, Locale::En), &Overrides::default());
+        let (unsure, sure) = (with_sure(2.0), with_sure(0.0));
+        let answer = decide(&sure, "where is my order");
+        assert!(matches!(answer.path, Path::Answer(_)), "{:?}", answer.path);
+        assert!(!sure.rereads(Locale::En, &answer), "an answer at least as sure as `sure` stands");
+        assert!(unsure.rereads(Locale::En, &decide(&unsure, "where is my order")), "a less sure one is read again");
+        let nothing = decide(&sure, "zzzz qqqq");
+        assert!(matches!(nothing.path, Path::Fallback(_)));
+        assert!(sure.rereads(Locale::En, &nothing), "what the rest would not answer is read again");
+        // Without an encoder head there is nothing to read it with.
+        assert!(!fused(0.5).rereads(Locale::En, &nothing));
+    }
+
+    #[test]
     fn a_table_for_other_knowledge_is_refused() {
         let mut index = fused(0.5);
         let parts = SemanticParts {

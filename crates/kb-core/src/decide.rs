@@ -28,6 +28,7 @@
 use crate::confidence::{Calibration, Decision, Features};
 use crate::entry::EntryKind;
 use crate::index::Index;
+use crate::locale::Locale;
 use crate::search::{Query, SearchResult};
 
 /// How many "did you mean" choices are offered at most.
@@ -181,6 +182,21 @@ impl Index {
             }
         }
         Reply { path: self.question_path(&calibration, &result), result, thresholds }
+    }
+
+    /// Whether the encoder tier should read a question of `locale` again, given the reply
+    /// decided without it: when the locale's semantic file has an encoder head, and the reply
+    /// is not an answer, or is an answer less sure than the head's [`sure`] (a handoff or local
+    /// reply was asked for in so many words: it stands).
+    ///
+    /// [`sure`]: crate::format::semantic::EncoderHead::sure
+    pub fn rereads(&self, locale: Locale, reply: &Reply) -> bool {
+        let Some(head) = self.semantic(locale).and_then(|t| t.encoder_head()) else { return false };
+        match reply.path {
+            Path::Answer(_) => reply.result.confidence.value() < head.sure,
+            Path::Handoff(_) | Path::Reply(_) => false,
+            Path::Clarify(_) | Path::Fallback(_) => true,
+        }
     }
 
     /// The path of a question for the knowledge, from a ranking whose top hit is an answer

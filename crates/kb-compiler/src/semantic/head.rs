@@ -7,15 +7,15 @@
 //! softmax over cosines is not flat).
 
 /// Training passes over the examples.
-const EPOCHS: usize = 60;
+const EPOCHS: usize = 300;
 /// Adam's step size.
 const LEARNING_RATE: f32 = 0.05;
 /// A probability below which an example's pull on a wrong entry's row is left out.
 const NEGLIGIBLE: f32 = 1e-4;
 /// L2 penalty on the weights.
-const L2: f32 = 1e-4;
+const L2: f32 = 1e-5;
 /// Multiply-adds above which the head is not trained (about ten seconds of one core).
-const MAX_WORK: f64 = 2e10;
+const MAX_WORK: f64 = 1e11;
 /// The centroid rows' scale when the head is not trained: cosines become logits that spread.
 const CENTROID_SCALE: f32 = 20.0;
 

@@ -43,8 +43,8 @@ use crate::locale::Locale;
 
 /// The four bytes a semantic file starts with.
 pub const MAGIC: [u8; 4] = *b"KBSE";
-/// The semantic file's format version.
-pub const VERSION: u32 = 1;
+/// The semantic file's format version (2: the encoder head says which answers it re-reads).
+pub const VERSION: u32 = 2;
 /// The most dimensions a table may have (the encoders it is distilled from have 384).
 pub const MAX_DIMS: u32 = 1024;
 
@@ -107,6 +107,10 @@ pub struct EncoderHead {
     pub fusion: f32,
     /// The confidence model fitted on the questions the encoder tier decides.
     pub calibration: Calibration,
+    /// The static tiers' confidence at or above which their answer stands without the encoder
+    /// (below it, and whenever they would not answer, the encoder tier reads the question
+    /// again; above 1, it reads only what they would not answer).
+    pub sure: f32,
     /// Subtracted from a sentence vector before the head reads it (the mean of the entries'
     /// vectors: e5's vectors share a large common direction).
     pub centre: Vec<f32>,
@@ -115,7 +119,7 @@ pub struct EncoderHead {
 }
 
 crate::record! {
-    EncoderHead { fusion, calibration, centre, bias }
+    EncoderHead { fusion, calibration, sure, centre, bias }
 }
 
 /// What [`write()`] writes: the metadata, every piece with its score and (weighted) vector, and
@@ -329,6 +333,7 @@ mod tests {
                 EncoderHead {
                     fusion: 0.7,
                     calibration: Calibration::default(),
+                    sure: 0.9,
                     centre: vec![0.1, 0.0],
                     bias: vec![0.5, -0.5],
                 },
@@ -374,7 +379,13 @@ mod tests {
         let unmatched =
             SemanticParts { meta: meta.clone(), pieces: vec![], entries: vec![vec![1.0, 0.0]], encoder: None };
         assert!(write(&unmatched).is_err());
-        let head = EncoderHead { fusion: 0.5, calibration: Calibration::default(), centre: vec![0.0; 3], bias: vec![] };
+        let head = EncoderHead {
+            fusion: 0.5,
+            calibration: Calibration::default(),
+            sure: 0.9,
+            centre: vec![0.0; 3],
+            bias: vec![],
+        };
         let short_rows =
             SemanticParts { meta, pieces: vec![], entries: vec![], encoder: Some((head, vec![vec![1.0]])) };
         assert!(write(&short_rows).is_err());
