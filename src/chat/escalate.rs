@@ -6,7 +6,7 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use kb_core::decide::Reply;
+use kb_core::decide::{Path, Reply};
 use kb_core::Index;
 use leptos::prelude::*;
 
@@ -42,9 +42,18 @@ impl Chat {
     }
 
     /// Decides the question again with the encoder's vector (the first time, once the encoder
-    /// has loaded), then shows the reply; without the encoder, the reply the rest decided.
+    /// has loaded), then shows the reply; without the encoder, the reply the rest decided. An
+    /// answer is re-read only by an encoder already loaded: it is not held for the download.
     pub(super) fn escalate(&self, index: Arc<Index>, question: String, text: String, reply: Reply) {
         let chat = *self;
+        // An answer the rest would give anyway is not held back for the encoder's download: it
+        // is shown now, and the download starts for the questions after it.
+        let ready = self.encoder.with_value(|slot| matches!(slot, EncoderSlot::Ready(_)));
+        if matches!(reply.path, Path::Answer(_)) && !ready {
+            drop(self.start_encoder());
+            self.finish(&index, &question, &text, reply);
+            return;
+        }
         chat.reading.set(true);
         leptos::task::spawn_local(async move {
             let read = match chat.encoder().await {
@@ -93,13 +102,7 @@ impl Chat {
             EncoderSlot::Idle => {}
             EncoderSlot::Loading | EncoderSlot::Failed => return None,
         }
-        self.encoder.set_value(EncoderSlot::Loading);
-        let (done, loaded) = futures::channel::oneshot::channel();
-        let chat = *self;
-        leptos::task::spawn_local(async move {
-            chat.load_encoder().await;
-            let _ = done.send(());
-        });
+        let loaded = self.start_encoder()?;
         futures::future::select(loaded, Box::pin(sleep(FIRST_WAIT_MS))).await;
         match &*self.encoder.read_value() {
             EncoderSlot::Ready(encoder) => Some(encoder.clone()),
@@ -110,6 +113,22 @@ impl Chat {
             // A failed load has said why.
             EncoderSlot::Idle | EncoderSlot::Failed => None,
         }
+    }
+
+    /// Starts loading the encoder when it is idle; the receiver is told when the load ends
+    /// (`None`: it was not idle).
+    fn start_encoder(&self) -> Option<futures::channel::oneshot::Receiver<()>> {
+        if !self.encoder.with_value(|slot| matches!(slot, EncoderSlot::Idle)) {
+            return None;
+        }
+        self.encoder.set_value(EncoderSlot::Loading);
+        let (done, loaded) = futures::channel::oneshot::channel();
+        let chat = *self;
+        leptos::task::spawn_local(async move {
+            chat.load_encoder().await;
+            let _ = done.send(());
+        });
+        Some(loaded)
     }
 
     /// Starts the worker and leaves the slot `Ready` or `Failed`.

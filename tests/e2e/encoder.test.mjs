@@ -1,5 +1,5 @@
-// The encoder tier in the browser: for a question the pack and the static tier would not answer,
-// the widget starts the encoder tier's Web Worker, which fetches encoder.kben.gz (once: then from
+// The encoder tier in the browser: for a question the pack and the static tier would not answer
+// (or not surely: then only once it is loaded), the widget starts the encoder tier's Web Worker, which fetches encoder.kben.gz (once: then from
 // Cache Storage) and reads the question with multilingual-e5-small in its own wasm module; the
 // widget decides again with the vector. A paraphrase that shares no word with its entry that the
 // rest would hand to the LLM is met locally with the right entry; an out-of-scope near-miss is
@@ -96,6 +96,38 @@ test("a slow encoder file holds the first question 5 s at most, with typing dots
   for (let i = 0; i < 100 && !lines.some((l) => l.includes("encoder tier loaded")); i++) await tab.waitForTimeout(100);
   await ask(tab, PARAPHRASE);
   await widget(tab, OFFERED).first().waitFor({ timeout: 10000 });
+  await context.close();
+});
+
+// Answered by the static tiers, but less surely than the English encoder head's `sure`: the
+// encoder reads them again once it is loaded, and does not hold them for its download.
+const UNSURE = "i typed the wrong street number on my order how do i fix the adress";
+const UNSURE_NEXT = "the courier website says no info for my tracking no";
+
+test("an answer the static tiers are not sure of is shown at once, starts the download, and the encoder reads the next", async () => {
+  for (const question of [UNSURE, UNSURE_NEXT]) {
+    assert.equal(kbSearch(question, "en").path, "answer", question);
+    const encoder = kbSearch(question, "en", ["--semantic", "encoder"]);
+    assert.equal(encoder.escalated, true, `${question}: ${JSON.stringify(encoder)}`);
+  }
+  const context = await browser.newContext();
+  await context.route(/encoder\.kben\.gz/, async (route) => {
+    await new Promise((ok) => setTimeout(ok, 3000));
+    await route.continue();
+  });
+  const [tab, , fetched, lines] = await open("/encoder-unsure", { semantic: undefined }, context);
+  const asked = Date.now();
+  await ask(tab, UNSURE);
+  const waited = Date.now() - asked;
+  assert.ok(waited < 2500, `answered after ${waited} ms: held for the 3 s download`);
+  assert.equal(await widget(tab, '.ma-answer[data-entry="change-delivery-address"]').count(), 1);
+  const read = () => lines.filter((l) => /encoder tier read the question in/.test(l)).length;
+  assert.equal(read(), 0, "answered without the encoder");
+  for (let i = 0; i < 150 && !lines.some((l) => l.includes("encoder tier loaded")); i++) await tab.waitForTimeout(100);
+  assert.equal(fetched.length, 1, "the download started with the first unsure answer");
+  await ask(tab, UNSURE_NEXT);
+  assert.equal(read(), 1, lines.join("\n"));
+  assert.equal(await widget(tab, '.ma-answer[data-entry="tracking-not-updating"]').count(), 1);
   await context.close();
 });
 
