@@ -4,7 +4,7 @@
 //! candidate when it breaks golden questions beyond the tolerance, when a pack is over budget,
 //! or when an entry the baseline had is gone without a `replaces:` redirect.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -13,14 +13,15 @@ use kb_compiler::budget::PACK_GZIP_BYTES;
 use kb_compiler::knowledge::Knowledge;
 use kb_compiler::release::{open_pack, open_tier_file, ReleaseManifest, Thresholds, ALL_LOCALES, SOURCE_DIR};
 use kb_compiler::verify::{
-    golden_changes, golden_questions, removed_without_redirect, replay, Asked, Change, GoldenChange, RemovedEntry,
-    Replay,
+    golden_changes, golden_questions, removed_without_redirect, replay, Asked, Change, Engine, GoldenChange,
+    RemovedEntry, Replay,
 };
 use kb_core::{Audience, Index};
 use serde::Serialize;
 
 use crate::analytics::read_events;
 use crate::knowledge::{golden_reports, GoldenGates};
+use crate::meanings::embed_cached;
 use crate::output::bar;
 use crate::semantic::attach;
 use crate::{out, shown, Failure, Outcome};
@@ -59,7 +60,21 @@ struct Release {
     lint_errors: Vec<String>,
 }
 
+/// Sentence vectors by question text.
+type Meanings = Option<HashMap<String, Vec<f32>>>;
+
 impl Release {
+    /// The sentence vectors of `texts` from this release's encoder tier (none without one).
+    fn meanings(&self, texts: &[&str], what: &str) -> Meanings {
+        let encoder = self.encoder.as_ref()?;
+        Some(texts.iter().map(|t| t.to_string()).zip(embed_cached(encoder, texts, what)).collect())
+    }
+
+    /// The release as the widget runs it, with the vectors [`Release::meanings`] gave.
+    fn engine<'a>(&'a self, meanings: &'a Meanings) -> Engine<'a> {
+        Engine { index: &self.index, meanings: meanings.as_ref() }
+    }
+
     fn open(dir: &Path) -> Result<Release, Failure> {
         let manifest = ReleaseManifest::read(dir)?;
         let pack = manifest
@@ -120,7 +135,7 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
     }
 
     // The golden gates score the engine the widget runs: both semantic tiers when the release
-    // has them (the changes below compare the pack and the static tier).
+    // has them (and so do the changes below).
     let (reports, _) = golden_reports(&candidate.index, candidate.encoder.as_ref(), &candidate.knowledge);
     reasons.extend(args.gates.or(0.90, 0.80).failures(&reports).into_iter().map(|f| format!("golden gate: {f}")));
 
@@ -136,9 +151,12 @@ pub fn verify(args: &VerifyArgs) -> Outcome {
     }
 
     let questions = golden_questions(&baseline.knowledge, &candidate.knowledge);
+    let texts: Vec<&str> = questions.keys().map(|a| a.text.as_str()).collect();
+    let (before, after) = (baseline.meanings(&texts, "baseline"), candidate.meanings(&texts, "candidate"));
     let progress = bar(questions.len() as u64, "comparing");
-    let changes =
-        golden_changes(&baseline.index, &candidate.index, &questions, |done, _| progress.set_position(done as u64));
+    let changes = golden_changes(baseline.engine(&before), candidate.engine(&after), &questions, |done, _| {
+        progress.set_position(done as u64)
+    });
     progress.finish_and_clear();
     let broken = changes.iter().filter(|c| c.change == Change::Broken).count();
     if broken > args.tolerance {
@@ -205,7 +223,10 @@ fn replay_logged(inputs: &[PathBuf], baseline: &Release, candidate: &Release) ->
             "kb verify: {without_text} question(s) without text or with an unknown locale not replayed (the page sends text with data-collect-text=\"redacted\")"
         );
     }
-    Ok(replay(&baseline.index, &candidate.index, &asked))
+    let texts: Vec<&str> = asked.keys().map(|a| a.text.as_str()).collect();
+    let (before, after) =
+        (baseline.meanings(&texts, "replay baseline"), candidate.meanings(&texts, "replay candidate"));
+    Ok(replay(baseline.engine(&before), candidate.engine(&after), &asked))
 }
 
 fn print_verdict(v: &Verdict) {

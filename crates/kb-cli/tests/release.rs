@@ -208,6 +208,39 @@ fn a_release_carries_its_semantic_tier_and_verify_scores_with_it() {
 }
 
 #[test]
+fn verify_compares_releases_as_the_widget_runs_them_with_the_encoder_tier() {
+    let dir = scratch("verify-encoder");
+    let knowledge = english_knowledge(&dir.join("knowledge"));
+    let releases = dir.join("releases");
+    ok(release_build(&knowledge, &releases, "static", "static"));
+    ok(release_build(&knowledge, &releases, "encoder", "encoder"));
+    let verify = |candidate: &str, baseline: &str| {
+        let (c, b) = (releases.join(candidate), releases.join(baseline));
+        let out = ok(kb(&[
+            "verify",
+            "--candidate",
+            s(&c),
+            "--baseline",
+            s(&b),
+            "--min-top1",
+            "0.8",
+            "--tolerance",
+            "1000",
+            "--json",
+        ]));
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    assert_eq!(verify("encoder", "encoder")["changes"].as_array().unwrap().len(), 0);
+    // The same knowledge with the encoder tier: what changes is what the encoder re-reads (a
+    // comparison of the packs and static tiers alone would find nothing), and it fixes more than
+    // it breaks.
+    let changes = verify("encoder", "static")["changes"].as_array().unwrap().clone();
+    let count = |kind: &str| changes.iter().filter(|c| c["change"] == kind).count();
+    assert!(!changes.is_empty());
+    assert!(count("fixed") > count("broken"), "{changes:?}");
+}
+
+#[test]
 fn verify_names_the_golden_questions_a_candidate_breaks_and_refuses_it() {
     let dir = scratch("verify");
     let releases = dir.join("releases");

@@ -1,5 +1,6 @@
 //! What a candidate release would change for buyers, computed exactly: the same questions are
-//! asked of the baseline's pack and the candidate's, and each question whose outcome differs is
+//! asked of the baseline and the candidate as the widget asks them (the pack, its semantic
+//! files, and its encoder tier's reading where the rest is unsure), and each question whose outcome differs is
 //! named — fixed, broken, or moved to another entry or path. Golden questions carry the entry
 //! they expect, so a change is judged; replayed questions (real ones, from the widget's events)
 //! do not, so a change is only counted. `kb verify` prints it and applies the gates.
@@ -16,7 +17,7 @@
 //! assert_eq!(Change::judge(None, &fallback, &fallback), None);
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use kb_core::decide::{Overrides, Path};
 use kb_core::{Audience, Index, Locale, Query};
@@ -35,6 +36,25 @@ pub struct Asked {
     pub text: String,
 }
 
+/// A release as the widget runs it: its pack, with its semantic files attached, and, when it has
+/// an encoder tier, the sentence vectors of the questions asked of it (by their text, from its
+/// encoder): with them, what the rest would not answer, or not surely, is decided again
+/// ([`Index::rereads`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Engine<'a> {
+    /// The pack.
+    pub index: &'a Index,
+    /// The questions' sentence vectors, when the release has an encoder tier.
+    pub meanings: Option<&'a HashMap<String, Vec<f32>>>,
+}
+
+impl<'a> From<&'a Index> for Engine<'a> {
+    /// A release without an encoder tier.
+    fn from(index: &'a Index) -> Engine<'a> {
+        Engine { index, meanings: None }
+    }
+}
+
 /// What a pack does with a question: the path and the entry it shows (the first choice of a
 /// "did you mean"; none for a fallback, whose reply comes from the LLM).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -46,10 +66,16 @@ pub struct Behaviour {
 }
 
 impl Behaviour {
-    /// What `index` does with `asked`, at the thresholds stored in it.
-    pub fn of(index: &Index, asked: &Asked) -> Behaviour {
+    /// What `engine` does with `asked`, at the thresholds stored in it.
+    pub fn of(engine: Engine<'_>, asked: &Asked) -> Behaviour {
+        let index = engine.index;
         let query = Query::new(&asked.text, asked.locale).audience(asked.audience).limit(10);
-        let path = index.decide(&query, &Overrides::default()).path;
+        let mut reply = index.decide(&query, &Overrides::default());
+        let meaning = engine.meanings.and_then(|m| m.get(&asked.text));
+        if let Some(meaning) = meaning.filter(|_| index.rereads(asked.locale, &reply)) {
+            reply = index.decide(&query.clone().meaning(meaning), &Overrides::default());
+        }
+        let path = reply.path;
         let entry = match &path {
             Path::Fallback(_) => None,
             other => other.entries().first().and_then(|&n| index.entry_id(n)),
@@ -130,8 +156,8 @@ pub fn golden_questions(baseline: &Knowledge, candidate: &Knowledge) -> BTreeMap
 /// Asks every question of `questions` of both packs; returns those whose outcome changed, by
 /// locale, broken first, then fixed, then moved. `progress(done, total)` is called every 200 questions.
 pub fn golden_changes(
-    baseline: &Index,
-    candidate: &Index,
+    baseline: Engine<'_>,
+    candidate: Engine<'_>,
     questions: &BTreeMap<Asked, Option<String>>,
     mut progress: impl FnMut(usize, usize),
 ) -> Vec<GoldenChange> {
@@ -187,7 +213,7 @@ pub struct Replay {
 }
 
 /// Replays `asked` (each distinct question with how many times it was asked) against both packs.
-pub fn replay(baseline: &Index, candidate: &Index, asked: &BTreeMap<Asked, u64>) -> Replay {
+pub fn replay(baseline: Engine<'_>, candidate: Engine<'_>, asked: &BTreeMap<Asked, u64>) -> Replay {
     let mut result = Replay { distinct: asked.len(), ..Replay::default() };
     for (question, &times) in asked {
         result.questions += times;
@@ -300,13 +326,13 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        assert!(Behaviour::of(&baseline, &ask("where is my order")).is_right(Some("track-order")));
-        let changes = golden_changes(&baseline, &candidate, &questions, |_, _| {});
+        assert!(Behaviour::of((&baseline).into(), &ask("where is my order")).is_right(Some("track-order")));
+        let changes = golden_changes((&baseline).into(), (&candidate).into(), &questions, |_, _| {});
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert_eq!((changes[0].text.as_str(), changes[0].change), ("where is my order", Change::Broken));
 
         let logged: BTreeMap<Asked, u64> = [(ask("where is my order"), 3), (ask("how do i get a refund"), 2)].into();
-        let replayed = replay(&baseline, &candidate, &logged);
+        let replayed = replay((&baseline).into(), (&candidate).into(), &logged);
         assert_eq!((replayed.questions, replayed.distinct, replayed.changed), (5, 2, 3));
         assert_eq!(replayed.changes[0].text, "where is my order");
     }
