@@ -98,7 +98,7 @@ test("an LLM reply with a placeholder or no citation is shown as not sure, with 
     const endpoint = `http://127.0.0.1:${fault.port}/placeholder/v1/chat/completions`;
     const { page, errors } = await visit("/guard", { data: { endpoint, "first-byte-timeout": 3000, "total-timeout": 8000 } });
     await openWidget(page);
-    await ask(page, "my parcel arrived but the courier was rude, what can i do");
+    await ask(page, "my parcel arrived but the courier was rude, who do i tell");
     await page.waitForFunction(() => {
       const ai = [...document.querySelector("#market-assist").shadowRoot.querySelectorAll(".ma-ai")].pop();
       return ai && ai.getAttribute("aria-busy") === "false";
@@ -112,7 +112,7 @@ test("an LLM reply with a placeholder or no citation is shown as not sure, with 
     // Not kept in the answer cache: asked again, it goes to the model again.
     const requests = async () => (await (await fetch(`http://127.0.0.1:${fault.port}/__requests`)).json()).filter((r) => r.method === "POST").length;
     assert.equal(await requests(), 1);
-    await ask(page, "my parcel arrived but the courier was rude, what can i do");
+    await ask(page, "my parcel arrived but the courier was rude, who do i tell");
     await page.waitForFunction(() => document.querySelector("#market-assist").shadowRoot.querySelectorAll(".ma-ai").length === 2);
     await page.waitForFunction(() => [...document.querySelector("#market-assist").shadowRoot.querySelectorAll(".ma-ai")].pop().getAttribute("aria-busy") === "false");
     assert.equal(await requests(), 2, "an unsure reply is not cached");
@@ -129,7 +129,7 @@ test("a slow reply says so in words after a few seconds, with Stop and a person"
     const endpoint = `http://127.0.0.1:${fault.port}/slowstart/v1/chat/completions?delay=6000&cite=first`;
     const { page, errors } = await visit("/slow", { data: { endpoint, "first-byte-timeout": 20000, "total-timeout": 30000 } });
     await openWidget(page);
-    await ask(page, "my parcel arrived but the courier was rude, what can i do");
+    await ask(page, "my parcel arrived but the courier was rude, who do i tell");
     await widget(page, ".ma-typing").waitFor();
     assert.equal(await widget(page, ".ma-still").count(), 0, "dots first");
     await widget(page, ".ma-still").waitFor({ timeout: 6000 });
