@@ -1,7 +1,7 @@
-//! The encoder tier's turn: a question the pack and the static tier would clarify, hand to
-//! the LLM or answer without being sure is read again by the encoder ([`crate::encoder`]: a Web Worker started on the first
-//! such question) and decided again with its vector, before either happens. Every question it
-//! answers is an LLM call saved.
+//! The encoder tier's turn: a question the pack and the static tier would clarify, hand to the
+//! LLM or answer without being sure is read again by the encoder ([`crate::encoder`]: a Web
+//! Worker started on the first such question) and decided again with its vector, before either
+//! happens. Every question it answers is an LLM call saved.
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -97,11 +97,10 @@ impl Chat {
     /// [`FIRST_WAIT_MS`] (a phone on a slow line may take far longer to fetch 18.5 MB; the load
     /// goes on, for the next questions). While it loads, questions are decided without it.
     async fn encoder(&self) -> Option<Rc<EncoderWorker>> {
-        match &*self.encoder.read_value() {
-            EncoderSlot::Ready(encoder) => return Some(encoder.clone()),
-            EncoderSlot::Idle => {}
-            EncoderSlot::Loading | EncoderSlot::Failed => return None,
+        if let EncoderSlot::Ready(encoder) = &*self.encoder.read_value() {
+            return Some(encoder.clone());
         }
+        // Loading or failed: decided without it.
         let loaded = self.start_encoder()?;
         futures::future::select(loaded, Box::pin(sleep(FIRST_WAIT_MS))).await;
         match &*self.encoder.read_value() {

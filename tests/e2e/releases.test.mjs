@@ -245,15 +245,22 @@ function encoderRelease(version, tamper = () => {}) {
   writeChannel(c);
 }
 
-test("a release with the encoder tier: the worker loads the manifest's file, checked against its checksum", async () => {
-  encoderRelease("r4");
+/** A fresh browser context on the encoder page, open once release `version` answers, with its
+ *  console lines collected. */
+async function onRelease(version) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const lines = [];
   page.on("console", (m) => lines.push(m.text()));
   await page.goto(pageUrl.encoder);
-  assert.equal((await versionOnceLoaded(page)).knowledge, "r4");
+  assert.equal((await versionOnceLoaded(page)).knowledge, version);
   await openWidget(page);
+  return { context, page, lines };
+}
+
+test("a release with the encoder tier: the worker loads the manifest's file, checked against its checksum", async () => {
+  encoderRelease("r4");
+  const { context, page, lines } = await onRelease("r4");
   for (let i = 0; i < 100 && !lines.some((l) => l.includes("semantic tier attached")); i++) await new Promise((ok) => setTimeout(ok, 100));
   await ask(page, "somebody is pretending to be your staff on whatsapp");
   await widget(page, '.ma-clarify .ma-chip[data-entry="phishing-scam"]').first().waitFor({ timeout: 60000 });
@@ -262,13 +269,7 @@ test("a release with the encoder tier: the worker loads the manifest's file, che
 
   // The manifest's checksum is not the file's: the worker refuses it, the chat goes on.
   encoderRelease("r4-bad", (m) => (m.encoder.sha256 = "0".repeat(64)));
-  const other = await browser.newContext();
-  const bad = await other.newPage();
-  const said = [];
-  bad.on("console", (m) => said.push(m.text()));
-  await bad.goto(pageUrl.encoder);
-  assert.equal((await versionOnceLoaded(bad)).knowledge, "r4-bad");
-  await openWidget(bad);
+  const { context: other, page: bad, lines: said } = await onRelease("r4-bad");
   await ask(bad, "somebody is pretending to be your staff on whatsapp");
   assert.ok(said.some((l) => /encoder tier .*checksum mismatch.*answering without it/.test(l)), said.join("\n"));
   assert.equal(await widget(bad, '.ma-clarify .ma-chip[data-entry="phishing-scam"]').count(), 0);

@@ -10,8 +10,8 @@
 //! replaced.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 
 use kb_compiler::encoder::tier::embed_all;
 use kb_compiler::release::sha256_hex;
@@ -56,10 +56,10 @@ fn cache_path(encoder: &Encoder) -> Option<PathBuf> {
 }
 
 /// The whole records of the file at `path` (none when it is missing or not a cache of `dims`).
-fn read(path: &PathBuf, dims: usize) -> HashMap<String, Vec<f32>> {
+fn read(path: &Path, dims: usize) -> HashMap<String, Vec<f32>> {
     let mut known = HashMap::new();
     let Ok(bytes) = std::fs::read(path) else { return known };
-    if bytes.len() < 10 || &bytes[..6] != MAGIC || u32_at(&bytes, 6) != Some(dims) {
+    if !header_holds(&bytes, dims) {
         return known;
     }
     let mut at = 10;
@@ -76,17 +76,28 @@ fn read(path: &PathBuf, dims: usize) -> HashMap<String, Vec<f32>> {
     known
 }
 
+/// Whether `bytes` start with the header of a cache of `dims`-dimensional vectors.
+fn header_holds(bytes: &[u8], dims: usize) -> bool {
+    bytes.len() >= 10 && &bytes[..6] == MAGIC && u32_at(bytes, 6) == Some(dims)
+}
+
+/// Whether the file at `path` starts with that header (only the header is read).
+fn starts_right(path: &Path, dims: usize) -> bool {
+    let mut header = [0u8; 10];
+    std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut header)).is_ok() && header_holds(&header, dims)
+}
+
 fn u32_at(bytes: &[u8], at: usize) -> Option<usize> {
     Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?) as usize)
 }
 
 /// Appends records to the file at `path`, starting it (or replacing one that is not a cache of
 /// `dims`) first.
-fn append(path: &PathBuf, dims: usize, texts: &[&str], vectors: &[Vec<f32>]) -> std::io::Result<()> {
+fn append(path: &Path, dims: usize, texts: &[&str], vectors: &[Vec<f32>]) -> std::io::Result<()> {
     if let Some(folder) = path.parent() {
         std::fs::create_dir_all(folder)?;
     }
-    let whole = std::fs::read(path).is_ok_and(|b| b.len() >= 10 && &b[..6] == MAGIC && u32_at(&b, 6) == Some(dims));
+    let whole = starts_right(path, dims);
     let mut out = Vec::new();
     if !whole {
         out.extend_from_slice(MAGIC);

@@ -88,13 +88,15 @@ impl Release {
             files.push((locale, open_tier_file(dir, file)?));
         }
         attach(&mut index, &files).map_err(|Failure(e)| Failure(format!("{}: {e}", shown(dir))))?;
-        let encoder = match &manifest.tiers.encoder {
-            Some(file) => Some(
+        let encoder = manifest
+            .tiers
+            .encoder
+            .as_ref()
+            .map(|file| {
                 kb_encoder::Encoder::from_bytes(open_tier_file(dir, file)?)
-                    .map_err(|e| Failure(format!("{}: {e}", shown(&dir.join(&file.file)))))?,
-            ),
-            None => None,
-        };
+                    .map_err(|e| Failure(format!("{}: {e}", shown(&dir.join(&file.file)))))
+            })
+            .transpose()?;
         let source = dir.join(SOURCE_DIR);
         if !source.is_dir() {
             return Err(Failure(format!("{}: no {SOURCE_DIR}/ folder (kb release build writes one)", shown(dir))));

@@ -68,20 +68,9 @@ impl PackFile {
     /// Describes the gzip bytes `gz` of a pack (`inflated` before compression) holding `index`,
     /// named for `locale` (`None`: the all-locales pack).
     pub fn describe(locale: Option<&str>, gz: &[u8], inflated: &[u8], index: &Index) -> PackFile {
-        let sha256 = sha256_hex(gz);
-        // 16 hex digits (64 bits) tell builds apart; the full hash is what is checked.
-        let file = match locale {
-            Some(code) => format!("kb.{code}.{}.idx.gz", &sha256[..16]),
-            None => format!("kb.{}.idx.gz", &sha256[..16]),
-        };
-        PackFile {
-            file,
-            bytes: gz.len() as u64,
-            sha256,
-            inflated_bytes: inflated.len() as u64,
-            entries: index.len(),
-            flows: index.flows().len(),
-        }
+        let stem = locale.map_or_else(|| "kb".to_string(), |code| format!("kb.{code}"));
+        let TierFile { file, bytes, sha256, inflated_bytes } = TierFile::describe(&stem, "idx", gz, inflated);
+        PackFile { file, bytes, sha256, inflated_bytes, entries: index.len(), flows: index.flows().len() }
     }
 }
 
@@ -111,6 +100,7 @@ impl TierFile {
     /// ```
     pub fn describe(stem: &str, extension: &str, gz: &[u8], inflated: &[u8]) -> TierFile {
         let sha256 = sha256_hex(gz);
+        // 16 hex digits (64 bits) tell builds apart; the full hash is what is checked.
         TierFile {
             file: format!("{stem}.{}.{extension}.gz", &sha256[..16]),
             bytes: gz.len() as u64,
