@@ -2,7 +2,6 @@
 //! and every section once (through the readers of [`crate::format`]), then the term dictionary,
 //! postings and stored entries are used in place; the small record tables are decoded.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use fst::{Map, Streamer};
@@ -52,34 +51,35 @@ impl AsRef<[u8]> for Slice {
 /// println!("{} entries", index.len());
 /// ```
 ///
-/// Cloning shares the pack's bytes; the widget clones to attach a semantic table that arrives
+/// Cloning shares the pack's bytes and decoded tables (a clone costs a few reference counts, and
+/// the widget's wasm no deep copy): the widget clones to attach a semantic table that arrives
 /// after the pack without stopping the questions being answered from it.
 #[derive(Clone)]
 pub struct Index {
     bytes: Arc<[u8]>,
-    pub(crate) meta: Meta,
+    pub(crate) meta: Arc<Meta>,
     pub(crate) terms: Map<Slice>,
     postings: std::ops::Range<usize>,
     units: std::ops::Range<usize>,
-    entries: Vec<EntryRecord>,
+    entries: Arc<[EntryRecord]>,
     stored: std::ops::Range<usize>,
-    flows: Vec<Flow>,
-    pub(crate) analyzers: BTreeMap<Locale, Analyzer>,
+    flows: Arc<[Flow]>,
+    /// One per locale of the pack, in the order of its metadata (a handful: a scan finds one).
+    pub(crate) analyzers: Arc<[Analyzer]>,
     /// Euclidean norm of each unit's idf-weighted term vector (for cosine similarity).
-    pub(crate) unit_norms: Vec<f32>,
+    pub(crate) unit_norms: Arc<[f32]>,
     /// Per entry, the norm of the sum of its normalised question vectors (for the cosine to the
     /// entry's centroid).
-    pub(crate) centroid_norms: Vec<f32>,
+    pub(crate) centroid_norms: Arc<[f32]>,
     /// Units per locale (the document count of the unit-level idf).
     locale_units: [u32; Locale::ALL.len()],
     /// The container's checksum (see [`Index::version`]).
     checksum: u64,
     /// The semantic tables attached, at most one per locale ([`Index::attach_semantic`]).
-    pub(crate) semantic: Vec<AttachedSemantic>,
+    pub(crate) semantic: Vec<Arc<AttachedSemantic>>,
 }
 
 /// A semantic table attached to the index, with its entries' numbers in this index.
-#[derive(Clone)]
 pub(crate) struct AttachedSemantic {
     pub(crate) table: SemanticTable,
     /// The entry number of each of the table's entries, in its order.
@@ -100,7 +100,7 @@ impl std::fmt::Display for AttachError {
         match self {
             AttachError::NoSuchLocale(l) => write!(f, "the pack has no {l} knowledge for this semantic table"),
             AttachError::UnknownEntry(id) => {
-                write!(f, "the semantic table was built for other knowledge: the pack has no entry {id:?}")
+                write!(f, "the semantic table was built for other knowledge: the pack has no entry \"{id}\"")
             }
         }
     }
@@ -150,25 +150,28 @@ impl Index {
             .ok_or_else(|| corrupt("entry has an unknown locale"))?;
         let flows_range = range(SectionKind::Flows)?;
         let flows = Vec::<Flow>::from_bytes(&bytes[flows_range]).map_err(|e| corrupt(&format!("flows: {e}")))?;
-        let mut analyzers = BTreeMap::new();
-        for lm in &meta.locales {
-            let mut a = Analyzer::new(lm.locale);
-            a.add_stopwords(lm.stopwords.iter().map(String::as_str));
-            a.set_synonym_pairs(lm.synonyms.clone());
-            analyzers.insert(lm.locale, a);
-        }
+        let analyzers: Vec<Analyzer> = meta
+            .locales
+            .iter()
+            .map(|lm| {
+                let mut a = Analyzer::new(lm.locale);
+                a.add_stopwords(lm.stopwords.iter().map(String::as_str));
+                a.set_synonym_pairs(lm.synonyms.clone());
+                a
+            })
+            .collect();
         let index = Index {
             postings: range(SectionKind::Postings)?,
             stored: range(SectionKind::Stored)?,
             units,
-            entries,
+            entries: entries.into(),
             bytes,
-            meta,
+            meta: Arc::new(meta),
             terms,
-            flows,
-            analyzers,
-            unit_norms: Vec::new(),
-            centroid_norms: Vec::new(),
+            flows: flows.into(),
+            analyzers: analyzers.into(),
+            unit_norms: Arc::new([]),
+            centroid_norms: Arc::new([]),
             locale_units: [0; Locale::ALL.len()],
             checksum: container.checksum(),
             semantic: Vec::new(),
@@ -180,7 +183,7 @@ impl Index {
         }
         let index = Index { locale_units, ..index };
         let (unit_norms, centroid_norms) = index.vector_norms().ok_or_else(|| corrupt("postings"))?;
-        Ok(Index { unit_norms, centroid_norms, ..index })
+        Ok(Index { unit_norms: unit_norms.into(), centroid_norms: centroid_norms.into(), ..index })
     }
 
     /// Checks every record's cross references once, so that reads later need no checks that
@@ -190,7 +193,7 @@ impl Index {
         if (0..self.unit_count()).any(|u| self.unit(u).entry >= entries) {
             return Err(corrupt("unit points to a missing entry"));
         }
-        for r in &self.entries {
+        for r in self.entries.iter() {
             let (off, len) = (r.stored.0 as usize, r.stored.1 as usize);
             if off.checked_add(len).is_none_or(|end| end > self.stored.len()) {
                 return Err(corrupt("entry points outside the stored section"));
@@ -312,7 +315,9 @@ impl Index {
         if self.locale_meta(locale).is_none_or(|m| m.entries == 0) {
             return Err(AttachError::NoSuchLocale(locale));
         }
-        let numbers: BTreeMap<String, u32> = (0..self.len() as u32)
+        // A scan per table entry: quadratic, but a locale has hundreds of entries, not millions,
+        // and a map or a sort would cost the widget's wasm a few kB for this one use.
+        let numbers: Vec<(String, u32)> = (0..self.len() as u32)
             .filter(|&n| self.record(n).locale == locale)
             .filter_map(|n| Some((self.entry_id(n)?, n)))
             .collect();
@@ -320,17 +325,20 @@ impl Index {
             .meta()
             .entries
             .iter()
-            .map(|id| numbers.get(id).copied().ok_or_else(|| AttachError::UnknownEntry(id.clone())))
+            .map(|id| match numbers.iter().find(|(known, _)| known == id) {
+                Some(&(_, n)) => Ok(n),
+                None => Err(AttachError::UnknownEntry(id.clone())),
+            })
             .collect::<Result<Vec<u32>, AttachError>>()?;
         self.semantic.retain(|s| s.table.locale() != locale);
-        self.semantic.push(AttachedSemantic { table, entries });
+        self.semantic.push(Arc::new(AttachedSemantic { table, entries }));
         Ok(())
     }
 
     /// Takes the locale's semantic table off (searches there are lexical again).
     pub fn detach_semantic(&mut self, locale: Locale) -> Option<SemanticTable> {
         let at = self.semantic.iter().position(|s| s.table.locale() == locale)?;
-        Some(self.semantic.remove(at).table)
+        Some(self.semantic.remove(at).table.clone())
     }
 
     /// The semantic table attached for `locale`, if any.
@@ -339,7 +347,7 @@ impl Index {
     }
 
     pub(crate) fn attached(&self, locale: Locale) -> Option<&AttachedSemantic> {
-        self.semantic.iter().find(|s| s.table.locale() == locale)
+        self.semantic.iter().map(Arc::as_ref).find(|s| s.table.locale() == locale)
     }
 
     /// Locales that have entries.
@@ -412,7 +420,7 @@ impl Index {
     /// locale of the pack has one: the builder writes all of them). Other tools that compare
     /// texts, such as `kb gaps`, use it so that they read words exactly as the search does.
     pub fn analyzer(&self, locale: Locale) -> Option<&Analyzer> {
-        self.analyzers.get(&locale)
+        self.analyzers.iter().find(|a| a.locale() == locale)
     }
 
     /// How telling an analysed `term` is in `locale`: the idf weight its search gives the term
