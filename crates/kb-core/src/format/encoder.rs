@@ -272,12 +272,6 @@ pub fn read(bytes: &[u8]) -> Result<EncoderSections, FormatError> {
     }
     let map = fst::Map::new(&bytes[pieces.clone()]).map_err(|e| corrupt(&e.to_string()))?;
     let piece_count = map.len();
-    let mut all = map.stream();
-    while let Some((_, number)) = fst::Streamer::next(&mut all) {
-        if number as usize >= piece_count {
-            return Err(corrupt("piece number out of range"));
-        }
-    }
     if meta.specials.iter().any(|&s| s as usize >= piece_count) {
         return Err(corrupt("special piece out of range"));
     }

@@ -288,13 +288,6 @@ pub fn read(bytes: &[u8]) -> Result<Sections, FormatError> {
     if entries.len() != meta.entries.len() * row || meta.bias.len() != meta.entries.len() {
         return Err(corrupt("entry table length"));
     }
-    // Piece numbers index the tables: each must be in range (the writer numbers them 0..n).
-    let mut all = map.stream();
-    while let Some((_, number)) = fst::Streamer::next(&mut all) {
-        if number as usize >= piece_count {
-            return Err(corrupt("piece number out of range"));
-        }
-    }
     let encoder = match (container.tagged(ENCODER), container.tagged(ENCODER_ENTRIES)) {
         (None, None) => None,
         (Some(head), Some(rows)) => {

@@ -21,8 +21,10 @@ pub trait Vocabulary {
     type Data: AsRef<[u8]>;
     /// The dictionary from piece bytes to piece number.
     fn fst(&self) -> &Fst<Self::Data>;
-    /// The log-probability of piece `n`.
-    fn score(&self, n: u32) -> f32;
+    /// The log-probability of piece `n`; `None` for a number the vocabulary has no piece for
+    /// (a damaged dictionary), which the tokeniser then never returns. Checking here, where a
+    /// piece is used, spares reading every number of the dictionary when a file loads.
+    fn score(&self, n: u32) -> Option<f32>;
 }
 
 /// A piece dictionary and its scores, read in place from a file's bytes (the semantic and the
@@ -31,7 +33,7 @@ pub trait Vocabulary {
 pub struct PieceDictionary {
     bytes: Arc<[u8]>,
     fst: Fst<Slice>,
-    scores: usize,
+    scores: Range<usize>,
 }
 
 impl PieceDictionary {
@@ -42,7 +44,7 @@ impl PieceDictionary {
     /// The dictionary is not an FST.
     pub fn new(bytes: Arc<[u8]>, pieces: Range<usize>, scores: Range<usize>) -> Result<PieceDictionary, fst::Error> {
         let fst = Fst::new(Slice::new(bytes.clone(), pieces))?;
-        Ok(PieceDictionary { bytes, fst, scores: scores.start })
+        Ok(PieceDictionary { bytes, fst, scores })
     }
 }
 
@@ -53,9 +55,10 @@ impl Vocabulary for PieceDictionary {
         &self.fst
     }
 
-    fn score(&self, n: u32) -> f32 {
-        let at = self.scores + 4 * n as usize;
-        f32::from_le_bytes(self.bytes[at..at + 4].try_into().expect("checked table length"))
+    fn score(&self, n: u32) -> Option<f32> {
+        let at = (n as usize).checked_mul(4)?.checked_add(self.scores.start)?;
+        let bytes = self.bytes.get(at..at.checked_add(4).filter(|&end| end <= self.scores.end)?)?;
+        Some(f32::from_le_bytes(bytes.try_into().ok()?))
     }
 }
 
@@ -104,8 +107,9 @@ pub fn split(vocabulary: &impl Vocabulary, text: &str, unknown: Option<(u32, f32
                 if Some(number) == unknown_piece {
                     continue;
                 }
+                let Some(piece_score) = vocabulary.score(number) else { continue };
                 let end = i + k + 1;
-                let score = best[i] + vocabulary.score(number);
+                let score = best[i] + piece_score;
                 if score > best[end] {
                     best[end] = score;
                     last[end] = (i, Some(number));
@@ -155,8 +159,8 @@ mod tests {
         fn fst(&self) -> &Fst<&'a [u8]> {
             &self.0
         }
-        fn score(&self, n: u32) -> f32 {
-            self.1[n as usize]
+        fn score(&self, n: u32) -> Option<f32> {
+            self.1.get(n as usize).copied()
         }
     }
 
@@ -180,6 +184,16 @@ mod tests {
         assert_eq!(split(&vocab, "ส่ง 🙂 order"), vec!["▁ส่ง", "▁order"]);
         assert!(split(&vocab, "").is_empty());
         assert!(split(&vocab, "zzz").is_empty());
+    }
+
+    #[test]
+    fn a_piece_without_a_score_is_never_returned() {
+        // A damaged dictionary can number a piece past the score table: it is not a piece then.
+        let (bytes, scores, _) = table(&[("▁parcel", -9.0), ("▁par", -6.0), ("cel", -7.0)]);
+        let view = View(Fst::new(bytes.as_slice()).unwrap(), &scores[..2]);
+        let got = super::split(&view, &normalize("parcel"), None);
+        assert!(got.iter().all(|&n| n < 2), "{got:?}");
+        assert!(!got.is_empty());
     }
 
     proptest::proptest! {
