@@ -371,13 +371,12 @@ impl Index {
         let mut touched_units: Vec<u32> = Vec::new();
         let mut query_weight = 0.0f32;
         let mut query_norm = 0.0f32;
-        // Per group: (entry, contribution, alternative, matched weight) and (unit, dot) staging.
-        let mut staged: Vec<(u32, f32, usize, f32)> = Vec::new();
-        let mut staged_units: Vec<(u32, f32)> = Vec::new();
+        // Per group of several spellings: each entry's best (contribution, (alternative, matched
+        // weight)) and each unit's best dot.
+        let mut staged: BestPerKey<(usize, f32)> = BestPerKey::new(self.len());
+        let mut staged_units: BestPerKey<()> = BestPerKey::new(self.unit_count() as usize);
 
         for (g, group) in groups.iter().enumerate().take(MAX_GROUPS) {
-            staged.clear();
-            staged_units.clear();
             let mut group_weight = 0.0f32;
             let mut group_vector = 0.0f32;
             let single = group.alternatives.len() == 1;
@@ -412,7 +411,7 @@ impl Index {
                     if single {
                         add_match(&mut acc[e as usize], touched, e, c, weight, g, a, alt.kind);
                     } else {
-                        staged.push((e, c, a, weight));
+                        staged.offer(e, c, (a, weight));
                     }
                 };
                 for (u, count) in postings {
@@ -436,7 +435,7 @@ impl Index {
                             // runs for every posting of every query term).
                             add_dot(&mut unit_dot, &mut touched_units, u, dot);
                         } else {
-                            staged_units.push((u, dot));
+                            staged_units.offer(u, dot, ());
                         }
                     }
                 }
@@ -446,19 +445,11 @@ impl Index {
             }
             query_weight += group_weight;
             query_norm += group_vector * group_vector;
-            if !single {
-                // Several spellings of one query term count once per entry: keep the best.
-                staged.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(y.1.total_cmp(&x.1)));
-                staged.dedup_by_key(|x| x.0);
-                staged_units.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(y.1.total_cmp(&x.1)));
-                staged_units.dedup_by_key(|x| x.0);
-            }
-            for &(e, c, a, w) in &staged {
+            // Several spellings of one query term count once per entry: with the best of them.
+            staged.drain(|e, c, (a, w)| {
                 add_match(&mut acc[e as usize], &mut touched, e, c, w, g, a, group.alternatives[a].kind);
-            }
-            for &(u, d) in &staged_units {
-                add_dot(&mut unit_dot, &mut touched_units, u, d);
-            }
+            });
+            staged_units.drain(|u, d, ()| add_dot(&mut unit_dot, &mut touched_units, u, d));
         }
         let semantic = if query.as_you_type { None } else { self.semantic_scores(query) };
         if query_weight <= 0.0 && semantic.is_none() {
@@ -563,7 +554,7 @@ impl Index {
         }
         let n = ranked.len().min(SEMANTIC_CANDIDATES);
         if n > 0 && n < ranked.len() {
-            ranked.select_nth_unstable_by(n - 1, |a, b| b.0.total_cmp(&a.0));
+            ranked.select_nth_unstable_by(n - 1, higher_first);
         }
         let closest = ranked[..n].iter().map(|&(_, e)| e).collect();
         Some(SemanticScores { fusion, probability, closest })
@@ -579,6 +570,43 @@ struct SemanticScores {
     probability: Vec<f32>,
     /// The entries closest in meaning (that the asker may see), in no particular order.
     closest: Vec<u32>,
+}
+
+/// The best score offered for each key (an entry or unit number) since the last drain, with
+/// what came with it: dense like the accumulators, so no sort is needed to keep the best.
+struct BestPerKey<T> {
+    best: Vec<Option<(f32, T)>>,
+    /// The keys offered, in the order first offered.
+    keys: Vec<u32>,
+}
+
+impl<T: Copy> BestPerKey<T> {
+    fn new(keys: usize) -> Self {
+        BestPerKey { best: vec![None; keys], keys: Vec::new() }
+    }
+
+    /// Keeps `score` (with `with`) for `key` if it beats what `key` has.
+    fn offer(&mut self, key: u32, score: f32, with: T) {
+        let slot = &mut self.best[key as usize];
+        match slot {
+            Some((best, _)) if *best >= score => {}
+            _ => {
+                if slot.is_none() {
+                    self.keys.push(key);
+                }
+                *slot = Some((score, with));
+            }
+        }
+    }
+
+    /// Hands over each key's best, and forgets them.
+    fn drain(&mut self, mut each: impl FnMut(u32, f32, T)) {
+        for key in self.keys.drain(..) {
+            if let Some((score, with)) = self.best[key as usize].take() {
+                each(key, score, with);
+            }
+        }
+    }
 }
 
 /// Adds `dot` to unit `u`'s similarity with the query.
@@ -628,6 +656,12 @@ struct Agreement {
 /// Questions that vote: a few, because each entry has only a handful of variants.
 const VOTERS: usize = 5;
 
+/// Orders scored entries highest score first. One function for every selection by score, so
+/// that the widget's wasm holds one copy of the selection code, not one per closure.
+fn higher_first(a: &(f32, u32), b: &(f32, u32)) -> std::cmp::Ordering {
+    b.0.total_cmp(&a.0)
+}
+
 fn agreement(
     top: u32,
     neighbour: &[f32],
@@ -639,7 +673,7 @@ fn agreement(
     let best_bm = touched.iter().map(|&e| acc[e as usize].bm25f).fold(0.0f32, f32::max);
     let voters = nearest.len().min(VOTERS);
     if voters > 0 && voters < nearest.len() {
-        nearest.select_nth_unstable_by(voters - 1, |a, b| b.0.total_cmp(&a.0));
+        nearest.select_nth_unstable_by(voters - 1, higher_first);
     }
     let (mut mine, mut all) = (0.0f32, 0.0f32);
     for &(cosine, e) in &nearest[..voters] {
