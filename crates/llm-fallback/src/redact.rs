@@ -123,7 +123,7 @@ impl fmt::Display for RedactError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RedactError::InvalidPattern { pattern, reason } => {
-                write!(f, "invalid redaction pattern {pattern:?}: {reason}")
+                write!(f, "invalid redaction pattern \"{pattern}\": {reason}")
             }
         }
     }
