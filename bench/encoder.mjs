@@ -4,8 +4,8 @@
 //
 //   node bench/encoder.mjs [--questions N] [--json FILE]
 //
-// A host page on one origin starts the encoder tier's Web Worker from dist/ on another (a blob:
-// module importing encoder-worker-<hash>.js, as the widget does), has it load encoder.kben.gz,
+// A host page on one origin starts the encoder tier from dist/ on another with the widget's own
+// encoder-client-<hash>.js (its Web Worker through a blob: module), has it load encoder.kben.gz,
 // then sends it N golden test questions of every locale, in turn, one at a time:
 //   - load, cold: worker start + module + 18.5 MB fetch + inflate + parse, empty cache;
 //   - load, warm: the same in a new page of the same browser context (file from Cache Storage);
@@ -45,29 +45,22 @@ function goldenQuestions(n) {
   return out;
 }
 
-/** Runs in the page: starts the worker the way the widget does and times what it is asked. */
-async function drive([script, file, questions]) {
-  const ask = (worker, message) =>
-    new Promise((resolve, reject) => {
-      const channel = new MessageChannel();
-      channel.port1.onmessage = (e) => (e.data.error ? reject(new Error(e.data.error)) : resolve(e.data));
-      worker.postMessage(message, [channel.port2]);
-    });
+/** Runs in the page: starts the encoder tier with the widget's own encoder-client.js and times
+ *  what it is asked. */
+async function drive([client, file, questions]) {
   const started = performance.now();
-  const blob = new Blob([`import ${JSON.stringify(script)};`], { type: "text/javascript" });
-  const worker = new Worker(URL.createObjectURL(blob), { type: "module" });
-  worker.onerror = (e) => console.error("worker error", e.message);
-  await ask(worker, { load: file });
+  const { start } = await import(client);
+  const encoder = await start(file);
   const load = performance.now() - started;
   const reads = [];
   const trips = [];
   for (const text of questions ?? []) {
     const sent = performance.now();
-    const reply = await ask(worker, { embed: text });
+    const reply = await encoder.embed(text);
     trips.push(performance.now() - sent);
     reads.push(reply.ms);
   }
-  worker.terminate();
+  encoder.close();
   return { load, reads, trips };
 }
 
@@ -78,17 +71,17 @@ async function main() {
   let cold, warm;
   try {
     const context = await browser.newContext();
-    const script = servers.cdnUrl + asset("encoder-worker.js");
+    const client = servers.cdnUrl + asset("encoder-client.js");
     const file = `${servers.cdnUrl}encoder.kben.gz`;
     const url = servers.page("/bench-encoder", '<!doctype html><link rel="icon" href="data:,"><title>encoder bench</title>');
     const page = await context.newPage();
     page.on("console", (m) => m.type() === "error" && log(`page: ${m.text()}`));
     await page.goto(url);
     log(`cold load, then ${questions.length} questions`);
-    cold = await page.evaluate(drive, [script, file, questions]);
+    cold = await page.evaluate(drive, [client, file, questions]);
     const again = await context.newPage();
     await again.goto(url);
-    warm = await again.evaluate(drive, [script, file, null]);
+    warm = await again.evaluate(drive, [client, file, null]);
     await context.close();
   } finally {
     await browser.close();

@@ -54,9 +54,11 @@
     // The semantic tiers: "encoder" (the default: kb.<locale>.sem.gz after the pack, and
     // encoder.kben.gz for a question the rest would not answer), "static" (no encoder) or "off".
     semantic: data.semantic || "encoder",
-    // The encoder tier's Web Worker, beside the widget's files (fetched with the first question
-    // that needs it).
-    encoderWorker: new URL("encoder-worker.js", base).href
+    // Starts the encoder tier: its page side (encoder-client.js, beside the widget's files, with
+    // the Web Worker it runs) is fetched with the first question that needs it.
+    startEncoder: function (file, sha256) {
+      return import(new URL("encoder-client.js", base).href).then(function (m) { return m.start(file, sha256); });
+    }
   };
 
   // ---- knowledge release: data-manifest ---------------------------------------------------

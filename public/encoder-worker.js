@@ -1,8 +1,8 @@
 // The encoder tier's Web Worker (a module worker). It runs the encoder-worker wasm module
 // (crates/encoder-worker: multilingual-e5-small in Rust, built with wasm SIMD) off the page's
-// thread, so that reading a question never freezes the chat. The widget (src/encoder.rs) starts
-// it on the first question the pack and the static tier would not answer, and sends each
-// request with a MessagePort of its own for the reply:
+// thread, so that reading a question never freezes the chat. encoder-client.js starts it on the
+// first question the pack and the static tier would not answer, and sends each request with a
+// MessagePort of its own for the reply:
 //   { load: "<absolute URL of encoder.kben(.gz)>", sha256?: "<hex of the bytes as served>" }
 //                                                    → { pieces: N } | { error: "…" }
 //   { embed: "<question>" }                          → { vector: Float32Array, ms: N } | { error: "…" }

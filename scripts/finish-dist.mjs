@@ -1,6 +1,7 @@
 // The last step of scripts/build.sh: makes dist/ deploy like a well-behaved static asset.
 // - The widget's own files get content-hashed names (market-assist-<hash>.js / .wasm,
-//   widget-<hash>.css, and the encoder tier's worker encoder-worker-<hash>.js with its module),
+//   widget-<hash>.css, and the encoder tier's encoder-client-<hash>.js with its worker
+//   encoder-worker-<hash>.js and the worker's module),
 //   so that a CDN may cache them for a year; embed.js keeps its name (it is what page owners
 //   link) and is rewritten to load the hashed files. dist/assets.json maps the
 //   plain names to the hashed ones for tools and tests.
@@ -26,7 +27,8 @@ const fail = (why) => {
 const WIDGET_FILES = [
   ["encoder_worker.js", "encoder-worker-glue", ".js", "encoder-worker.js"],
   ["encoder_worker_bg.wasm", "encoder-worker", ".wasm", "encoder-worker.js"],
-  ["encoder-worker.js", "encoder-worker", ".js", "embed.js"],
+  ["encoder-worker.js", "encoder-worker", ".js", "encoder-client.js"],
+  ["encoder-client.js", "encoder-client", ".js", "embed.js"],
   ["market-assist.js", "market-assist", ".js", "embed.js"],
   ["market-assist_bg.wasm", "market-assist", ".wasm", "embed.js"],
   ["widget.css", "widget", ".css", "embed.js"],
@@ -36,12 +38,12 @@ const hashOf = (bytes) => createHash("sha256").update(bytes).digest("hex").slice
 
 // Old hashed files from an earlier build: a dist/ holds one widget.
 for (const name of readdirSync(dist)) {
-  if (/^(market-assist|widget|encoder-worker(-glue)?)-[0-9a-f]{16}\.(js|wasm|css)(\.gz|\.br)?$/.test(name)) rmSync(join(dist, name));
+  if (/^(market-assist|widget|encoder-(worker|worker-glue|client))-[0-9a-f]{16}\.(js|wasm|css)(\.gz|\.br)?$/.test(name)) rmSync(join(dist, name));
 }
 
 const assets = { "embed.js": "embed.js" };
 // The files that name others, as rewritten so far.
-const naming = new Map(["embed.js", "encoder-worker.js"].map((name) => [name, readFileSync(join(dist, name), "utf8")]));
+const naming = new Map(["embed.js", "encoder-client.js", "encoder-worker.js"].map((name) => [name, readFileSync(join(dist, name), "utf8")]));
 for (const [built, stem, ext, namedIn] of WIDGET_FILES) {
   if (naming.has(built)) writeFileSync(join(dist, built), naming.get(built));
   const bytes = readFileSync(join(dist, built));

@@ -59,9 +59,9 @@ pub struct Config {
     pub resolution_delay: Option<u64>,
     /// Which semantic tiers the widget uses (`data-semantic`).
     pub semantic: Semantic,
-    /// URL of the encoder tier's worker script, beside the widget's files (`embed.js` sets it;
-    /// none → no encoder tier).
-    pub encoder_worker: Option<String>,
+    /// Starts the encoder tier: `startEncoder(file, sha256?)` resolves to a session of
+    /// `public/encoder-client.js` (`embed.js` sets it; none → no encoder tier).
+    pub start_encoder: Option<js_sys::Function>,
 }
 
 /// The semantic tiers a page allows (`data-semantic`).
@@ -171,7 +171,7 @@ impl Config {
         Config {
             pack: text("pack").unwrap_or_default(),
             semantic: Semantic::parse(text("semantic").as_deref()),
-            encoder_worker: text("encoderWorker"),
+            start_encoder: get("startEncoder").dyn_into().ok(),
             release: Release::from_js(&get("release")),
             endpoint: text("endpoint"),
             model: text("model"),

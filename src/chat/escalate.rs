@@ -31,11 +31,11 @@ pub enum EncoderSlot {
 impl Chat {
     /// Whether the encoder tier should read this question again: the rest would not answer it,
     /// or not surely, and the locale's semantic file has an encoder head ([`Index::rereads`]),
-    /// the page allows it and says where the worker is, there is an encoder file (beside a plain
+    /// the page allows it and can start the worker, there is an encoder file (beside a plain
     /// pack, or in the release's manifest), the browser does not ask to save data, and it is not
     /// loading or broken.
     pub(super) fn escalates(&self, index: &Index, reply: &Reply) -> bool {
-        let allowed = self.config.with_value(|c| c.semantic == Semantic::Encoder && c.encoder_worker.is_some())
+        let allowed = self.config.with_value(|c| c.semantic == Semantic::Encoder && c.start_encoder.is_some())
             && self.encoder_file().is_some();
         let usable = self.encoder.with_value(|slot| matches!(slot, EncoderSlot::Idle | EncoderSlot::Ready(_)));
         allowed && usable && index.rereads(self.locale_untracked(), reply) && !saves_data()
@@ -132,12 +132,12 @@ impl Chat {
 
     /// Starts the worker and leaves the slot `Ready` or `Failed`.
     async fn load_encoder(&self) {
-        let script = self.config.with_value(|c| c.encoder_worker.clone()).unwrap_or_default();
-        let Some((url, sha256)) = self.encoder_file() else {
+        let start = self.config.with_value(|c| c.start_encoder.clone());
+        let (Some(start), Some((url, sha256))) = (start, self.encoder_file()) else {
             self.encoder.set_value(EncoderSlot::Failed);
             return;
         };
-        match EncoderWorker::start(&script, &url, sha256.as_deref()).await {
+        match EncoderWorker::start(&start, &url, sha256.as_deref()).await {
             Ok(encoder) => {
                 web_sys::console::info_1(&format!("market-assist: encoder tier loaded ({url})").into());
                 self.encoder.set_value(EncoderSlot::Ready(Rc::new(encoder)));

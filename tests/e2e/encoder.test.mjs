@@ -131,19 +131,21 @@ test("an answer the static tiers are not sure of is shown at once, starts the do
   await context.close();
 });
 
-test("an encoder tier that cannot load (worker script missing, file damaged) costs nothing but itself", async () => {
-  const context = await browser.newContext();
-  await context.route(/encoder-worker-[0-9a-f]{16}\.js$/, (route) => route.fulfill({ status: 404, body: "gone" }));
-  const [tab, , fetched, lines] = await open("/encoder-no-worker", { semantic: undefined }, context);
-  const reply = await ask(tab, PARAPHRASE);
-  assert.equal(await widget(reply.page(), OFFERED).count(), 0, await reply.innerText());
-  assert.ok(lines.some((l) => /encoder tier .*answering without it/.test(l)), lines.join("\n"));
-  assert.deepEqual(fetched, [], "no worker, no file");
-  // Not asked for again, and the chat goes on answering.
-  const next = await ask(tab, "where is my parcel");
-  assert.ok((await next.innerText()).length > 0);
-  assert.equal(lines.filter((l) => /encoder tier .*answering without it/.test(l)).length, 1, lines.join("\n"));
-  await context.close();
+test("an encoder tier that cannot load (its page side or worker script missing, file damaged) costs nothing but itself", async () => {
+  for (const missing of ["encoder-client", "encoder-worker"]) {
+    const context = await browser.newContext();
+    await context.route(new RegExp(`${missing}-[0-9a-f]{16}\\.js$`), (route) => route.fulfill({ status: 404, body: "gone" }));
+    const [tab, , fetched, lines] = await open(`/encoder-no-${missing}`, { semantic: undefined }, context);
+    const reply = await ask(tab, PARAPHRASE);
+    assert.equal(await widget(reply.page(), OFFERED).count(), 0, await reply.innerText());
+    assert.ok(lines.some((l) => /encoder tier .*answering without it/.test(l)), `${missing}: ${lines.join("\n")}`);
+    assert.deepEqual(fetched, [], `${missing} missing: no file`);
+    // Not asked for again, and the chat goes on answering.
+    const next = await ask(tab, "where is my parcel");
+    assert.ok((await next.innerText()).length > 0);
+    assert.equal(lines.filter((l) => /encoder tier .*answering without it/.test(l)).length, 1, lines.join("\n"));
+    await context.close();
+  }
 
   const damaged = await browser.newContext();
   await damaged.route(/encoder\.kben\.gz/, (route) => route.fulfill({ status: 200, body: Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255, 1, 2, 3]) }));

@@ -38,7 +38,7 @@ let cdn, host, browser, pageUrl;
 const pages = new Map();
 before(async () => {
   assert.ok(KB, "kb is not built: run cargo build --release -p kb-cli");
-  const widgetFiles = ["market-assist.js", "market-assist_bg.wasm", "widget.css", "encoder-worker.js", "encoder_worker.js", "encoder_worker_bg.wasm"];
+  const widgetFiles = ["market-assist.js", "market-assist_bg.wasm", "widget.css", "encoder-client.js", "encoder-worker.js", "encoder_worker.js", "encoder_worker_bg.wasm"];
   for (const f of ["embed.js", "collect.js", ...widgetFiles.map(asset)]) cpSync(join(DIST, f), join(site, f));
   mkdirSync(releases);
   // Lexical releases: one with its semantic tier is built by the test of it.

@@ -494,7 +494,7 @@ impl Index {
                 None => (lexical(e), e),
             })
             .collect();
-        ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        ranked.sort_unstable_by(higher_first);
         // How much the rest agrees with the first hit, and with the second as if it were first.
         let agreements = [0, 1].map(|rank| {
             ranked
@@ -552,11 +552,8 @@ impl Index {
                 ranked.push((c, e));
             }
         }
-        let n = ranked.len().min(SEMANTIC_CANDIDATES);
-        if n > 0 && n < ranked.len() {
-            ranked.select_nth_unstable_by(n - 1, higher_first);
-        }
-        let closest = ranked[..n].iter().map(|&(_, e)| e).collect();
+        ranked.sort_unstable_by(higher_first);
+        let closest = ranked.iter().take(SEMANTIC_CANDIDATES).map(|&(_, e)| e).collect();
         Some(SemanticScores { fusion, probability, closest })
     }
 }
@@ -656,10 +653,11 @@ struct Agreement {
 /// Questions that vote: a few, because each entry has only a handful of variants.
 const VOTERS: usize = 5;
 
-/// Orders scored entries highest score first. One function for every selection by score, so
-/// that the widget's wasm holds one copy of the selection code, not one per closure.
+/// Orders scored entries highest score first, ties by entry number (so a ranking never depends
+/// on the sorting algorithm). One function for every ranking by score, so that the widget's wasm
+/// holds one copy of the sorting code, not one per closure.
 fn higher_first(a: &(f32, u32), b: &(f32, u32)) -> std::cmp::Ordering {
-    b.0.total_cmp(&a.0)
+    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
 }
 
 fn agreement(
@@ -671,12 +669,11 @@ fn agreement(
 ) -> Agreement {
     let rival_neighbour = touched.iter().filter(|&&e| e != top).map(|&e| neighbour[e as usize]).fold(0.0f32, f32::max);
     let best_bm = touched.iter().map(|&e| acc[e as usize].bm25f).fold(0.0f32, f32::max);
-    let voters = nearest.len().min(VOTERS);
-    if voters > 0 && voters < nearest.len() {
-        nearest.select_nth_unstable_by(voters - 1, higher_first);
-    }
+    // Sorted rather than selected: the second call finds it sorted, and the wasm holds one
+    // sorting routine for every ranking by score.
+    nearest.sort_unstable_by(higher_first);
     let (mut mine, mut all) = (0.0f32, 0.0f32);
-    for &(cosine, e) in &nearest[..voters] {
+    for &(cosine, e) in nearest.iter().take(VOTERS) {
         all += cosine;
         if e == top {
             mine += cosine;
