@@ -11,7 +11,7 @@ SELECT
     runner_up.confidence AS runner_up_confidence,
     kind,
     thresholds.answer AS threshold_answer, thresholds.clarify AS threshold_clarify,
-    text,
+    text, encoder,
     entry, source, helpful, reason, after, answer,
     flow, step,
     outcome, passages, cited, error, ttft_ms

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS events_raw
     kind STRING,
     thresholds STRUCT<answer FLOAT64, clarify FLOAT64>,
     text STRING,
+    encoder BOOL,
     entry STRING,
     source STRING,
     helpful BOOL,
@@ -78,6 +79,8 @@ CREATE TABLE IF NOT EXISTS events
     threshold_answer FLOAT64,
     threshold_clarify FLOAT64,
     text STRING,
+    -- read and decided again by the encoder tier (null in events from before the field)
+    encoder BOOL,
 
     -- suggestion_taken, feedback, resolution (entry is also feedback's and resolution's)
     entry STRING,

@@ -16,7 +16,7 @@ SELECT
     kind,
     JSONExtract(thresholds, 'answer', 'Nullable(Float64)') AS threshold_answer,
     JSONExtract(thresholds, 'clarify', 'Nullable(Float64)') AS threshold_clarify,
-    text,
+    text, encoder,
     entry, source, helpful, reason, after, answer,
     flow, step,
     outcome, passages, cited, error, ttft_ms
@@ -25,7 +25,7 @@ FROM input('
     page String, type String, trigger Nullable(String),
     question Nullable(String), path Nullable(String), entries Array(String),
     top Nullable(String), runner_up Nullable(String), kind Nullable(String),
-    thresholds Nullable(String), text Nullable(String),
+    thresholds Nullable(String), text Nullable(String), encoder Nullable(Bool),
     entry Nullable(String), source Nullable(String), helpful Nullable(Bool), reason Nullable(String),
     after Nullable(String), answer Nullable(String), flow Nullable(String), step Nullable(String),
     outcome Nullable(String), passages Array(String), cited Array(String), error Nullable(String),

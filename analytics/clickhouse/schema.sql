@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS events
     threshold_answer Nullable(Float64),
     threshold_clarify Nullable(Float64),
     text Nullable(String),
+    -- read and decided again by the encoder tier (null in events from before the field)
+    encoder Nullable(Bool),
 
     -- suggestion_taken, feedback, resolution (entry is also feedback's and resolution's)
     entry Nullable(String),

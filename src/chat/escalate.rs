@@ -51,7 +51,7 @@ impl Chat {
         let ready = self.encoder.with_value(|slot| matches!(slot, EncoderSlot::Ready(_)));
         if matches!(reply.path, Path::Answer(_)) && !ready {
             drop(self.start_encoder());
-            self.finish(&index, &question, &text, reply);
+            self.finish(&index, &question, &text, reply, false);
             return;
         }
         chat.reading.set(true);
@@ -64,18 +64,18 @@ impl Chat {
                 }),
                 None => Err(()),
             };
-            let reply = match read {
+            let (reply, encoder) = match read {
                 Ok((meaning, ms)) => {
                     web_sys::console::debug_1(
                         &format!("market-assist: encoder tier read the question in {ms} ms").into(),
                     );
                     let q = query(&text, chat.locale_untracked(), chat.audience()).meaning(&meaning);
-                    index.decide(&q, &chat.overrides())
+                    (index.decide(&q, &chat.overrides()), true)
                 }
-                Err(()) => reply,
+                Err(()) => (reply, false),
             };
             chat.reading.set(false);
-            chat.finish(&index, &question, &text, reply);
+            chat.finish(&index, &question, &text, reply, encoder);
         });
     }
 

@@ -339,7 +339,7 @@ impl Chat {
         let question = track::random_id();
         let Some(index) = self.index.get_untracked() else {
             // The pack could not be loaded: the question still reaches the LLM, or a person.
-            self.track_question(&question, text, None);
+            self.track_question(&question, text, None, false);
             self.fall_back(&question, text.to_string(), Vec::new());
             return;
         };
@@ -361,12 +361,13 @@ impl Chat {
             self.escalate(index, question, text.to_string(), reply);
             return;
         }
-        self.finish(&index, &question, text, reply);
+        self.finish(&index, &question, text, reply, false);
     }
 
-    /// Records a decided question and shows what was decided.
-    fn finish(&self, index: &Index, question: &str, text: &str, reply: Reply) {
-        self.track_question(question, text, Some((index, &reply)));
+    /// Records a decided question (`encoder`: decided again with the encoder tier's reading)
+    /// and shows what was decided.
+    fn finish(&self, index: &Index, question: &str, text: &str, reply: Reply, encoder: bool) {
+        self.track_question(question, text, Some((index, &reply)), encoder);
         match reply.path {
             Path::Answer(n) => self.show_entry(index, n, reply.result.confidence.value()),
             Path::Clarify(entries) => {

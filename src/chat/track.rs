@@ -120,13 +120,14 @@ impl Chat {
     }
 
     /// `question`: a typed message, its path, and the shadow decision behind it (the two best
-    /// entries with their confidence, the thresholds in force), or `no_knowledge` without a pack.
-    pub(super) fn track_question(&self, question: &str, text: &str, decided: Option<(&Index, &Reply)>) {
+    /// entries with their confidence, the thresholds in force), or `no_knowledge` without a pack;
+    /// `encoder` when the encoder tier read it and decided it again (what was shown).
+    pub(super) fn track_question(&self, question: &str, text: &str, decided: Option<(&Index, &Reply)>, encoder: bool) {
         if !self.tracking() {
             return;
         }
         let null = JsValue::NULL;
-        let mut fields = vec![("question", JsValue::from(question))];
+        let mut fields = vec![("question", JsValue::from(question)), ("encoder", encoder.into())];
         match decided {
             None => fields.extend([
                 ("path", "no_knowledge".into()),

@@ -166,7 +166,7 @@ class Session:
 
     def ask(self, path: str, entries: list[str] | None = None, confidence: float | None = 0.8,
             kind: str | None = "answer", thresholds: dict | None = THRESHOLDS, text: str | None = None,
-            runner_up: str | None = None) -> dict:
+            runner_up: str | None = None, encoder: bool | None = None) -> dict:
         self.fx.next_question += 1
         entries = list(entries or [])
         top = None
@@ -181,6 +181,9 @@ class Session:
         }
         if text is not None:
             fields["text"] = text
+        # None: an event from before the field.
+        if encoder is not None:
+            fields["encoder"] = encoder
         return self.emit("question", **fields)
 
     def answer(self, entry: str, confidence: float = 0.85, **kw) -> dict:
@@ -428,6 +431,9 @@ def random_sessions(fx: Fixture, rng: random.Random, count: int) -> None:
         s = fx.session(f"s-r{n:04d}", at(day, rng.randint(0, 23), rng.randint(0, 59), rng.uniform(0, 59)),
                        rng.choice(LOCALES), rng.choice(AUDIENCES), rng.choice(["/help", "/orders", "/seller"]))
         s.started(rng.choice(["open", "new", "ask"]))
+        # Whether the encoder tier read this session's questions: no field (older widgets), no,
+        # or yes (answered, clarified or still sent to the LLM).
+        encoder = [None, False, True][n % 3]
         if rng.random() < 0.4:
             s.wait(rng.uniform(1, 5)).suggestion(rng.choice(ANSWER_ENTRIES), rng.choice(["starter", "suggestion"]))
         for _ in range(rng.randint(1, 5)):
@@ -435,7 +441,7 @@ def random_sessions(fx: Fixture, rng: random.Random, count: int) -> None:
             roll = rng.random()
             entry = rng.choice(ANSWER_ENTRIES)
             if roll < 0.45:
-                q = s.answer(entry, round(rng.uniform(0.67, 1.0), 3))
+                q = s.answer(entry, round(rng.uniform(0.67, 1.0), 3), encoder=encoder)
                 after = rng.random()
                 if after < 0.3:
                     s.wait(rng.uniform(5, 30)).feedback(entry, rng.random() < 0.65)
@@ -445,11 +451,11 @@ def random_sessions(fx: Fixture, rng: random.Random, count: int) -> None:
                     s.wait(rng.uniform(5, 30)).handoff("entry")
             elif roll < 0.6:
                 other = rng.choice(ANSWER_ENTRIES)
-                s.ask("clarify", [entry, other], round(rng.uniform(0.3, 0.669), 3), runner_up=other)
+                s.ask("clarify", [entry, other], round(rng.uniform(0.3, 0.669), 3), runner_up=other, encoder=encoder)
                 if rng.random() < 0.5:
                     s.wait(rng.uniform(2, 10)).suggestion(entry, "did_you_mean")
             elif roll < 0.85:
-                q = s.ask("fallback", [entry], round(rng.uniform(0.0, 0.299), 3))
+                q = s.ask("fallback", [entry], round(rng.uniform(0.0, 0.299), 3), encoder=encoder)
                 outcome = rng.choice(["answered", "answered", "unsure", "failed", "cached", "capped"])
                 err = rng.choice(ERRORS) if outcome == "failed" else None
                 ttft = round(rng.uniform(200, 2500), 1) if outcome in ("answered", "unsure", "failed") else None

@@ -61,7 +61,7 @@ COLUMNS = [
     ("entries", "VARCHAR[]"), ("top_entry", "VARCHAR"), ("top_score", "DOUBLE"),
     ("top_confidence", "DOUBLE"), ("runner_up_entry", "VARCHAR"), ("runner_up_score", "DOUBLE"),
     ("runner_up_confidence", "DOUBLE"), ("kind", "VARCHAR"), ("threshold_answer", "DOUBLE"),
-    ("threshold_clarify", "DOUBLE"), ("text", "VARCHAR"), ("entry", "VARCHAR"), ("source", "VARCHAR"),
+    ("threshold_clarify", "DOUBLE"), ("text", "VARCHAR"), ("encoder", "BOOLEAN"), ("entry", "VARCHAR"), ("source", "VARCHAR"),
     ("helpful", "BOOLEAN"), ("reason", "VARCHAR"), ("after", "VARCHAR"), ("answer", "VARCHAR"),
     ("flow", "VARCHAR"), ("step", "VARCHAR"), ("outcome", "VARCHAR"), ("passages", "VARCHAR[]"),
     ("cited", "VARCHAR[]"), ("error", "VARCHAR"), ("ttft_ms", "DOUBLE"),
@@ -127,6 +127,9 @@ def check_fixture(lines: list[dict]) -> list[str]:
     ids = [e["id"] for e in lines]
     if len(ids) == len(set(ids)):
         problems.append("no duplicated ids")
+    read = {(e.get("encoder"), e["path"] == "answer") for e in lines if e["type"] == "question"}
+    if {(None, True), (False, True), (True, True), (True, False)} - read:
+        problems.append(f"questions by encoder flag and answered: only {sorted(map(str, read))}")
     outcomes = {e["outcome"] for e in lines if e["type"] == "llm_fallback"}
     if {"answered", "cached", "unsure", "failed", "stopped", "capped", "no_endpoint"} - outcomes:
         problems.append(f"llm outcomes: {sorted(outcomes)}")
@@ -182,7 +185,7 @@ RAW = {
     "question": "VARCHAR", "path": "VARCHAR", "entries": "VARCHAR[]",
     "top": "STRUCT(entry VARCHAR, score DOUBLE, confidence DOUBLE)",
     "runner_up": "STRUCT(entry VARCHAR, score DOUBLE, confidence DOUBLE)", "kind": "VARCHAR",
-    "thresholds": "STRUCT(answer DOUBLE, clarify DOUBLE)", "text": "VARCHAR", "entry": "VARCHAR",
+    "thresholds": "STRUCT(answer DOUBLE, clarify DOUBLE)", "text": "VARCHAR", "encoder": "BOOLEAN", "entry": "VARCHAR",
     "source": "VARCHAR", "helpful": "BOOLEAN", "reason": "VARCHAR", "after": "VARCHAR", "answer": "VARCHAR",
     "flow": "VARCHAR", "step": "VARCHAR", "outcome": "VARCHAR", "passages": "VARCHAR[]", "cited": "VARCHAR[]",
     "error": "VARCHAR", "ttft_ms": "DOUBLE",
@@ -293,6 +296,7 @@ def figures(con, dialect: str, period: tuple[date, date], show: bool) -> dict:
             "calls": llm["calls"],
             "errors": {x["error_text"]: x["failures"] for x in run(con, dialect, "llm_errors", period, show)},
             "unsure_rate": llm["unsure_rate"], "median_ttft_ms": llm["median_ttft_ms"],
+            "encoder_read": llm["encoder_read"], "encoder_answered": llm["encoder_answered"],
         },
     }
 

@@ -180,6 +180,7 @@ test("the widget's events reach the real collector through an offline spell and 
     // when the nearest questions favour it), so only its range and identity are fixed.
     assert.ok(q.runner_up.confidence >= 0 && q.runner_up.confidence <= 1 && q.runner_up.entry !== q.top.entry, JSON.stringify(q));
     assert.equal(typeof q.thresholds.answer, "number");
+    assert.equal(q.encoder, false, "the encoder tier is off on this page (data-semantic=\"static\")");
   }
   assert.equal(questions[4].top.entry, kbSearch(FALLBACK_QUESTION).hits[0].id, "the shadow decision of a question that fell back");
 

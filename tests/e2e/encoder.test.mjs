@@ -115,7 +115,15 @@ test("an answer the static tiers are not sure of is shown at once, starts the do
     await new Promise((ok) => setTimeout(ok, 3000));
     await route.continue();
   });
-  const [tab, , fetched, lines] = await open("/encoder-unsure", { semantic: undefined }, context);
+  // The analytics events, caught on their way to a collector: each question says whether the
+  // encoder tier decided it.
+  const events = [];
+  await context.route(/\/events-sink$/, (route) => {
+    events.push(...JSON.parse(route.request().postData() || "{}").events);
+    return route.fulfill({ status: 204, headers: { "access-control-allow-origin": "*" } });
+  });
+  const collect = { semantic: undefined, collect: `${servers.cdnUrl}events-sink`, "collect-interval": 300 };
+  const [tab, , fetched, lines] = await open("/encoder-unsure", collect, context);
   const asked = Date.now();
   await ask(tab, UNSURE);
   const waited = Date.now() - asked;
@@ -128,6 +136,9 @@ test("an answer the static tiers are not sure of is shown at once, starts the do
   await ask(tab, UNSURE_NEXT);
   assert.equal(read(), 1, lines.join("\n"));
   assert.equal(await widget(tab, '.ma-answer[data-entry="tracking-not-updating"]').count(), 1);
+  const questions = () => events.filter((e) => e.type === "question");
+  for (let i = 0; i < 100 && questions().length < 2; i++) await tab.waitForTimeout(100);
+  assert.deepEqual(questions().map((q) => [q.path, q.encoder]), [["answer", false], ["answer", true]], JSON.stringify(events));
   await context.close();
 });
 

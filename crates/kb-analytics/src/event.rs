@@ -116,6 +116,9 @@ pub enum Kind {
         /// The question's text, redacted (only when the page sends it).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         text: Option<String>,
+        /// Read and decided again by the encoder tier (false in events from before the field).
+        #[serde(default)]
+        encoder: bool,
     },
     /// An entry offered as a button was taken.
     SuggestionTaken {

@@ -210,6 +210,8 @@ mod tests {
                 errors: [(format!("HTTP 502: {HOSTILE}"), 2)].into_iter().collect(),
                 unsure_rate: Some(0.25),
                 median_ttft_ms: Some(840.0),
+                encoder_read: 9 * scale,
+                encoder_answered: 5 * scale,
             },
         }
     }
@@ -414,6 +416,9 @@ mod tests {
         assert!(!chart(&html, "trend").contains("<svg") && !chart(&html, "funnel").contains("<svg"));
         assert_eq!(html.matches("<svg").count(), 2, "histogram and what-if only");
         assert!(html.contains("No LLM calls in this period."));
+        assert!(!html.contains("The encoder tier read"), "no encoder line without encoder reads");
+        assert!(page(&full())
+            .contains("The encoder tier read 18 questions again in the browser and answered 10 of them there."));
     }
 
     #[test]

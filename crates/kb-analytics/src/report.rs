@@ -100,6 +100,11 @@ pub struct Llm {
     pub unsure_rate: Option<f64>,
     /// Lower median of the time to first byte.
     pub median_ttft_ms: Option<f64>,
+    /// Questions the encoder tier read and decided again.
+    pub encoder_read: u64,
+    /// Of those, the ones it answered in the browser: each an LLM call saved or a "did you
+    /// mean" turned into an answer.
+    pub encoder_answered: u64,
 }
 
 /// One entry's figures.
@@ -294,6 +299,8 @@ struct Totals {
     llm_unsure: u64,
     llm_errors: BTreeMap<String, u64>,
     ttft: Vec<f64>,
+    encoder_read: u64,
+    encoder_answered: u64,
 }
 
 impl Totals {
@@ -329,6 +336,8 @@ impl Totals {
                 errors: self.llm_errors.clone(),
                 unsure_rate: ratio(self.llm_unsure, self.llm_calls),
                 median_ttft_ms: (!ttft.is_empty()).then(|| ttft[(ttft.len() - 1) / 2]),
+                encoder_read: self.encoder_read,
+                encoder_answered: self.encoder_answered,
             },
         }
     }
@@ -575,9 +584,11 @@ fn add_session(acc: &mut Accumulator, id: &str, events: &[(i64, Event)], breakdo
             acc.day_sessions.entry(day.clone()).or_default().insert(hash(id));
         }
         match &e.kind {
-            Kind::Question { question, path, entries, top, kind, thresholds, text, .. } => {
+            Kind::Question { question, path, entries, top, kind, thresholds, text, encoder, .. } => {
                 t.questions += 1;
                 *t.paths.entry(*path).or_default() += 1;
+                t.encoder_read += u64::from(*encoder);
+                t.encoder_answered += u64::from(*encoder && *path == Path::Answer);
                 let unanswered =
                     matches!(path, Path::Fallback | Path::NoKnowledge) && !answered_by_llm(*path, question);
                 t.no_answer += u64::from(unanswered);
@@ -800,6 +811,24 @@ mod tests {
     }
 
     #[test]
+    fn the_encoder_tier_counts_what_it_read_and_what_it_answered() {
+        let asked = |n: u32, path: &str, encoder: &str| {
+            format!(
+                r#""ts":"2026-12-05T10:00:0{n}.000Z","type":"question","question":"q{n}","path":"{path}","entries":[],"top":null,"runner_up":null,"kind":null,"thresholds":null{encoder}"#
+            )
+        };
+        let lines = [
+            asked(1, "answer", r#","encoder":true"#),
+            asked(2, "clarify", r#","encoder":true"#),
+            asked(3, "answer", r#","encoder":false"#),
+            // An event from a widget before the field.
+            asked(4, "answer", ""),
+        ];
+        let r = report(&lines.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!((r.totals.llm.encoder_read, r.totals.llm.encoder_answered), (2, 1));
+    }
+
+    #[test]
     fn precision_judges_only_answers_whose_top_entry_is_an_answer_entry() {
         let answer = |kind: &str, ts: &str| {
             format!(
@@ -846,6 +875,7 @@ mod tests {
             kind: Some("answer".into()),
             thresholds: None,
             text: text.map(str::to_string),
+            encoder: false,
         }
     }
 

@@ -144,6 +144,7 @@ mod tests {
             kind: None,
             thresholds: None,
             text: text.map(str::to_string),
+            encoder: false,
         }
     }
 

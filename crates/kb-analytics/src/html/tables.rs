@@ -223,10 +223,17 @@ pub(super) fn slice_table(id: &str, title: &str, column: &str, slices: &[Slice],
     h
 }
 
-/// The LLM fallback: calls, unsure, first token, errors.
+/// The LLM fallback: calls, unsure, first token, errors; and what the encoder tier kept from it.
 pub(super) fn llm(t: &Figures) -> String {
     let l = &t.llm;
     let mut h = String::from("<section class=\"panel\" id=\"llm\"><h2>The LLM fallback</h2>\n");
+    if l.encoder_read > 0 {
+        h.push_str(&note(&format!(
+            "The encoder tier read {} questions again in the browser and answered {} of them there.",
+            num(l.encoder_read),
+            num(l.encoder_answered)
+        )));
+    }
     let failed: u64 = l.errors.values().sum();
     if l.calls == 0 && failed == 0 {
         h.push_str(&note("No LLM calls in this period."));
