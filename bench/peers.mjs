@@ -46,12 +46,14 @@ function parseArgs(argv) {
     index: path.join(BENCH, 'out/kb.idx'),
     wasm: path.join(BENCH, 'out/kb-wasm/kb_wasm.js'),
     native: null,
+    // The static tier's pack and semantic file (kb eval --semantic static --out FILE): one more row.
+    static: null,
     json: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].replace(/^--/, '');
     if (!(name in args) || i + 1 >= argv.length) {
-      console.error(`usage: node peers.mjs [--dataset DIR] [--index FILE] [--wasm FILE] [--native FILE] [--json FILE]`);
+      console.error(`usage: node peers.mjs [--dataset DIR] [--index FILE] [--wasm FILE] [--native FILE] [--static FILE] [--json FILE]`);
       process.exit(2);
     }
     args[name] = path.resolve(argv[++i]);
@@ -197,15 +199,17 @@ function flexSearchEngine() {
   };
 }
 
-function kbWasmEngine(wasmPath, indexPath) {
+/** Our engine in wasm; with `semanticPath`, its static semantic tier attached (fused). */
+function kbWasmEngine(wasmPath, indexPath, semanticPath = null) {
   let engine;
   const bytes = fs.readFileSync(indexPath);
   return {
-    name: 'kb (ours, wasm in Node)',
+    name: semanticPath ? 'kb + static semantic tier (ours, wasm in Node)' : 'kb (ours, wasm in Node)',
     ours: true,
     build() {
       const { Engine } = require(wasmPath);
       engine = new Engine(new Uint8Array(bytes));
+      if (semanticPath) engine.attachSemantic(new Uint8Array(fs.readFileSync(semanticPath)));
     },
     search(text) {
       // The JSON decoding is part of the timed call: it is what a JS caller pays.
@@ -361,6 +365,7 @@ async function main() {
   log(`${path.basename(args.dataset)}: ${docs.length} entries, ${dev.length} dev, ${test.length} test questions (${test.length - inScope} out of scope)`);
 
   const engines = [kbWasmEngine(args.wasm, args.index), miniSearchEngine(), lunrEngine(), oramaEngine(), flexSearchEngine()];
+  if (args.static) engines.splice(1, 0, kbWasmEngine(args.wasm, args.static, args.static.replace(/\.idx$/, '.en.sem')));
   const results = [];
   for (const engine of engines) {
     const started = Date.now();

@@ -51,11 +51,21 @@ wasm-bindgen --target nodejs --out-dir "$OUT/kb-wasm" "$TARGET/wasm32-unknown-un
 
 step "native: kb eval on $(basename "$DATASET") (writes the calibrated index to out/kb.idx)"
 "$TARGET/release/kb" eval --kb "$DATASET/kb.jsonl" --queries "$DATASET/test.jsonl" \
-  --calibrate "$DATASET/dev.jsonl" --out "$OUT/kb.idx" --json > "$OUT/native.json"
+  --calibrate "$DATASET/dev.jsonl" --semantic off --out "$OUT/kb.idx" --json > "$OUT/native.json"
+
+# The static semantic tier (kb-static.idx and kb-static.en.sem beside it), when its distilled table
+# is there (scripts/tools.sh semantic): one more wasm row, the fused engine as the widget runs it.
+STATIC=()
+if "$TARGET/release/kb" eval --kb "$DATASET/kb.jsonl" --queries "$DATASET/test.jsonl" \
+  --calibrate "$DATASET/dev.jsonl" --semantic static --out "$OUT/kb-static.idx" --json > "$OUT/native-static.json"; then
+  STATIC=(--static "$OUT/kb-static.idx")
+else
+  step "no static tier row (kb eval --semantic static failed: is the distilled table built?)"
+fi
 
 step "Node: kb (wasm), MiniSearch, Lunr, Orama, FlexSearch"
 node --expose-gc "$BENCH/peers.mjs" --dataset "$DATASET" --index "$OUT/kb.idx" \
-  --wasm "$OUT/kb-wasm/kb_wasm.js" --native "$OUT/native.json" --json "$OUT/peers.json" > "$OUT/results.md"
+  --wasm "$OUT/kb-wasm/kb_wasm.js" --native "$OUT/native.json" "${STATIC[@]}" --json "$OUT/peers.json" > "$OUT/results.md"
 
 step "done: $OUT/results.md"
 cat "$OUT/results.md"

@@ -6,9 +6,11 @@
 //! const engine = new Engine(fs.readFileSync("out/kb.idx"));
 //! JSON.parse(engine.search("how do i stop my order"));
 //! // → {"ids": ["cancel_order", …], "confidence": 0.97, "decision": "Answer"}
+//! engine.attachSemantic(fs.readFileSync("out/kb-static.en.sem")); // the static tier, fused
 //! ```
 
 use kb_core::decide::Overrides;
+use kb_core::semantic::SemanticTable;
 use kb_core::Locale;
 use kb_core::{Audience, Index, Query};
 use wasm_bindgen::prelude::*;
@@ -26,6 +28,14 @@ impl Engine {
     pub fn new(bytes: &[u8]) -> Result<Engine, JsError> {
         let index = Index::from_bytes(bytes.to_vec()).map_err(|e| JsError::new(&e.to_string()))?;
         Ok(Engine { index })
+    }
+
+    /// Attaches a semantic file written beside the index (`kb eval --semantic static --out`):
+    /// searches then fuse its static tier with BM25F, as the widget does.
+    #[wasm_bindgen(js_name = attachSemantic)]
+    pub fn attach_semantic(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+        let table = SemanticTable::from_bytes(bytes.to_vec()).map_err(|e| JsError::new(&e.to_string()))?;
+        self.index.attach_semantic(table).map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// Number of entries in the index.

@@ -496,10 +496,11 @@ impl Index {
             .collect();
         ranked.sort_unstable_by(higher_first);
         // How much the rest agrees with the first hit, and with the second as if it were first.
+        let voters = best(&nearest, VOTERS);
         let agreements = [0, 1].map(|rank| {
             ranked
                 .get(rank)
-                .map_or_else(Agreement::default, |&(_, e)| agreement(e, &neighbour, &acc, &touched, &mut nearest))
+                .map_or_else(Agreement::default, |&(_, e)| agreement(e, &neighbour, &acc, &touched, &voters))
         });
         // Two hits at least: the confidence model reads the margin to the second.
         ranked.truncate(query.limit.max(2));
@@ -660,20 +661,32 @@ fn higher_first(a: &(f32, u32), b: &(f32, u32)) -> std::cmp::Ordering {
     b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
 }
 
+/// The `k` best of `items` by [`higher_first`], best first. One pass that keeps a sorted handful:
+/// `k` is a few and `items` every question a query touched, so this beats sorting them all (on
+/// every query) and costs the wasm no selection routine of its own.
+fn best(items: &[(f32, u32)], k: usize) -> Vec<(f32, u32)> {
+    let mut top: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
+    for item in items {
+        let at = top.partition_point(|kept| higher_first(kept, item).is_lt());
+        if at < k {
+            top.insert(at, *item);
+            top.truncate(k);
+        }
+    }
+    top
+}
+
 fn agreement(
     top: u32,
     neighbour: &[f32],
     acc: &[EntryScore],
     touched: &[u32],
-    nearest: &mut [(f32, u32)],
+    voters: &[(f32, u32)],
 ) -> Agreement {
     let rival_neighbour = touched.iter().filter(|&&e| e != top).map(|&e| neighbour[e as usize]).fold(0.0f32, f32::max);
     let best_bm = touched.iter().map(|&e| acc[e as usize].bm25f).fold(0.0f32, f32::max);
-    // Sorted rather than selected: the second call finds it sorted, and the wasm holds one
-    // sorting routine for every ranking by score.
-    nearest.sort_unstable_by(higher_first);
     let (mut mine, mut all) = (0.0f32, 0.0f32);
-    for &(cosine, e) in nearest.iter().take(VOTERS) {
+    for &(cosine, e) in voters {
         all += cosine;
         if e == top {
             mine += cosine;
@@ -723,12 +736,12 @@ mod tests {
     #[test]
     fn agreement_reads_rivals_ranker_and_votes() {
         let acc = [bm25f(2.0), bm25f(3.0)];
-        let mut nearest = vec![(0.9, 0), (0.5, 1), (0.3, 0)];
-        let a = agreement(0, &[0.9, 0.5], &acc, &[0, 1], &mut nearest);
+        let voters = best(&[(0.9, 0), (0.5, 1), (0.3, 0)], VOTERS);
+        let a = agreement(0, &[0.9, 0.5], &acc, &[0, 1], &voters);
         assert_eq!(a.rival_neighbour, 0.5);
         assert_eq!(a.bm25f_agrees, 0.0);
         assert!((a.vote - 1.2 / 1.7).abs() < 1e-6, "vote {}", a.vote);
-        let b = agreement(1, &[0.9, 0.5], &acc, &[0, 1], &mut nearest);
+        let b = agreement(1, &[0.9, 0.5], &acc, &[0, 1], &voters);
         assert_eq!((b.rival_neighbour, b.bm25f_agrees), (0.9, 1.0));
     }
 
@@ -737,6 +750,17 @@ mod tests {
         let acc = [bm25f(1.0), bm25f(1.0)];
         let mut nearest: Vec<(f32, u32)> = (0..VOTERS as u32).map(|i| (0.9 - i as f32 * 0.01, 1)).collect();
         nearest.push((0.1, 0));
-        assert_eq!(agreement(0, &[0.1, 0.9], &acc, &[0, 1], &mut nearest).vote, 0.0);
+        assert_eq!(agreement(0, &[0.1, 0.9], &acc, &[0, 1], &best(&nearest, VOTERS)).vote, 0.0);
+    }
+
+    #[test]
+    fn the_best_few_are_those_a_full_sort_puts_first() {
+        // Ties included: the entry number breaks them, as in every ranking.
+        let items: Vec<(f32, u32)> = (0..200u32).map(|i| (((i * 37) % 23) as f32 / 23.0, i % 50)).collect();
+        let mut sorted = items.clone();
+        sorted.sort_unstable_by(higher_first);
+        for k in [0, 1, 5, 10, 200, 300] {
+            assert_eq!(best(&items, k), sorted[..k.min(items.len())].to_vec(), "k = {k}");
+        }
     }
 }
