@@ -676,13 +676,7 @@ fn best(items: &[(f32, u32)], k: usize) -> Vec<(f32, u32)> {
     top
 }
 
-fn agreement(
-    top: u32,
-    neighbour: &[f32],
-    acc: &[EntryScore],
-    touched: &[u32],
-    voters: &[(f32, u32)],
-) -> Agreement {
+fn agreement(top: u32, neighbour: &[f32], acc: &[EntryScore], touched: &[u32], voters: &[(f32, u32)]) -> Agreement {
     let rival_neighbour = touched.iter().filter(|&&e| e != top).map(|&e| neighbour[e as usize]).fold(0.0f32, f32::max);
     let best_bm = touched.iter().map(|&e| acc[e as usize].bm25f).fold(0.0f32, f32::max);
     let (mut mine, mut all) = (0.0f32, 0.0f32);
