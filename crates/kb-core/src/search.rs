@@ -553,8 +553,7 @@ impl Index {
                 ranked.push((c, e));
             }
         }
-        ranked.sort_unstable_by(higher_first);
-        let closest = ranked.iter().take(SEMANTIC_CANDIDATES).map(|&(_, e)| e).collect();
+        let closest = best(&ranked, SEMANTIC_CANDIDATES).into_iter().map(|(_, e)| e).collect();
         Some(SemanticScores { fusion, probability, closest })
     }
 }
@@ -571,20 +570,26 @@ struct SemanticScores {
 }
 
 /// The best score offered for each key (an entry or unit number) since the last drain, with
-/// what came with it: dense like the accumulators, so no sort is needed to keep the best.
+/// what came with it: dense like the accumulators, so no sort is needed to keep the best. The
+/// table is made on the first offer: most queries have no term with several spellings.
 struct BestPerKey<T> {
     best: Vec<Option<(f32, T)>>,
+    /// How many keys there are (the table's length once made).
+    size: usize,
     /// The keys offered, in the order first offered.
     keys: Vec<u32>,
 }
 
 impl<T: Copy> BestPerKey<T> {
-    fn new(keys: usize) -> Self {
-        BestPerKey { best: vec![None; keys], keys: Vec::new() }
+    fn new(size: usize) -> Self {
+        BestPerKey { best: Vec::new(), size, keys: Vec::new() }
     }
 
     /// Keeps `score` (with `with`) for `key` if it beats what `key` has.
     fn offer(&mut self, key: u32, score: f32, with: T) {
+        if self.best.is_empty() {
+            self.best = vec![None; self.size];
+        }
         let slot = &mut self.best[key as usize];
         match slot {
             Some((best, _)) if *best >= score => {}
@@ -662,8 +667,8 @@ fn higher_first(a: &(f32, u32), b: &(f32, u32)) -> std::cmp::Ordering {
 }
 
 /// The `k` best of `items` by [`higher_first`], best first. One pass that keeps a sorted handful:
-/// `k` is a few and `items` every question a query touched, so this beats sorting them all (on
-/// every query) and costs the wasm no selection routine of its own.
+/// `k` is a few and `items` every question or entry a query touched, so this beats sorting them
+/// all (on every query) and costs the wasm no selection routine of its own.
 fn best(items: &[(f32, u32)], k: usize) -> Vec<(f32, u32)> {
     let mut top: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
     for item in items {

@@ -56,9 +56,9 @@ impl Vocabulary for PieceDictionary {
     }
 
     fn score(&self, n: u32) -> Option<f32> {
-        let at = (n as usize).checked_mul(4)?.checked_add(self.scores.start)?;
-        let bytes = self.bytes.get(at..at.checked_add(4).filter(|&end| end <= self.scores.end)?)?;
-        Some(f32::from_le_bytes(bytes.try_into().ok()?))
+        let at = (n as usize).checked_mul(4)?;
+        let table = self.bytes.get(self.scores.clone())?;
+        Some(f32::from_le_bytes(table.get(at..at.checked_add(4)?)?.try_into().ok()?))
     }
 }
 
