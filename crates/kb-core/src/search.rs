@@ -570,26 +570,22 @@ struct SemanticScores {
 }
 
 /// The best score offered for each key (an entry or unit number) since the last drain, with
-/// what came with it: dense like the accumulators, so no sort is needed to keep the best. The
-/// table is made on the first offer: most queries have no term with several spellings.
+/// what came with it: dense like the accumulators, so no sort is needed to keep the best. Made
+/// with every query, like them: making it only on a first offer measured no faster (wasm p50
+/// 59.8 against 59.9 µs on CLINC150) and cost the widget's wasm 0.26 kB gzip.
 struct BestPerKey<T> {
     best: Vec<Option<(f32, T)>>,
-    /// How many keys there are (the table's length once made).
-    size: usize,
     /// The keys offered, in the order first offered.
     keys: Vec<u32>,
 }
 
 impl<T: Copy> BestPerKey<T> {
     fn new(size: usize) -> Self {
-        BestPerKey { best: Vec::new(), size, keys: Vec::new() }
+        BestPerKey { best: vec![None; size], keys: Vec::new() }
     }
 
     /// Keeps `score` (with `with`) for `key` if it beats what `key` has.
     fn offer(&mut self, key: u32, score: f32, with: T) {
-        if self.best.is_empty() {
-            self.best = vec![None; self.size];
-        }
         let slot = &mut self.best[key as usize];
         match slot {
             Some((best, _)) if *best >= score => {}
